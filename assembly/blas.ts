@@ -1,0 +1,178 @@
+// Level-1 BLAS-style kernels over raw linear memory.
+//
+// Contract for every function here: pointers are byte offsets into linear memory of f32 arrays;
+// `n`, `m` are element counts >= 0; no allocation; operands may alias only where a comment says so.
+// Each has a SIMD path (ASC_FEATURE_SIMD, 4 lanes) and a scalar tail that also serves as the
+// whole loop in the scalar build, so both builds share one source.
+
+/** Σ x[i]·y[i]. Four independent vector accumulators hide the add latency. */
+export function dot_f32(n: i32, x: usize, y: usize): f32 {
+  let i = 0;
+  let s: f32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (; i + 16 <= n; i += 16) {
+      const o = <usize>i << 2;
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(x + o, 16), v128.load(y + o, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(x + o, 32), v128.load(y + o, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(x + o, 48), v128.load(y + o, 48)));
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+    }
+    s = hsum4(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    s += load<f32>(x + o) * load<f32>(y + o);
+  }
+  return s;
+}
+
+/** y += alpha·x (x and y must not partially overlap; x == y is allowed). */
+export function axpy_f32(n: i32, alpha: f32, x: usize, y: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const va = f32x4.splat(alpha);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(va, v128.load(x + o))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) + alpha * load<f32>(x + o));
+  }
+}
+
+/** out = alpha·x (out may equal x). */
+export function scale_f32(n: i32, alpha: f32, x: usize, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const va = f32x4.splat(alpha);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.mul(va, v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, alpha * load<f32>(x + o));
+  }
+}
+
+/** out[i] = value. */
+export function fill_f32(n: i32, value: f32, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vv = f32x4.splat(value);
+    for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), vv);
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), value);
+}
+
+// Elementwise binary ops: all operands have n elements; `out` may equal `a` or `b`.
+
+/** out = a + b. */
+export function add_f32(n: i32, a: usize, b: usize, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(a + o) + load<f32>(b + o));
+  }
+}
+
+/** out = a - b. */
+export function sub_f32(n: i32, a: usize, b: usize, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.sub(v128.load(a + o), v128.load(b + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(a + o) - load<f32>(b + o));
+  }
+}
+
+/** out = a ⊙ b (Hadamard product). */
+export function mul_f32(n: i32, a: usize, b: usize, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(a + o) * load<f32>(b + o));
+  }
+}
+
+/** Σ x[i], with four vector accumulators (less rounding drift than one running sum). */
+export function sum_f32(n: i32, x: usize): f32 {
+  let i = 0;
+  let s: f32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      a0 = f32x4.add(a0, v128.load(x + o));
+      a1 = f32x4.add(a1, v128.load(x + o, 16));
+    }
+    s = hsum4(f32x4.add(a0, a1));
+  }
+  for (; i < n; i++) s += load<f32>(x + (<usize>i << 2));
+  return s;
+}
+
+/** max x[i] (n >= 1; NaN propagates as in Math.max only on the scalar path, so callers must not rely on it). */
+export function max_f32(n: i32, x: usize): f32 {
+  let i = 0;
+  let m: f32 = -Infinity;
+  if (ASC_FEATURE_SIMD) {
+    let vm = f32x4.splat(-Infinity);
+    for (; i + 4 <= n; i += 4) vm = f32x4.max(vm, v128.load(x + (<usize>i << 2)));
+    m = hmax4(vm);
+  }
+  for (; i < n; i++) m = max(m, load<f32>(x + (<usize>i << 2)));
+  return m;
+}
+
+/** Broadcast add of a row vector: out[i, j] = x[i, j] + row[j] for an m×n matrix (out may equal x). */
+export function add_row_f32(m: i32, n: i32, x: usize, ldx: i32, row: usize, out: usize, ldo: i32): void {
+  for (let i = 0; i < m; i++) {
+    add_f32(n, x + (<usize>(i * ldx) << 2), row, out + (<usize>(i * ldo) << 2));
+  }
+}
+
+/** Column sums of an m×n matrix, i.e. the sum over rows: out[j] = Σ_i x[i, j] (the bias gradient). */
+export function sum_rows_f32(m: i32, n: i32, x: usize, ldx: i32, out: usize): void {
+  fill_f32(n, 0, out);
+  for (let i = 0; i < m; i++) {
+    add_f32(n, out, x + (<usize>(i * ldx) << 2), out);
+  }
+}
+
+// ---- horizontal helpers (SIMD build only) ----
+
+// @ts-ignore: decorator
+@inline export function hsum4(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+// @ts-ignore: decorator
+@inline export function hmax4(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
