@@ -7,3 +7,10 @@ export {
   add_row_f32, sum_rows_f32,
 } from "./blas";
 export { gemm_f32, gemm_ref_f32, gemm_scratch_bytes } from "./gemm";
+export { exp_f32, tanh_f32 } from "./vmath";
+export {
+  relu_f32, relu_backward_f32, sigmoid_f32, sigmoid_backward_f32, tanh_backward_f32,
+  bias_relu_f32, bias_sigmoid_f32,
+} from "./activations";
+export { softmax_f32, log_softmax_f32, softmax_backward_f32 } from "./softmax";
+export { attention_f32, attention_scratch_bytes, attention_scores_f32 } from "./attention";

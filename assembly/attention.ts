@@ -1,0 +1,168 @@
+// Scaled dot-product attention, fused: scores → mask → softmax → ·V per block of query rows.
+//
+// Layout: every operand is a contiguous stack of heads, [h, T, d] row-major f32 (row stride d):
+//   q [h, tq, d], k [h, tk, d], v [h, tk, d], out [h, tq, d]; lse (optional) [h, tq].
+// h, tq, tk, d >= 0; scale finite and > 0 (usually 1/√d). Pointers are byte offsets into linear memory.
+// Causal masking (causal != 0) follows softmax.ts: query i sees key j <= i + (tk − tq), so for tq == tk it is
+// j <= i, and with tq < tk the queries are the last tq positions of the sequence (decoding with a KV cache).
+// A query that sees no key (only possible when tq > tk) gets a zero output row and lse = −Infinity.
+//
+// Fusion: for each head, query rows are taken BR at a time. The block's scores (BR × at most tk) go into
+// scratch, each row is masked and soft-maxed in place and multiplied by V, and the block moves on, so the
+// forward pass never holds a tq×tk matrix. Under the causal mask the keys past the last visible key of a
+// block are never touched, and inside the block each row reads only its own visible keys (about half the
+// work of the unmasked case). The products are own SIMD loops rather than gemm_f32: per head d is small
+// (16–64), and Q·Kᵀ per row is a set of short dot products of contiguous rows, P·V an accumulation of
+// V rows, both of which need no packing (see the report that introduced this file for the measurement).
+
+import { softmax_row_f32, visible_cols } from "./softmax";
+import { dot_f32, fill_f32 } from "./blas";
+
+/** Query rows per fused block. 16 rows × tk scores stay in L2 for the sequence lengths of this project. */
+const BR: i32 = 16;
+
+/** Bytes of scratch attention_f32 needs for keys of length tk and head size d (16-byte multiple). */
+export function attention_scratch_bytes(tk: i32, d: i32): usize {
+  return (<usize>BR * <usize>max(tk, 1) * 4 + 15) & ~<usize>15;
+}
+
+/**
+ * s[j] = scale·⟨qrow, k_j⟩ for the first nk key rows of k (row stride d). Four keys at a time: four vector
+ * accumulators run along d, then a 4×4 transpose-add turns them into the four sums in one vector.
+ */
+function scores_row(nk: i32, d: i32, qrow: usize, k: usize, s: usize, scale: f32): void {
+  let j = 0;
+  const rowBytes = <usize>d << 2;
+  if (ASC_FEATURE_SIMD) {
+    const vscale = f32x4.splat(scale);
+    for (; j + 4 <= nk; j += 4) {
+      const k0 = k + <usize>j * rowBytes, k1 = k0 + rowBytes, k2 = k1 + rowBytes, k3 = k2 + rowBytes;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let p = 0;
+      for (; p + 4 <= d; p += 4) {
+        const o = <usize>p << 2;
+        const qv = v128.load(qrow + o);
+        a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(k0 + o)));
+        a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(k1 + o)));
+        a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k2 + o)));
+        a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k3 + o)));
+      }
+      // Transpose-add: lane r of the result is the horizontal sum of a_r.
+      const u01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+      const u23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+      let r = f32x4.add(v128.shuffle<f32>(u01, u23, 0, 1, 4, 5), v128.shuffle<f32>(u01, u23, 2, 3, 6, 7));
+      // Ragged d (d % 4 columns): gather the four keys' column p into one vector.
+      for (; p < d; p++) {
+        const o = <usize>p << 2;
+        let kv = f32x4.splat(load<f32>(k0 + o));
+        kv = f32x4.replace_lane(kv, 1, load<f32>(k1 + o));
+        kv = f32x4.replace_lane(kv, 2, load<f32>(k2 + o));
+        kv = f32x4.replace_lane(kv, 3, load<f32>(k3 + o));
+        r = f32x4.add(r, f32x4.mul(f32x4.splat(load<f32>(qrow + o)), kv));
+      }
+      v128.store(s + (<usize>j << 2), f32x4.mul(r, vscale));
+    }
+  }
+  for (; j < nk; j++) {
+    store<f32>(s + (<usize>j << 2), scale * dot_f32(d, qrow, k + <usize>j * rowBytes));
+  }
+}
+
+/**
+ * orow[c] = Σ_{j<nk} p[j]·v[j, c] for c < d (v row stride d). Columns are taken 16 (then 4) at a time with
+ * the partial sums held in registers across all nk keys, so each output element is stored once.
+ * nk == 0 writes zeros.
+ */
+function pv_row(nk: i32, d: i32, p: usize, v: usize, orow: usize): void {
+  let c = 0;
+  const rowBytes = <usize>d << 2;
+  if (ASC_FEATURE_SIMD) {
+    for (; c + 16 <= d; c += 16) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let vr = v + (<usize>c << 2);
+      for (let j = 0; j < nk; j++, vr += rowBytes) {
+        const pj = f32x4.splat(load<f32>(p + (<usize>j << 2)));
+        a0 = f32x4.add(a0, f32x4.mul(pj, v128.load(vr)));
+        a1 = f32x4.add(a1, f32x4.mul(pj, v128.load(vr, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(pj, v128.load(vr, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(pj, v128.load(vr, 48)));
+      }
+      const o = orow + (<usize>c << 2);
+      v128.store(o, a0);
+      v128.store(o, a1, 16);
+      v128.store(o, a2, 32);
+      v128.store(o, a3, 48);
+    }
+    for (; c + 4 <= d; c += 4) {
+      let a0 = f32x4.splat(0);
+      let vr = v + (<usize>c << 2);
+      for (let j = 0; j < nk; j++, vr += rowBytes) {
+        a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(p + (<usize>j << 2))), v128.load(vr)));
+      }
+      v128.store(orow + (<usize>c << 2), a0);
+    }
+  }
+  for (; c < d; c++) {
+    let a: f32 = 0;
+    let vr = v + (<usize>c << 2);
+    for (let j = 0; j < nk; j++, vr += rowBytes) a += load<f32>(p + (<usize>j << 2)) * load<f32>(vr);
+    store<f32>(orow + (<usize>c << 2), a);
+  }
+}
+
+/**
+ * out = softmax(mask(Q·Kᵀ·scale))·V per head, fused per block of BR query rows (see the header).
+ * lse: 0, or a pointer to [h, tq] floats that receive each row's log-sum-exp of the scaled, masked scores
+ * (the backward pass recomputes P = exp(S − lse) from it). scratch: attention_scratch_bytes(tk, d) bytes,
+ * 16-byte aligned, not overlapping any operand. out must not overlap q, k or v.
+ */
+export function attention_f32(
+  h: i32, tq: i32, tk: i32, d: i32, q: usize, k: usize, v: usize, out: usize,
+  scale: f32, causal: i32, lse: usize, scratch: usize,
+): void {
+  const qHead = <usize>tq * <usize>d << 2;
+  const kHead = <usize>tk * <usize>d << 2;
+  const rowBytes = <usize>d << 2;
+  for (let hh = 0; hh < h; hh++) {
+    const qh = q + <usize>hh * qHead, oh = out + <usize>hh * qHead;
+    const kh = k + <usize>hh * kHead, vh = v + <usize>hh * kHead;
+    for (let i0 = 0; i0 < tq; i0 += BR) {
+      const i1 = min(i0 + BR, tq);
+      // Keys visible to the block's last (most-seeing) row; keys from kext on are masked for the whole
+      // block and never read. The block's score rows are packed with stride kext.
+      const kext = visible_cols(i1 - 1, tq, tk, causal);
+      const ldS = <usize>kext << 2;
+      for (let i = i0; i < i1; i++) {
+        scores_row(visible_cols(i, tq, tk, causal), d, qh + <usize>i * rowBytes, kh, scratch + <usize>(i - i0) * ldS, scale);
+      }
+      for (let i = i0; i < i1; i++) {
+        const cv = visible_cols(i, tq, tk, causal);
+        const srow = scratch + <usize>(i - i0) * ldS;
+        // Only the cv visible scores are soft-maxed (cols = cv): masked entries are neither read nor needed.
+        const l = softmax_row_f32(cv, cv, srow, srow, 1);
+        if (lse) store<f32>(lse + ((<usize>hh * <usize>tq + <usize>i) << 2), l);
+        pv_row(cv, d, srow, vh, oh + <usize>i * rowBytes);
+      }
+    }
+  }
+}
+
+/**
+ * The full scaled scores, for inspection and tests: out[hh, i, j] = scale·⟨q_i, k_j⟩ for visible j, −Infinity
+ * for causally masked j. out is [h, tq, tk]; softmax_f32 over its rows (invT = 1) gives the attention weights.
+ */
+export function attention_scores_f32(
+  h: i32, tq: i32, tk: i32, d: i32, q: usize, k: usize, out: usize, scale: f32, causal: i32,
+): void {
+  const rowBytes = <usize>d << 2;
+  for (let hh = 0; hh < h; hh++) {
+    const qh = q + (<usize>hh * <usize>tq) * rowBytes;
+    const kh = k + (<usize>hh * <usize>tk) * rowBytes;
+    for (let i = 0; i < tq; i++) {
+      const cv = visible_cols(i, tq, tk, causal);
+      const orow = out + ((<usize>hh * <usize>tq + <usize>i) * <usize>tk << 2);
+      scores_row(cv, d, qh + <usize>i * rowBytes, kh, orow, scale);
+      fill_f32(tk - cv, -Infinity, orow + (<usize>cv << 2));
+    }
+  }
+}

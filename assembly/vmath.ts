@@ -1,0 +1,138 @@
+// Vector math: exp and tanh over f32, 4 lanes at a time, plus scalar twins with the same algorithm.
+//
+// Contract for the exported kernels: pointers are byte offsets into linear memory of f32 arrays, `n` is
+// an element count >= 0, `out` may equal `x` (each element is read before it is written), no allocation.
+//
+// exp(x), the algorithm shared by exp_v128 and exp_scalar:
+//   1. Range reduction. n = round(x·log2(e)), r = x − n·ln2, so |r| <= ln2/2 and e^x = 2^n · e^r.
+//      ln2 is split Cody–Waite style into LN2_HI + LN2_LO: LN2_HI = 355/512 has 9 significant bits, so
+//      n·LN2_HI is exact for |n| <= 2^15, and x − n·LN2_HI is exact (Sterbenz: the two are within a
+//      factor 2 of each other whenever n != 0). Only n·LN2_LO (|.| < 0.03) rounds.
+//   2. e^r = 1 + r + r²·(C2 + r·(C3 + … + r·C6)). The coefficients are a degree-6 fit to e^r with
+//      C0 = C1 = 1 pinned, minimising the relative error on [−ln2/2, ln2/2] (Lawson-reweighted least
+//      squares, done offline for this file): truncation error 4e-9, so f32 rounding dominates.
+//   3. Scale by 2^n by adding n to the exponent field of e^r (an integer add on the bits). e^r lies in
+//      [0.707, 1.415], so this is exact as long as the result is a normal float, which step 4 ensures.
+//   4. Edges, chosen by comparisons on x so that no garbage from step 3 survives:
+//      x > EXP_HI (the largest f32 whose exp is below FLT_MAX is 88.72283) → +Infinity (also x = +Inf);
+//      x < EXP_LO = ln(FLT_MIN) → 0: results that would be subnormal are flushed to zero, as are −Inf;
+//      NaN → NaN (no comparison is true, and NaN flows through the arithmetic).
+// Measured in tests/assembly/vmath.spec.ts: max relative error vs Math.exp (f64) over normal results < 1e-6.
+
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;          // 355/512
+const LN2_LO: f32 = -2.12194440e-4;       // ln2 − LN2_HI
+const EXP_HI: f32 = 88.72283172607421875;  // largest f32 x with e^x < FLT_MAX (rounded)
+const EXP_LO: f32 = -87.33654475;         // ln(FLT_MIN); below it the result is subnormal → 0
+const C2: f32 = 4.999999404e-1;
+const C3: f32 = 1.666652113e-1;
+const C4: f32 = 4.166838899e-2;
+const C5: f32 = 8.368710056e-3;
+const C6: f32 = 1.381461276e-3;
+
+// tanh(x) for |x| < TANH_SMALL comes from its odd Taylor series (terms to x^11, relative truncation error
+// 2e-9 there): the exp-based form (1 − e^{−2|x|})/(1 + e^{−2|x|}) loses relative accuracy to cancellation
+// as |x| → 0 (the error of e^{−2|x|} is amplified by 2t/(1 − t²), already ~1.6 at |x| = 0.3).
+const TANH_SMALL: f32 = 0.3;
+const T3: f32 = -0.333333333333333333;   // -1/3
+const T5: f32 = 0.133333333333333333;    // 2/15
+const T7: f32 = -0.053968253968253968;   // -17/315
+const T9: f32 = 0.021869488536155203;    // 62/2835
+const T11: f32 = -0.008863235529902197;  // -1382/155925
+
+/** e^x on each lane (see the header for the algorithm and the edge cases). */
+// @ts-ignore: decorator
+@inline export function exp_v128(x: v128): v128 {
+  const nf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(nf, f32x4.splat(LN2_LO)));
+  let p = f32x4.add(f32x4.splat(C5), f32x4.mul(r, f32x4.splat(C6)));
+  p = f32x4.add(f32x4.splat(C4), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(C3), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(C2), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.add(f32x4.splat(1), r), f32x4.mul(f32x4.mul(r, r), p));
+  // trunc_sat keeps huge or NaN lanes defined; those lanes are replaced below anyway.
+  const scaled = i32x4.add(p, i32x4.shl(i32x4.trunc_sat_f32x4_s(nf), 23));
+  const res = v128.bitselect(f32x4.splat(Infinity), scaled, f32x4.gt(x, f32x4.splat(EXP_HI)));
+  return v128.andnot(res, f32x4.lt(x, f32x4.splat(EXP_LO)));
+}
+
+/** e^x, the scalar twin of exp_v128 (same reduction, polynomial and edges; used for tails and the scalar build). */
+// @ts-ignore: decorator
+@inline export function exp_scalar(x: f32): f32 {
+  if (x > EXP_HI) return Infinity;
+  if (x < EXP_LO) return 0;
+  if (x != x) return x;
+  const nf = nearest<f32>(x * LOG2E);
+  let r = x - nf * LN2_HI;
+  r = r - nf * LN2_LO;
+  let p = C5 + r * C6;
+  p = C4 + r * p;
+  p = C3 + r * p;
+  p = C2 + r * p;
+  p = (<f32>1 + r) + (r * r) * p;
+  return reinterpret<f32>(reinterpret<i32>(p) + (<i32>nf << 23));
+}
+
+/** tanh(x) on each lane: odd series near 0, (1 − e^{−2|x|})/(1 + e^{−2|x|}) with x's sign elsewhere (→ ±1, never Inf/Inf). */
+// @ts-ignore: decorator
+@inline export function tanh_v128(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const t = exp_v128(f32x4.mul(a, f32x4.splat(-2)));
+  const one = f32x4.splat(1);
+  const big = f32x4.div(f32x4.sub(one, t), f32x4.add(one, t));
+  const signed = v128.or(big, v128.and(x, f32x4.splat(-0.0)));
+  const x2 = f32x4.mul(x, x);
+  let q = f32x4.add(f32x4.splat(T9), f32x4.mul(x2, f32x4.splat(T11)));
+  q = f32x4.add(f32x4.splat(T7), f32x4.mul(x2, q));
+  q = f32x4.add(f32x4.splat(T5), f32x4.mul(x2, q));
+  q = f32x4.add(f32x4.splat(T3), f32x4.mul(x2, q));
+  const small = f32x4.add(x, f32x4.mul(f32x4.mul(x, x2), q));
+  return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(TANH_SMALL)));
+}
+
+/** tanh(x), the scalar twin of tanh_v128. */
+// @ts-ignore: decorator
+@inline export function tanh_scalar(x: f32): f32 {
+  const a = abs<f32>(x);
+  if (a < TANH_SMALL) {
+    const x2 = x * x;
+    let q = T9 + x2 * T11;
+    q = T7 + x2 * q;
+    q = T5 + x2 * q;
+    q = T3 + x2 * q;
+    return x + (x * x2) * q;
+  }
+  const t = exp_scalar(<f32>-2 * a);
+  return copysign<f32>((<f32>1 - t) / (<f32>1 + t), x);
+}
+
+/** out[i] = e^{x[i]} for i < n (out may equal x). */
+export function exp_f32(n: i32, x: usize, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, exp_v128(v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, exp_scalar(load<f32>(x + o)));
+  }
+}
+
+/** out[i] = tanh(x[i]) for i < n (out may equal x); exactly ±1 once |x| > 9, NaN stays NaN. */
+export function tanh_f32(n: i32, x: usize, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, tanh_v128(v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, tanh_scalar(load<f32>(x + o)));
+  }
+}

@@ -1,0 +1,4 @@
+// simdnet: machine learning from scratch with the hot loops in WebAssembly SIMD.
+// Layers, bottom up: runtime (Wasm, memory, Tensor) ← ops (shape-checked kernels) ← nn ← transformer.
+export * from "./runtime/index.js";
+export * from "./ops/index.js";

@@ -1,0 +1,77 @@
+// Scaled dot-product attention: softmax(Q·Kᵀ·scale, causal) · V, one head ([T, d]) or h heads
+// ([h, T, d]), fused in the kernel per block of query rows.
+
+import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
+import type { Tensor } from "../runtime/tensor.js";
+import { backendOf, output, requireRank } from "./checks.js";
+import type { OutOption } from "./elementwise.js";
+
+export interface AttentionOptions extends OutOption {
+  /** Query i sees keys j <= i + (Tk − Tq): no peeking at later tokens. */
+  causal?: boolean;
+  /** Multiplies the scores; default 1/√d. */
+  scale?: number;
+}
+
+interface Dims {
+  h: number;
+  tq: number;
+  tk: number;
+  d: number;
+}
+
+function attentionDims(op: string, q: Tensor, k: Tensor, v?: Tensor): Dims {
+  requireRank(op, "q", q, [2, 3]);
+  for (const [name, t] of [["k", k], ["v", v]] as const) {
+    if (!t) continue;
+    if (t.rank !== q.rank) throw new ShapeError(`${op}: q ${formatShape(q.shape)} and ${name} ${formatShape(t.shape)} must have the same rank`);
+  }
+  const h = q.rank === 3 ? q.shape[0]! : 1;
+  const [tq, d] = q.shape.slice(-2) as [number, number];
+  const [tk, dk] = k.shape.slice(-2) as [number, number];
+  const all = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}${v ? `, v ${formatShape(v.shape)}` : ""}`;
+  if (q.rank === 3 && (k.shape[0] !== h || (v && v.shape[0] !== h))) throw new ShapeError(`${op}: head counts differ (${all})`);
+  if (dk !== d) throw new ShapeError(`${op}: q and k widths ${d} and ${dk} differ (${all})`);
+  if (v) {
+    const [tv, dv] = v.shape.slice(-2) as [number, number];
+    if (tv !== tk) throw new ShapeError(`${op}: k has ${tk} positions but v has ${tv} (${all})`);
+    if (dv !== d) throw new ShapeError(`${op}: v width ${dv} must equal the head width ${d} (${all})`);
+  }
+  return { h, tq, tk, d };
+}
+
+function scaleFor(op: string, d: number, scale: number | undefined): number {
+  const s = scale ?? 1 / Math.sqrt(Math.max(d, 1));
+  if (typeof s !== "number" || !Number.isFinite(s)) throw new ArgumentError(`${op}: scale must be a finite number, got ${String(scale)}`);
+  return s;
+}
+
+export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
+  const op = "attention";
+  const backend = backendOf(op, q, k, v);
+  const { h, tq, tk, d } = attentionDims(op, q, k, v);
+  const scale = scaleFor(op, d, options.scale);
+  const out = output(op, backend, q.shape, options.out);
+  if (out.size === 0) return out;
+  if (tk === 0) {
+    backend.kernels.fill_f32(out.size, 0, out.ptr); // nothing to attend to: defined as zeros
+    return out;
+  }
+  const kern = backend.kernels;
+  const scratch = backend.scratch(kern.attention_scratch_bytes(tk, d));
+  kern.attention_f32(h, tq, tk, d, q.ptr, k.ptr, v.ptr, out.ptr, scale, options.causal ? 1 : 0, 0, scratch);
+  return out;
+}
+
+/** The scaled scores Q·Kᵀ·scale ([Tq, Tk] or [h, Tq, Tk]); masked entries are −Infinity. */
+export function attentionScores(q: Tensor, k: Tensor, options: Omit<AttentionOptions, "out"> & OutOption = {}): Tensor {
+  const op = "attentionScores";
+  const backend = backendOf(op, q, k);
+  const { h, tq, tk, d } = attentionDims(op, q, k);
+  const scale = scaleFor(op, d, options.scale);
+  const shape = q.rank === 3 ? [h, tq, tk] : [tq, tk];
+  const out = output(op, backend, shape, options.out);
+  if (out.size === 0) return out;
+  backend.kernels.attention_scores_f32(h, tq, tk, d, q.ptr, k.ptr, out.ptr, scale, options.causal ? 1 : 0);
+  return out;
+}

@@ -1,0 +1,69 @@
+// Elementwise arithmetic: add, sub, mul (same shape, or a row vector broadcast over the last axis
+// for add/sub, as a bias is added to every row), and scale by a number.
+
+import { ShapeError, formatShape } from "../runtime/errors.js";
+import { sameShape } from "../runtime/shape.js";
+import type { Tensor } from "../runtime/tensor.js";
+import { backendOf, output, requireFinite } from "./checks.js";
+
+export interface OutOption {
+  /** Write into this tensor (shape must match; it may be an input) instead of allocating. */
+  out?: Tensor;
+}
+
+/** b broadcasts when it is [n] or [1, n] and a's last axis is n. */
+function isRowBroadcast(a: Tensor, b: Tensor): boolean {
+  const n = a.shape[a.rank - 1];
+  if (a.rank === 0 || n === undefined) return false;
+  const bIsRow = (b.rank === 1 && b.shape[0] === n) || (b.rank === 2 && b.shape[0] === 1 && b.shape[1] === n);
+  return bIsRow && !sameShape(a.shape, b.shape);
+}
+
+function binary(op: "add" | "sub" | "mul", a: Tensor, b: Tensor, opts: OutOption): Tensor {
+  const backend = backendOf(op, a, b);
+  const k = backend.kernels;
+  if (sameShape(a.shape, b.shape)) {
+    const out = output(op, backend, a.shape, opts.out);
+    const fn = op === "add" ? k.add_f32 : op === "sub" ? k.sub_f32 : k.mul_f32;
+    fn(a.size, a.ptr, b.ptr, out.ptr);
+    return out;
+  }
+  if (op !== "mul" && isRowBroadcast(a, b)) {
+    const out = output(op, backend, a.shape, opts.out);
+    const n = a.shape[a.rank - 1]!;
+    const rows = n === 0 ? 0 : a.size / n;
+    if (op === "add") {
+      k.add_row_f32(rows, n, a.ptr, n, b.ptr, out.ptr, n);
+    } else {
+      // a − row = a + (−row): negate the row into scratch, then one broadcast add.
+      const neg = backend.scratch(n * 4);
+      k.scale_f32(n, -1, b.ptr, neg);
+      k.add_row_f32(rows, n, a.ptr, n, neg, out.ptr, n);
+    }
+    return out;
+  }
+  const rule = op === "mul" ? "equal shapes" : "equal shapes, or b a row [n] / [1,n] matching a's last axis";
+  throw new ShapeError(`${op}: ${formatShape(a.shape)} and ${formatShape(b.shape)} do not fit (${op} takes ${rule})`);
+}
+
+export function add(a: Tensor, b: Tensor, opts: OutOption = {}): Tensor {
+  return binary("add", a, b, opts);
+}
+
+export function sub(a: Tensor, b: Tensor, opts: OutOption = {}): Tensor {
+  return binary("sub", a, b, opts);
+}
+
+/** Elementwise (Hadamard) product of equal shapes. */
+export function mul(a: Tensor, b: Tensor, opts: OutOption = {}): Tensor {
+  return binary("mul", a, b, opts);
+}
+
+/** alpha · x. */
+export function scale(x: Tensor, alpha: number, opts: OutOption = {}): Tensor {
+  const backend = backendOf("scale", x);
+  requireFinite("scale", "alpha", alpha);
+  const out = output("scale", backend, x.shape, opts.out);
+  backend.kernels.scale_f32(x.size, alpha, x.ptr, out.ptr);
+  return out;
+}

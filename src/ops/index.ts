@@ -1,0 +1,6 @@
+export { matmul, type MatmulOptions } from "./matmul.js";
+export { add, sub, mul, scale, type OutOption } from "./elementwise.js";
+export { relu, sigmoid, tanh, exp, reluBackward, sigmoidBackward, tanhBackward } from "./activations.js";
+export { dot, sum, sumRows } from "./reduce.js";
+export { softmax, logSoftmax, type SoftmaxOptions } from "./softmax.js";
+export { attention, attentionScores, type AttentionOptions } from "./attention.js";

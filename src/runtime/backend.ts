@@ -1,0 +1,165 @@
+// A Backend is one instance of the kernel module with the memory it runs on: the Wasm exports,
+// the host-owned WebAssembly.Memory, the allocator over it, and the bookkeeping behind memory().
+// Tensors belong to the backend that allocated them; ops run on their inputs' backend, so two
+// backends (SIMD and scalar, say) can live side by side in one process.
+
+import { Allocator } from "./allocator.js";
+import { ArgumentError, WasmLoadError } from "./errors.js";
+import { REQUIRED_EXPORTS, type Kernels } from "./kernels.js";
+import { compileWasm, defaultWasmUrl, engineSupportsSimd, type WasmSource } from "./wasm-loader.js";
+
+const PAGE = 65536;
+const MB = 1024 * 1024;
+
+export interface BackendOptions {
+  /** true: require the SIMD build; false: force the scalar build; undefined: SIMD where the engine has it. */
+  simd?: boolean;
+  /** Where to load the module from (URL, path, bytes or a compiled Module) instead of the package's build/. */
+  wasm?: WasmSource;
+  /** Initial memory in MiB (default 16). */
+  initialMemoryMB?: number;
+  /** Memory cap in MiB (default 2048); allocation past it throws OutOfMemoryError. */
+  maxMemoryMB?: number;
+}
+
+export interface BackendInfo {
+  /** Which module runs the kernels. */
+  build: "simd" | "scalar";
+  simd: boolean;
+  /** Why that build was chosen. */
+  reason: string;
+  /** Where the module came from. */
+  source: string;
+  /** Threads the ops use (the worker pool is not built yet). */
+  threads: number;
+  memoryBytes: number;
+  maxMemoryBytes: number;
+}
+
+export interface MemoryInfo {
+  /** Tensors created and not yet disposed. */
+  numTensors: number;
+  /** Bytes of data held by those tensors (4 per element). */
+  numBytes: number;
+  /** Bytes held by the allocator for live blocks, including size-class rounding and scratch. */
+  allocatedBytes: number;
+  /** Bytes on the allocator's free lists. */
+  freeBytes: number;
+  /** Size of the Wasm memory. */
+  wasmBytes: number;
+}
+
+export class Backend {
+  readonly allocator: Allocator;
+  private view: Float32Array;
+  private scratchPtr = 0;
+  private scratchSize = 0;
+  private tensorCount = 0;
+  private tensorBytes = 0;
+
+  private constructor(
+    readonly kernels: Kernels,
+    readonly memory: WebAssembly.Memory,
+    private readonly description: Omit<BackendInfo, "memoryBytes">,
+  ) {
+    const base = kernels.heap_base();
+    this.allocator = new Allocator(memory, base, description.maxMemoryBytes);
+    this.view = new Float32Array(memory.buffer);
+  }
+
+  static async create(options: BackendOptions = {}): Promise<Backend> {
+    const initialMB = options.initialMemoryMB ?? 16;
+    const maxMB = options.maxMemoryMB ?? 2048;
+    if (!(initialMB > 0 && maxMB >= initialMB && maxMB <= 4096)) {
+      throw new ArgumentError(`init: need 0 < initialMemoryMB <= maxMemoryMB <= 4096, got ${initialMB} and ${maxMB}`);
+    }
+    const engineSimd = engineSupportsSimd();
+    let build: "simd" | "scalar";
+    let reason: string;
+    if (options.simd === false) {
+      build = "scalar";
+      reason = "scalar build requested (simd: false)";
+    } else if (engineSimd) {
+      build = "simd";
+      reason = options.simd === true ? "SIMD build requested and the engine supports SIMD128" : "the engine supports SIMD128";
+    } else if (options.simd === true) {
+      throw new WasmLoadError("init: the SIMD build was requested (simd: true) but this engine does not support WebAssembly SIMD128");
+    } else {
+      build = "scalar";
+      reason = "the engine does not support WebAssembly SIMD128; using the scalar build";
+    }
+    const { module, origin } = await compileWasm(options.wasm ?? defaultWasmUrl(build));
+    const memory = new WebAssembly.Memory({
+      initial: Math.ceil((initialMB * MB) / PAGE),
+      maximum: Math.ceil((maxMB * MB) / PAGE),
+    });
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(module, {
+        env: {
+          memory,
+          abort(_msg: number, _file: number, line: number, column: number) {
+            throw new Error(`simdnet kernel aborted at ${line}:${column}`);
+          },
+        },
+      });
+    } catch (cause) {
+      throw new WasmLoadError(`${origin} failed to instantiate: ${(cause as Error).message}`, { cause });
+    }
+    const exports = instance.exports as Record<string, unknown>;
+    const missing = REQUIRED_EXPORTS.filter((name) => typeof exports[name] !== "function");
+    if (missing.length > 0) {
+      throw new WasmLoadError(`${origin} lacks kernels ${missing.join(", ")}: the build is stale or not simdnet's (run \`npm run build\`)`);
+    }
+    return new Backend(exports as unknown as Kernels, memory, {
+      build,
+      simd: build === "simd",
+      reason,
+      source: origin,
+      threads: 1,
+      maxMemoryBytes: Math.ceil((maxMB * MB) / PAGE) * PAGE,
+    });
+  }
+
+  info(): BackendInfo {
+    return { ...this.description, memoryBytes: this.memory.buffer.byteLength };
+  }
+
+  /**
+   * A Float32Array over the whole memory. Re-derived whenever memory has grown (growth detaches the
+   * old buffer), so take it again after anything that may allocate; never keep it across calls.
+   */
+  get f32(): Float32Array {
+    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
+    return this.view;
+  }
+
+  /** A scratch region of at least `bytes`, reused across calls; valid until the next scratch() call. */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchSize) {
+      if (this.scratchPtr !== 0) this.allocator.free(this.scratchPtr);
+      this.scratchPtr = 0;
+      this.scratchSize = 0;
+      this.scratchPtr = this.allocator.alloc(bytes);
+      this.scratchSize = this.allocator.blockSize(this.scratchPtr)!;
+    }
+    return this.scratchPtr;
+  }
+
+  /** Called by Tensor on creation and dispose: the counts behind memory(). */
+  noteTensor(bytes: number, delta: 1 | -1): void {
+    this.tensorCount += delta;
+    this.tensorBytes += delta * bytes;
+  }
+
+  memoryInfo(): MemoryInfo {
+    const s = this.allocator.stats();
+    return {
+      numTensors: this.tensorCount,
+      numBytes: this.tensorBytes,
+      allocatedBytes: s.liveBytes,
+      freeBytes: s.freeBytes,
+      wasmBytes: s.memoryBytes,
+    };
+  }
+}

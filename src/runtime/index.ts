@@ -1,0 +1,11 @@
+export { init, createBackend, setBackend, getBackend, backendInfo, memory } from "./engine.js";
+export { Backend, type BackendOptions, type BackendInfo, type MemoryInfo } from "./backend.js";
+export { Tensor, type NestedArray } from "./tensor.js";
+export { tensor, zeros, ones, full, randn, randu, empty, type TensorData, type RandomOptions } from "./creation.js";
+export { tidy, keep } from "./tidy.js";
+export { Random } from "./random.js";
+export {
+  SimdnetError, ShapeError, ArgumentError, DisposedTensorError, BackendMismatchError, OutOfMemoryError,
+  WasmLoadError, NotInitializedError,
+} from "./errors.js";
+export { engineSupportsSimd, type WasmSource } from "./wasm-loader.js";

@@ -1,0 +1,69 @@
+// The Wasm module's exports as the host sees them: the raw-pointer ABI of assembly/index.ts.
+// Pointers are byte offsets into the backend's memory; sizes are element counts.
+// Keep in step with assembly/*.ts: REQUIRED_EXPORTS is checked when a module is instantiated, so a
+// stale build fails at init with a clear message instead of at the first call.
+
+type Ptr = number;
+
+export interface Kernels {
+  heap_base(): Ptr;
+
+  // blas.ts
+  dot_f32(n: number, x: Ptr, y: Ptr): number;
+  axpy_f32(n: number, alpha: number, x: Ptr, y: Ptr): void;
+  scale_f32(n: number, alpha: number, x: Ptr, out: Ptr): void;
+  fill_f32(n: number, value: number, out: Ptr): void;
+  add_f32(n: number, a: Ptr, b: Ptr, out: Ptr): void;
+  sub_f32(n: number, a: Ptr, b: Ptr, out: Ptr): void;
+  mul_f32(n: number, a: Ptr, b: Ptr, out: Ptr): void;
+  sum_f32(n: number, x: Ptr): number;
+  max_f32(n: number, x: Ptr): number;
+  add_row_f32(m: number, n: number, x: Ptr, ldx: number, row: Ptr, out: Ptr, ldo: number): void;
+  sum_rows_f32(m: number, n: number, x: Ptr, ldx: number, out: Ptr): void;
+
+  // gemm.ts: C = alpha·op(A)·op(B) + beta·C
+  gemm_f32(
+    transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+    a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number, scratch: Ptr,
+  ): void;
+  gemm_ref_f32(
+    transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+    a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number,
+  ): void;
+  gemm_scratch_bytes(): number;
+
+  // vmath.ts, activations.ts
+  exp_f32(n: number, x: Ptr, out: Ptr): void;
+  tanh_f32(n: number, x: Ptr, out: Ptr): void;
+  relu_f32(n: number, x: Ptr, out: Ptr): void;
+  relu_backward_f32(n: number, y: Ptr, dy: Ptr, dx: Ptr): void;
+  sigmoid_f32(n: number, x: Ptr, out: Ptr): void;
+  sigmoid_backward_f32(n: number, y: Ptr, dy: Ptr, dx: Ptr): void;
+  tanh_backward_f32(n: number, y: Ptr, dy: Ptr, dx: Ptr): void;
+  bias_relu_f32(m: number, n: number, x: Ptr, ldx: number, bias: Ptr, out: Ptr, ldo: number): void;
+  bias_sigmoid_f32(m: number, n: number, x: Ptr, ldx: number, bias: Ptr, out: Ptr, ldo: number): void;
+
+  // softmax.ts
+  softmax_f32(rows: number, cols: number, x: Ptr, ldx: number, out: Ptr, ldo: number, invTemperature: number, causal: number): void;
+  log_softmax_f32(rows: number, cols: number, x: Ptr, ldx: number, out: Ptr, ldo: number, invTemperature: number, causal: number): void;
+  softmax_backward_f32(rows: number, cols: number, y: Ptr, ldy: number, dy: Ptr, lddy: number, dx: Ptr, lddx: number): void;
+
+  // attention.ts: heads laid out [h, T, d]
+  attention_f32(
+    h: number, tq: number, tk: number, d: number, q: Ptr, k: Ptr, v: Ptr, out: Ptr,
+    scale: number, causal: number, lse: Ptr, scratch: Ptr,
+  ): void;
+  attention_scratch_bytes(tk: number, d: number): number;
+  attention_scores_f32(h: number, tq: number, tk: number, d: number, q: Ptr, k: Ptr, out: Ptr, scale: number, causal: number): void;
+}
+
+export const REQUIRED_EXPORTS: readonly (keyof Kernels)[] = [
+  "heap_base",
+  "dot_f32", "axpy_f32", "scale_f32", "fill_f32", "add_f32", "sub_f32", "mul_f32", "sum_f32", "max_f32",
+  "add_row_f32", "sum_rows_f32",
+  "gemm_f32", "gemm_ref_f32", "gemm_scratch_bytes",
+  "exp_f32", "tanh_f32", "relu_f32", "relu_backward_f32", "sigmoid_f32", "sigmoid_backward_f32",
+  "tanh_backward_f32", "bias_relu_f32", "bias_sigmoid_f32",
+  "softmax_f32", "log_softmax_f32", "softmax_backward_f32",
+  "attention_f32", "attention_scratch_bytes", "attention_scores_f32",
+];

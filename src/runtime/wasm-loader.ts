@@ -1,0 +1,103 @@
+// Finding, reading and compiling the kernel module, in Node and in browsers.
+//
+// The .wasm files live in the package's build/ folder. Both src/runtime/ (tests, tsx) and
+// dist/runtime/ (the published JS) sit two levels below the package root, so one relative URL from
+// import.meta.url finds them in every layout; a bundler or CDN user can pass `wasm` explicitly.
+
+import { WasmLoadError } from "./errors.js";
+
+export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+
+export const WASM_FILES = { simd: "simdnet.wasm", scalar: "simdnet.scalar.wasm" } as const;
+
+export function defaultWasmUrl(build: keyof typeof WASM_FILES): URL {
+  return new URL(`../../build/${WASM_FILES[build]}`, import.meta.url);
+}
+
+// (module (func (result v128) (v128.const i32x4 0 0 0 0))): validates only where SIMD128 exists.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, // code: body of 20 bytes, no locals, v128.const
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0x0b, // end
+]);
+
+export function engineSupportsSimd(): boolean {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
+
+type ByteSource = string | URL | ArrayBuffer | ArrayBufferView;
+
+// WebAssembly.Module is structurally empty to TypeScript, so `instanceof` would narrow every other
+// source type away; a tag check keeps the union intact.
+function isModule(source: WasmSource): boolean {
+  return Object.prototype.toString.call(source) === "[object WebAssembly.Module]";
+}
+
+function describe(source: WasmSource): string {
+  if (typeof source === "string") return source;
+  if (isModule(source)) return "a WebAssembly.Module";
+  if (source instanceof URL) return source.href;
+  return `${(source as ArrayBuffer).byteLength} bytes given in memory`;
+}
+
+/** Compile a module from a URL, a path (Node), bytes, or pass through an already compiled Module. */
+export async function compileWasm(source: WasmSource): Promise<{ module: WebAssembly.Module; origin: string }> {
+  const origin = describe(source);
+  if (isModule(source)) return { module: source as WebAssembly.Module, origin };
+  const bytes = await readBytes(source as ByteSource, origin);
+  const magic = [0x00, 0x61, 0x73, 0x6d];
+  if (bytes.byteLength < 8 || magic.some((b, i) => bytes[i] !== b)) {
+    const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    throw new WasmLoadError(`${origin} is not a WebAssembly module: it starts with bytes [${head}], not the magic "\\0asm" (${bytes.byteLength} bytes)`);
+  }
+  try {
+    return { module: await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), origin };
+  } catch (cause) {
+    throw new WasmLoadError(`${origin} failed to compile: ${(cause as Error).message}`, { cause });
+  }
+}
+
+async function readBytes(source: ByteSource, origin: string): Promise<Uint8Array> {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  const url = source instanceof URL ? source : toUrl(source);
+  if (url.protocol === "file:") {
+    if (!isNode) throw new WasmLoadError(`cannot read ${url.href}: file URLs need Node; pass the module bytes or an http(s) URL`);
+    const { readFile } = await import("node:fs/promises");
+    const { fileURLToPath } = await import("node:url");
+    try {
+      return new Uint8Array(await readFile(fileURLToPath(url)));
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      const hint = code === "ENOENT" ? " (missing: run `npm run build` to compile the kernels)" : "";
+      throw new WasmLoadError(`cannot read the kernel module ${fileURLToPath(url)}: ${code ?? cause}${hint}`, { cause });
+    }
+  }
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (cause) {
+    throw new WasmLoadError(`cannot fetch the kernel module ${origin}: ${(cause as Error).message}`, { cause });
+  }
+  if (!response.ok) throw new WasmLoadError(`cannot fetch the kernel module ${origin}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function toUrl(pathOrUrl: string): URL {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(pathOrUrl) && !/^[a-z]:[\\/]/i.test(pathOrUrl)) return new URL(pathOrUrl);
+  if (isNode) {
+    // A plain filesystem path, resolved against the working directory as Node users expect.
+    const abs = pathOrUrl.startsWith("/") ? pathOrUrl : `${process.cwd()}/${pathOrUrl}`;
+    return new URL(`file://${abs.replace(/\\/g, "/")}`);
+  }
+  return new URL(pathOrUrl, globalThis.location?.href);
+}

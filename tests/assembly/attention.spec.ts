@@ -1,0 +1,211 @@
+import { attention_f32, attention_scores_f32, attention_scratch_bytes } from "../../assembly/attention";
+import { softmax_f32 } from "../../assembly/softmax";
+import { zerosBuffer, ptr } from "./helpers/buffers";
+
+/** Deterministic values in [-a, a) from an xorshift generator. */
+function randomBuffer(n: i32, seed: u32, a: f32): StaticArray<f32> {
+  const out = new StaticArray<f32>(max(n, 1));
+  let s: u32 = seed * 2654435761 + 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s ^= s >> 17; s ^= s << 5;
+    out[i] = (<f32>(s >> 8) / <f32>16777216.0 * 2 - 1) * a;
+  }
+  return out;
+}
+
+function scratchFor(tk: i32, d: i32): StaticArray<f32> {
+  return new StaticArray<f32>(<i32>(attention_scratch_bytes(tk, d) >> 2) + 4);
+}
+
+function visible(i: i32, tq: i32, tk: i32, causal: i32): i32 {
+  if (!causal) return tk;
+  return min(max(i + 1 + tk - tq, 0), tk);
+}
+
+/** Plain f64 attention: out [h, tq, d] and lse [h, tq], written into the given f64 arrays. */
+function refAttention(
+  h: i32, tq: i32, tk: i32, d: i32, q: StaticArray<f32>, k: StaticArray<f32>, v: StaticArray<f32>,
+  scale: f64, causal: i32, out: StaticArray<f64>, lse: StaticArray<f64>,
+): void {
+  const s = new StaticArray<f64>(max(tk, 1));
+  for (let hh = 0; hh < h; hh++) {
+    for (let i = 0; i < tq; i++) {
+      const cv = visible(i, tq, tk, causal);
+      let m = -Infinity;
+      for (let j = 0; j < cv; j++) {
+        let acc: f64 = 0;
+        for (let c = 0; c < d; c++) acc += <f64>q[(hh * tq + i) * d + c] * <f64>k[(hh * tk + j) * d + c];
+        s[j] = acc * scale;
+        m = Math.max(m, s[j]);
+      }
+      let sum: f64 = 0;
+      for (let j = 0; j < cv; j++) { s[j] = Math.exp(s[j] - m); sum += s[j]; }
+      lse[hh * tq + i] = cv > 0 ? m + Math.log(sum) : -Infinity;
+      for (let c = 0; c < d; c++) {
+        let acc: f64 = 0;
+        for (let j = 0; j < cv; j++) acc += s[j] / sum * <f64>v[(hh * tk + j) * d + c];
+        out[(hh * tq + i) * d + c] = acc;
+      }
+    }
+  }
+}
+
+/** Runs attention_f32 on random inputs and compares output and lse with the f64 reference. */
+function checkCase(h: i32, tq: i32, tk: i32, d: i32, causal: i32, seed: u32): void {
+  const q = randomBuffer(h * tq * d, seed, 1), k = randomBuffer(h * tk * d, seed + 1, 1);
+  const v = randomBuffer(h * tk * d, seed + 2, 1);
+  const out = zerosBuffer(h * tq * d + 1), lse = zerosBuffer(h * tq + 1);
+  out[h * tq * d] = 42; lse[h * tq] = 42; // sentinels past the end
+  const scale = <f32>(1.0 / Math.sqrt(<f64>d)) * 2; // a sharper softmax than 1/√d, to exercise the max shift
+  attention_f32(h, tq, tk, d, ptr(q), ptr(k), ptr(v), ptr(out), scale, causal, ptr(lse), ptr(scratchFor(tk, d)));
+  const wantOut = new StaticArray<f64>(max(h * tq * d, 1)), wantLse = new StaticArray<f64>(max(h * tq, 1));
+  refAttention(h, tq, tk, d, q, k, v, <f64>scale, causal, wantOut, wantLse);
+  let worst: f64 = 0;
+  for (let i = 0; i < h * tq * d; i++) worst = Math.max(worst, Math.abs(<f64>out[i] - wantOut[i]));
+  for (let i = 0; i < h * tq; i++) {
+    if (wantLse[i] == -Infinity) expect<f32>(lse[i]).toBe(-Infinity);
+    else worst = Math.max(worst, Math.abs(<f64>lse[i] - wantLse[i]) / (1.0 + Math.abs(wantLse[i])));
+  }
+  if (!(worst < 1e-5)) {
+    log<string>("attention mismatch h=" + h.toString() + " tq=" + tq.toString() + " tk=" + tk.toString() +
+      " d=" + d.toString() + " causal=" + causal.toString() + " err=" + worst.toString());
+  }
+  expect<bool>(worst < 1e-5).toBe(true);
+  expect<f32>(out[h * tq * d]).toBe(42);
+  expect<f32>(lse[h * tq]).toBe(42);
+}
+
+const TS: i32[] = [1, 2, 5, 17, 33, 70];
+const DS: i32[] = [1, 3, 8, 17];
+
+describe("attention_f32", () => {
+  it("computes a hand example: one query, two keys", () => {
+    // q·k0 = 0, q·k1 = ln 3 (scale 1) → weights 1/4, 3/4; out = ¼·v0 + ¾·v1.
+    const q = new StaticArray<f32>(1), k = new StaticArray<f32>(2), v = new StaticArray<f32>(4);
+    q[0] = 1; k[0] = 0; k[1] = <f32>Math.log(3);
+    const out = new StaticArray<f32>(1), lse = new StaticArray<f32>(1);
+    v[0] = 4; v[1] = 8;
+    attention_f32(1, 1, 2, 1, ptr(q), ptr(k), ptr(v), ptr(out), 1, 0, ptr(lse), ptr(scratchFor(2, 1)));
+    expect<bool>(Math.abs(<f64>out[0] - 7.0) < 1e-6).toBe(true);
+    expect<bool>(Math.abs(<f64>lse[0] - Math.log(4)) < 1e-6).toBe(true);
+    // Causal, square: query 0 of 2 sees only key 0.
+    const q2 = new StaticArray<f32>(2), out2 = new StaticArray<f32>(2);
+    q2[0] = 1; q2[1] = 1;
+    attention_f32(1, 2, 2, 1, ptr(q2), ptr(k), ptr(v), ptr(out2), 1, 1, 0, ptr(scratchFor(2, 1)));
+    expect<f32>(out2[0]).toBe(4);
+    expect<bool>(Math.abs(<f64>out2[1] - 7.0) < 1e-6).toBe(true);
+  });
+
+  it("matches an f64 reference for h ∈ {1, 3}, tq = tk across the block size, d ∈ {1, 3, 8, 17}, causal on/off", () => {
+    let seed: u32 = 1;
+    for (let hi = 0; hi < 2; hi++) {
+      const h = hi == 0 ? 1 : 3;
+      for (let ti = 0; ti < TS.length; ti++) {
+        for (let di = 0; di < DS.length; di++) {
+          for (let causal = 0; causal < 2; causal++) {
+            checkCase(h, TS[ti], TS[ti], DS[di], causal, seed);
+            seed += 3;
+          }
+        }
+      }
+    }
+  });
+
+  it("matches the reference for the KV-cache shape tq < tk, and for tq > tk (rows that see nothing)", () => {
+    const shapes: i32[] = [1, 70, 5, 33, 17, 70, 33, 40, 1, 1, 20, 3];
+    let seed: u32 = 1000;
+    for (let c = 0; c < shapes.length; c += 2) {
+      for (let di = 0; di < DS.length; di++) {
+        for (let causal = 0; causal < 2; causal++) {
+          checkCase(3, shapes[c], shapes[c + 1], DS[di], causal, seed);
+          seed += 3;
+        }
+      }
+    }
+  });
+
+  it("gives zero rows and lse = −Infinity to queries that see no key", () => {
+    const h = 1, tq = 5, tk = 2, d = 3;
+    const q = randomBuffer(tq * d, 7, 1), k = randomBuffer(tk * d, 8, 1), v = randomBuffer(tk * d, 9, 1);
+    const out = randomBuffer(tq * d, 10, 1), lse = zerosBuffer(tq);
+    attention_f32(h, tq, tk, d, ptr(q), ptr(k), ptr(v), ptr(out), 1, 1, ptr(lse), ptr(scratchFor(tk, d)));
+    for (let i = 0; i < 3; i++) {
+      expect<f32>(lse[i]).toBe(-Infinity);
+      for (let c = 0; c < d; c++) expect<f32>(out[i * d + c]).toBe(0);
+    }
+    expect<bool>(isFinite(lse[3]) && isFinite(lse[4])).toBe(true);
+  });
+
+  it("causal: row i does not change when keys and values after its last visible position change (even to NaN)", () => {
+    const h = 3, d = 17;
+    const shapes: i32[] = [70, 70, 33, 33, 17, 40];
+    for (let c = 0; c < shapes.length; c += 2) {
+      const tq = shapes[c], tk = shapes[c + 1];
+      const q = randomBuffer(h * tq * d, 11, 1), k = randomBuffer(h * tk * d, 12, 1), v = randomBuffer(h * tk * d, 13, 1);
+      const base = zerosBuffer(h * tq * d), out = zerosBuffer(h * tq * d);
+      const scratch = scratchFor(tk, d);
+      attention_f32(h, tq, tk, d, ptr(q), ptr(k), ptr(v), ptr(base), 0.5, 1, 0, ptr(scratch));
+      const pivots: i32[] = [tk - 1, tk - 2, tk / 2, tk - 17];
+      for (let pi = 0; pi < pivots.length; pi++) {
+        const p = pivots[pi]; // keys p.. are poisoned
+        if (p < 1) continue;
+        const k2 = randomBuffer(h * tk * d, 12, 1), v2 = randomBuffer(h * tk * d, 13, 1);
+        for (let hh = 0; hh < h; hh++) {
+          for (let j = p; j < tk; j++) {
+            for (let cc = 0; cc < d; cc++) { k2[(hh * tk + j) * d + cc] = NaN; v2[(hh * tk + j) * d + cc] = 1e30; }
+          }
+        }
+        attention_f32(h, tq, tk, d, ptr(q), ptr(k2), ptr(v2), ptr(out), 0.5, 1, 0, ptr(scratch));
+        for (let hh = 0; hh < h; hh++) {
+          for (let i = 0; i < tq; i++) {
+            if (visible(i, tq, tk, 1) > p) continue; // this row sees a poisoned key
+            for (let cc = 0; cc < d; cc++) {
+              expect<f32>(out[(hh * tq + i) * d + cc]).toBe(base[(hh * tq + i) * d + cc]);
+            }
+          }
+        }
+      }
+    }
+  });
+});
+
+describe("attention_scores_f32", () => {
+  it("gives the scaled scores with −Infinity where masked, and softmax of them reproduces attention_f32", () => {
+    const h = 3, d = 8;
+    const shapes: i32[] = [17, 17, 5, 33, 33, 33];
+    for (let c = 0; c < shapes.length; c += 2) {
+      const tq = shapes[c], tk = shapes[c + 1];
+      for (let causal = 0; causal < 2; causal++) {
+        const q = randomBuffer(h * tq * d, 21, 1), k = randomBuffer(h * tk * d, 22, 1), v = randomBuffer(h * tk * d, 23, 1);
+        const sc = zerosBuffer(h * tq * tk);
+        const scale: f32 = 0.35;
+        attention_scores_f32(h, tq, tk, d, ptr(q), ptr(k), ptr(sc), scale, causal);
+        for (let hh = 0; hh < h; hh++) {
+          for (let i = 0; i < tq; i++) {
+            const cv = visible(i, tq, tk, causal);
+            for (let j = 0; j < tk; j++) {
+              const got = sc[(hh * tq + i) * tk + j];
+              if (j >= cv) { expect<f32>(got).toBe(-Infinity); continue; }
+              let acc: f64 = 0;
+              for (let cc = 0; cc < d; cc++) acc += <f64>q[(hh * tq + i) * d + cc] * <f64>k[(hh * tk + j) * d + cc];
+              expect<bool>(Math.abs(<f64>got - acc * <f64>scale) < 1e-6).toBe(true);
+            }
+          }
+        }
+        // softmax over the score rows, times V, is the attention output.
+        softmax_f32(h * tq, tk, ptr(sc), tk, ptr(sc), tk, 1, 0);
+        const out = zerosBuffer(h * tq * d);
+        attention_f32(h, tq, tk, d, ptr(q), ptr(k), ptr(v), ptr(out), scale, causal, 0, ptr(scratchFor(tk, d)));
+        for (let hh = 0; hh < h; hh++) {
+          for (let i = 0; i < tq; i++) {
+            for (let cc = 0; cc < d; cc++) {
+              let acc: f64 = 0;
+              for (let j = 0; j < tk; j++) acc += <f64>sc[(hh * tq + i) * tk + j] * <f64>v[(hh * tk + j) * d + cc];
+              expect<bool>(Math.abs(<f64>out[(hh * tq + i) * d + cc] - acc) < 1e-5).toBe(true);
+            }
+          }
+        }
+      }
+    }
+  });
+});

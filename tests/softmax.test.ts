@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { ArgumentError, ShapeError, logSoftmax, softmax, tensor, tidy } from "../src/index.js";
+import { BUILDS, useBuild } from "./helpers/backends.js";
+import { expectClose, randomFloats } from "./helpers/compare.js";
+import { EDGE_SIZES } from "./helpers/shapes.js";
+import { softmaxRef } from "./helpers/reference.js";
+
+describe.each(BUILDS)("softmax on the %s build", (build) => {
+  it("matches float64 over edge row lengths, with temperatures and the causal mask", async () => {
+    await useBuild(build);
+    for (const cols of EDGE_SIZES) {
+      for (const rows of [1, 3, cols]) {
+        for (const temperature of [1, 0.5, 3]) {
+          for (const causal of [false, true]) {
+            tidy(() => {
+              const x = randomFloats(rows * cols, rows * 1000 + cols).map((v) => v * 10);
+              const t = tensor(x, [rows, cols]);
+              const what = `${rows}x${cols} T=${temperature} causal=${causal}`;
+              const y = softmax(t, { temperature, causal }).toFloat32Array();
+              expectClose(y, softmaxRef(x, rows, cols, temperature, causal), 2e-6, 1e-7, `softmax ${what}`);
+              const ly = logSoftmax(t, { temperature, causal }).toFloat32Array();
+              expectClose(ly, softmaxRef(x, rows, cols, temperature, causal, true), 1e-5, 2e-6, `logSoftmax ${what}`);
+            });
+          }
+        }
+      }
+    }
+  });
+
+  it("rows sum to 1 and the causal mask zeroes the future exactly", async () => {
+    await useBuild(build);
+    tidy(() => {
+      const n = 33;
+      const y = softmax(tensor(randomFloats(n * n, 5), [n, n]), { causal: true }).toFloat32Array();
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < n; j++) {
+          const p = y[i * n + j]!;
+          if (j > i) expect(p).toBe(0);
+          else expect(p).toBeGreaterThan(0);
+          s += p;
+        }
+        expect(Math.abs(s - 1)).toBeLessThan(1e-6);
+      }
+    });
+  });
+
+  it("the causal mask over [h, T, T] restarts per matrix, and Tq < Tk follows the KV-cache rule", async () => {
+    await useBuild(build);
+    tidy(() => {
+      const [h, t] = [3, 5];
+      const x = randomFloats(h * t * t, 9);
+      const y = softmax(tensor(x, [h, t, t]), { causal: true }).toFloat32Array();
+      for (let k = 0; k < h; k++) {
+        const part = x.subarray(k * t * t, (k + 1) * t * t);
+        expectClose(y.subarray(k * t * t, (k + 1) * t * t), softmaxRef(part, t, t, 1, true), 2e-6, 1e-7, `head ${k}`);
+      }
+      // Two query rows over five keys: row 0 sees keys 0..3, row 1 sees 0..4.
+      const z = softmax(tensor(randomFloats(10, 3), [2, 5]), { causal: true }).toArray() as number[][];
+      expect(z[0]![4]).toBe(0);
+      expect(z[0]![3]).toBeGreaterThan(0);
+      expect(z[1]![4]).toBeGreaterThan(0);
+    });
+  });
+
+  it("temperature → 0 approaches argmax; large temperature approaches uniform", async () => {
+    await useBuild(build);
+    tidy(() => {
+      const logits = tensor([2, 4, 5, 1]);
+      const cold = softmax(logits, { temperature: 0.01 }).toFloat32Array();
+      expect(cold[2]).toBeGreaterThan(0.9999);
+      const hot = softmax(logits, { temperature: 1e4 }).toFloat32Array();
+      for (const p of hot) expect(Math.abs(p - 0.25)).toBeLessThan(1e-3);
+      // The tutorial's example: softmax([2, 4, 5]) = [0.03511903, 0.25949646, 0.70538451].
+      expectClose(softmax(tensor([2, 4, 5])).toFloat32Array(), [0.03511903, 0.25949646, 0.70538451], 1e-6, 1e-8, "tutorial");
+    });
+  });
+
+  it("is stable for huge logits and for −Infinity entries", async () => {
+    await useBuild(build);
+    tidy(() => {
+      expectClose(softmax(tensor([1e30, 1e30, -1e30])).toFloat32Array(), [0.5, 0.5, 0], 1e-6, 0, "huge");
+      expectClose(softmax(tensor([-Infinity, 0, 0])).toFloat32Array(), [0, 0.5, 0.5], 1e-6, 0, "-inf");
+      expect(Array.from(logSoftmax(tensor([-Infinity, 0])).toFloat32Array())).toEqual([-Infinity, 0]);
+    });
+  });
+});
+
+describe("softmax errors", () => {
+  it("reject a bad temperature or a causal vector, naming the op", async () => {
+    await useBuild("simd");
+    tidy(() => {
+      const x = tensor([1, 2, 3]);
+      expect(() => softmax(x, { temperature: 0 })).toThrow(ArgumentError);
+      expect(() => softmax(x, { temperature: -1 })).toThrow("softmax: temperature must be a finite number > 0, got -1");
+      expect(() => softmax(x, { temperature: Number.NaN })).toThrow(ArgumentError);
+      expect(() => softmax(x, { causal: true })).toThrow(ShapeError);
+      expect(() => logSoftmax(tensor(1))).toThrow("logSoftmax: needs at least one axis, got a scalar");
+    });
+  });
+});
