@@ -26,12 +26,29 @@ export function attention_scratch_bytes(tk: i32, d: i32): usize {
   return (<usize>BR * <usize>max(tk, 1) * 4 + 15) & ~<usize>15;
 }
 
+/** Lane r of the result is the horizontal sum of a_r (a 4×4 transpose folded into the adds). */
+// @ts-ignore: decorator
+@inline function hsum4x4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const u01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+  const u23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(u01, u23, 0, 1, 4, 5), v128.shuffle<f32>(u01, u23, 2, 3, 6, 7));
+}
+
+/** Column p of four key rows gathered into one vector (for the ragged d % 4 columns). */
+// @ts-ignore: decorator
+@inline function gather4(k0: usize, k1: usize, k2: usize, k3: usize, o: usize): v128 {
+  let kv = f32x4.splat(load<f32>(k0 + o));
+  kv = f32x4.replace_lane(kv, 1, load<f32>(k1 + o));
+  kv = f32x4.replace_lane(kv, 2, load<f32>(k2 + o));
+  return f32x4.replace_lane(kv, 3, load<f32>(k3 + o));
+}
+
 /**
- * s[j] = scale·⟨qrow, k_j⟩ for the first nk key rows of k (row stride d). Four keys at a time: four vector
- * accumulators run along d, then a 4×4 transpose-add turns them into the four sums in one vector.
+ * s[j] = scale·⟨qrow, k_j⟩ for j0 <= j < nk, k holding key rows of stride d. Four keys at a time: four vector
+ * accumulators run along d, then a transpose-add turns them into the four sums in one vector.
  */
-function scores_row(nk: i32, d: i32, qrow: usize, k: usize, s: usize, scale: f32): void {
-  let j = 0;
+function scores_range(j0: i32, nk: i32, d: i32, qrow: usize, k: usize, s: usize, scale: f32): void {
+  let j = j0;
   const rowBytes = <usize>d << 2;
   if (ASC_FEATURE_SIMD) {
     const vscale = f32x4.splat(scale);
@@ -47,18 +64,10 @@ function scores_row(nk: i32, d: i32, qrow: usize, k: usize, s: usize, scale: f32
         a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k2 + o)));
         a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k3 + o)));
       }
-      // Transpose-add: lane r of the result is the horizontal sum of a_r.
-      const u01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
-      const u23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
-      let r = f32x4.add(v128.shuffle<f32>(u01, u23, 0, 1, 4, 5), v128.shuffle<f32>(u01, u23, 2, 3, 6, 7));
-      // Ragged d (d % 4 columns): gather the four keys' column p into one vector.
+      let r = hsum4x4(a0, a1, a2, a3);
       for (; p < d; p++) {
         const o = <usize>p << 2;
-        let kv = f32x4.splat(load<f32>(k0 + o));
-        kv = f32x4.replace_lane(kv, 1, load<f32>(k1 + o));
-        kv = f32x4.replace_lane(kv, 2, load<f32>(k2 + o));
-        kv = f32x4.replace_lane(kv, 3, load<f32>(k3 + o));
-        r = f32x4.add(r, f32x4.mul(f32x4.splat(load<f32>(qrow + o)), kv));
+        r = f32x4.add(r, f32x4.mul(v128.load32_splat(qrow + o), gather4(k0, k1, k2, k3, o)));
       }
       v128.store(s + (<usize>j << 2), f32x4.mul(r, vscale));
     }
@@ -69,44 +78,148 @@ function scores_row(nk: i32, d: i32, qrow: usize, k: usize, s: usize, scale: f32
 }
 
 /**
- * orow[c] = Σ_{j<nk} p[j]·v[j, c] for c < d (v row stride d). Columns are taken 16 (then 4) at a time with
- * the partial sums held in registers across all nk keys, so each output element is stored once.
- * nk == 0 writes zeros.
+ * Scores of two query rows (q0 sees nk0 keys, q1 sees nk1): the keys both see are done together, so each
+ * key vector loaded feeds two rows (8 accumulators); the rest row by row through scores_range.
  */
-function pv_row(nk: i32, d: i32, p: usize, v: usize, orow: usize): void {
+function scores_2rows(
+  nk0: i32, nk1: i32, d: i32, q0: usize, q1: usize, k: usize, s0: usize, s1: usize, scale: f32,
+): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const rowBytes = <usize>d << 2;
+    const vscale = f32x4.splat(scale);
+    const nj = min(nk0, nk1);
+    for (; j + 4 <= nj; j += 4) {
+      const k0 = k + <usize>j * rowBytes, k1 = k0 + rowBytes, k2 = k1 + rowBytes, k3 = k2 + rowBytes;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      let p = 0;
+      for (; p + 4 <= d; p += 4) {
+        const o = <usize>p << 2;
+        const qa = v128.load(q0 + o), qb = v128.load(q1 + o);
+        let kv = v128.load(k0 + o);
+        a0 = f32x4.add(a0, f32x4.mul(qa, kv));
+        b0 = f32x4.add(b0, f32x4.mul(qb, kv));
+        kv = v128.load(k1 + o);
+        a1 = f32x4.add(a1, f32x4.mul(qa, kv));
+        b1 = f32x4.add(b1, f32x4.mul(qb, kv));
+        kv = v128.load(k2 + o);
+        a2 = f32x4.add(a2, f32x4.mul(qa, kv));
+        b2 = f32x4.add(b2, f32x4.mul(qb, kv));
+        kv = v128.load(k3 + o);
+        a3 = f32x4.add(a3, f32x4.mul(qa, kv));
+        b3 = f32x4.add(b3, f32x4.mul(qb, kv));
+      }
+      let ra = hsum4x4(a0, a1, a2, a3), rb = hsum4x4(b0, b1, b2, b3);
+      for (; p < d; p++) {
+        const o = <usize>p << 2;
+        const kv = gather4(k0, k1, k2, k3, o);
+        ra = f32x4.add(ra, f32x4.mul(v128.load32_splat(q0 + o), kv));
+        rb = f32x4.add(rb, f32x4.mul(v128.load32_splat(q1 + o), kv));
+      }
+      v128.store(s0 + (<usize>j << 2), f32x4.mul(ra, vscale));
+      v128.store(s1 + (<usize>j << 2), f32x4.mul(rb, vscale));
+    }
+  }
+  scores_range(j, nk0, d, q0, k, s0, scale);
+  scores_range(j, nk1, d, q1, k, s1, scale);
+}
+
+/** orow[c] = Σ_{j<nk} p[j]·v[j, c] for one column c (the ragged columns, and the scalar build). */
+// @ts-ignore: decorator
+@inline function pv_col(nk: i32, d: i32, c: i32, p: usize, v: usize, orow: usize): void {
+  const rowBytes = <usize>d << 2;
+  let a: f32 = 0;
+  let vr = v + (<usize>c << 2);
+  for (let j = 0; j < nk; j++, vr += rowBytes) a += load<f32>(p + (<usize>j << 2)) * load<f32>(vr);
+  store<f32>(orow + (<usize>c << 2), a);
+}
+
+/**
+ * o0 = p0·V over the first nk0 rows of V, o1 = p1·V over nk1 rows (V row stride d; nk = 0 writes zeros).
+ * Columns go 16 (then 4) at a time with both rows' partial sums in registers across all keys: every V
+ * vector loaded feeds two rows, and each output element is stored once. Call with o1 == 0 for a lone row.
+ */
+function pv_2rows(nk0: i32, nk1: i32, d: i32, p0: usize, p1: usize, v: usize, o0: usize, o1: usize): void {
   let c = 0;
   const rowBytes = <usize>d << 2;
+  const two = o1 != 0;
+  if (!two) nk1 = 0;
   if (ASC_FEATURE_SIMD) {
+    const nj = min(nk0, nk1);
     for (; c + 16 <= d; c += 16) {
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let vr = v + (<usize>c << 2);
-      for (let j = 0; j < nk; j++, vr += rowBytes) {
-        const pj = f32x4.splat(load<f32>(p + (<usize>j << 2)));
-        a0 = f32x4.add(a0, f32x4.mul(pj, v128.load(vr)));
-        a1 = f32x4.add(a1, f32x4.mul(pj, v128.load(vr, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(pj, v128.load(vr, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(pj, v128.load(vr, 48)));
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      const vc = v + (<usize>c << 2);
+      let j = 0;
+      for (; j < nj; j++) {
+        const vr = vc + <usize>j * rowBytes;
+        const pa = v128.load32_splat(p0 + (<usize>j << 2)), pb = v128.load32_splat(p1 + (<usize>j << 2));
+        let x = v128.load(vr);
+        a0 = f32x4.add(a0, f32x4.mul(pa, x));
+        b0 = f32x4.add(b0, f32x4.mul(pb, x));
+        x = v128.load(vr, 16);
+        a1 = f32x4.add(a1, f32x4.mul(pa, x));
+        b1 = f32x4.add(b1, f32x4.mul(pb, x));
+        x = v128.load(vr, 32);
+        a2 = f32x4.add(a2, f32x4.mul(pa, x));
+        b2 = f32x4.add(b2, f32x4.mul(pb, x));
+        x = v128.load(vr, 48);
+        a3 = f32x4.add(a3, f32x4.mul(pa, x));
+        b3 = f32x4.add(b3, f32x4.mul(pb, x));
       }
-      const o = orow + (<usize>c << 2);
-      v128.store(o, a0);
-      v128.store(o, a1, 16);
-      v128.store(o, a2, 32);
-      v128.store(o, a3, 48);
+      // Keys only one of the rows sees.
+      for (let jj = j; jj < nk0; jj++) {
+        const vr = vc + <usize>jj * rowBytes;
+        const pa = v128.load32_splat(p0 + (<usize>jj << 2));
+        a0 = f32x4.add(a0, f32x4.mul(pa, v128.load(vr)));
+        a1 = f32x4.add(a1, f32x4.mul(pa, v128.load(vr, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(pa, v128.load(vr, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(pa, v128.load(vr, 48)));
+      }
+      for (let jj = j; jj < nk1; jj++) {
+        const vr = vc + <usize>jj * rowBytes;
+        const pb = v128.load32_splat(p1 + (<usize>jj << 2));
+        b0 = f32x4.add(b0, f32x4.mul(pb, v128.load(vr)));
+        b1 = f32x4.add(b1, f32x4.mul(pb, v128.load(vr, 16)));
+        b2 = f32x4.add(b2, f32x4.mul(pb, v128.load(vr, 32)));
+        b3 = f32x4.add(b3, f32x4.mul(pb, v128.load(vr, 48)));
+      }
+      const oa = o0 + (<usize>c << 2);
+      v128.store(oa, a0);
+      v128.store(oa, a1, 16);
+      v128.store(oa, a2, 32);
+      v128.store(oa, a3, 48);
+      if (two) {
+        const ob = o1 + (<usize>c << 2);
+        v128.store(ob, b0);
+        v128.store(ob, b1, 16);
+        v128.store(ob, b2, 32);
+        v128.store(ob, b3, 48);
+      }
     }
     for (; c + 4 <= d; c += 4) {
-      let a0 = f32x4.splat(0);
-      let vr = v + (<usize>c << 2);
-      for (let j = 0; j < nk; j++, vr += rowBytes) {
-        a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(p + (<usize>j << 2))), v128.load(vr)));
+      let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+      const vc = v + (<usize>c << 2);
+      let j = 0;
+      for (; j < nj; j++) {
+        const x = v128.load(vc + <usize>j * rowBytes);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(p0 + (<usize>j << 2)), x));
+        b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(p1 + (<usize>j << 2)), x));
       }
-      v128.store(orow + (<usize>c << 2), a0);
+      for (let jj = j; jj < nk0; jj++) {
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(p0 + (<usize>jj << 2)), v128.load(vc + <usize>jj * rowBytes)));
+      }
+      for (let jj = j; jj < nk1; jj++) {
+        b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(p1 + (<usize>jj << 2)), v128.load(vc + <usize>jj * rowBytes)));
+      }
+      v128.store(o0 + (<usize>c << 2), a0);
+      if (two) v128.store(o1 + (<usize>c << 2), b0);
     }
   }
   for (; c < d; c++) {
-    let a: f32 = 0;
-    let vr = v + (<usize>c << 2);
-    for (let j = 0; j < nk; j++, vr += rowBytes) a += load<f32>(p + (<usize>j << 2)) * load<f32>(vr);
-    store<f32>(orow + (<usize>c << 2), a);
+    pv_col(nk0, d, c, p0, v, o0);
+    if (two) pv_col(nk1, d, c, p1, v, o1);
   }
 }
 
@@ -132,16 +245,31 @@ export function attention_f32(
       // block and never read. The block's score rows are packed with stride kext.
       const kext = visible_cols(i1 - 1, tq, tk, causal);
       const ldS = <usize>kext << 2;
-      for (let i = i0; i < i1; i++) {
-        scores_row(visible_cols(i, tq, tk, causal), d, qh + <usize>i * rowBytes, kh, scratch + <usize>(i - i0) * ldS, scale);
+      // Rows go in pairs so that each K and V vector loaded serves two queries.
+      for (let i = i0; i < i1; i += 2) {
+        const s0 = scratch + <usize>(i - i0) * ldS, q0 = qh + <usize>i * rowBytes;
+        const cv0 = visible_cols(i, tq, tk, causal);
+        if (i + 1 < i1) {
+          scores_2rows(cv0, visible_cols(i + 1, tq, tk, causal), d, q0, q0 + rowBytes, kh, s0, s0 + ldS, scale);
+        } else {
+          scores_range(0, cv0, d, q0, kh, s0, scale);
+        }
       }
       for (let i = i0; i < i1; i++) {
         const cv = visible_cols(i, tq, tk, causal);
         const srow = scratch + <usize>(i - i0) * ldS;
         // Only the cv visible scores are soft-maxed (cols = cv): masked entries are neither read nor needed.
-        const l = softmax_row_f32(cv, cv, srow, srow, 1);
+        const l = softmax_row_f32(cv, cv, srow, srow, 1, lse != 0);
         if (lse) store<f32>(lse + ((<usize>hh * <usize>tq + <usize>i) << 2), l);
-        pv_row(cv, d, srow, vh, oh + <usize>i * rowBytes);
+      }
+      for (let i = i0; i < i1; i += 2) {
+        const s0 = scratch + <usize>(i - i0) * ldS, o0 = oh + <usize>i * rowBytes;
+        const cv0 = visible_cols(i, tq, tk, causal);
+        if (i + 1 < i1) {
+          pv_2rows(cv0, visible_cols(i + 1, tq, tk, causal), d, s0, s0 + ldS, vh, o0, o0 + rowBytes);
+        } else {
+          pv_2rows(cv0, 0, d, s0, 0, vh, o0, 0);
+        }
       }
     }
   }
@@ -161,7 +289,7 @@ export function attention_scores_f32(
     for (let i = 0; i < tq; i++) {
       const cv = visible_cols(i, tq, tk, causal);
       const orow = out + ((<usize>hh * <usize>tq + <usize>i) * <usize>tk << 2);
-      scores_row(cv, d, qh + <usize>i * rowBytes, kh, orow, scale);
+      scores_range(0, cv, d, qh + <usize>i * rowBytes, kh, orow, scale);
       fill_f32(tk - cv, -Infinity, orow + (<usize>cv << 2));
     }
   }

@@ -63,6 +63,11 @@ export function gemm_f32(
     scale_c(m, n, beta, c, ldc);
     return;
   }
+  if (m == 1 && (transB == 0 || transA == 0)) {
+    // Row vector times matrix: every element of op(B) is used once, so packing cannot pay off.
+    gemv_row(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c);
+    return;
+  }
   const pa = scratch;
   const pb = scratch + PACK_A_BYTES;
   const tile = pb + PACK_B_BYTES;
@@ -95,6 +100,125 @@ export function gemm_f32(
       }
     }
   }
+}
+
+// ---- m == 1: c (1×n) = alpha·a (1×k)·op(B) + beta·c, without packing ----
+
+/**
+ * transB == 0: c[j] = alpha·Σ_p a[p]·B[p, j] + beta·c[j], streaming rows of B with 16 (then 4, then 1)
+ * column accumulators; the sum over p runs in order, as in the reference.
+ * transB != 0 (then transA == 0, a contiguous): c[j] = alpha·dot(a, B[j, :]) + beta·c[j], four rows
+ * of B at a time, vectorized along k.
+ * a[p] is at a + p·(transA ? lda : 1) floats.
+ */
+function gemv_row(
+  transA: i32, transB: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize,
+): void {
+  const sa: usize = transA ? <usize>lda << 2 : 4; // byte stride between consecutive a[p]
+  const rowB = <usize>ldb << 2;
+  let j = 0;
+  if (transB == 0) {
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 16 <= n; j += 16) {
+        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+        let pa = a, pb = b + (<usize>j << 2);
+        for (let p = 0; p < k; p++) {
+          const av = v128.load32_splat(pa);
+          s0 = f32x4.add(s0, f32x4.mul(av, v128.load(pb)));
+          s1 = f32x4.add(s1, f32x4.mul(av, v128.load(pb, 16)));
+          s2 = f32x4.add(s2, f32x4.mul(av, v128.load(pb, 32)));
+          s3 = f32x4.add(s3, f32x4.mul(av, v128.load(pb, 48)));
+          pa += sa;
+          pb += rowB;
+        }
+        const pc = c + (<usize>j << 2);
+        store_row8(pc, s0, s1, alpha, beta);
+        store_row8(pc + 32, s2, s3, alpha, beta);
+      }
+      for (; j + 4 <= n; j += 4) {
+        let s0 = f32x4.splat(0);
+        let pa = a, pb = b + (<usize>j << 2);
+        for (let p = 0; p < k; p++) {
+          s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
+          pa += sa;
+          pb += rowB;
+        }
+        const pc = c + (<usize>j << 2);
+        const r = f32x4.mul(f32x4.splat(alpha), s0);
+        v128.store(pc, beta == 0 ? r : f32x4.add(r, f32x4.mul(f32x4.splat(beta), v128.load(pc))));
+      }
+    } else {
+      for (; j + 4 <= n; j += 4) {
+        let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+        let pa = a, pb = b + (<usize>j << 2);
+        for (let p = 0; p < k; p++) {
+          const av = load<f32>(pa);
+          s0 += av * load<f32>(pb); s1 += av * load<f32>(pb, 4);
+          s2 += av * load<f32>(pb, 8); s3 += av * load<f32>(pb, 12);
+          pa += sa;
+          pb += rowB;
+        }
+        const pc = c + (<usize>j << 2);
+        store_c(pc, s0, alpha, beta); store_c(pc + 4, s1, alpha, beta);
+        store_c(pc + 8, s2, alpha, beta); store_c(pc + 12, s3, alpha, beta);
+      }
+    }
+    for (; j < n; j++) {
+      let s: f32 = 0;
+      let pa = a, pb = b + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        s += load<f32>(pa) * load<f32>(pb);
+        pa += sa;
+        pb += rowB;
+      }
+      store_c(c + (<usize>j << 2), s, alpha, beta);
+    }
+  } else {
+    // a is contiguous here (transA == 0); rows of B (n×k) are contiguous too.
+    for (; j + 4 <= n; j += 4) {
+      const b0 = b + <usize>j * rowB, b1 = b0 + rowB, b2 = b1 + rowB, b3 = b2 + rowB;
+      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+      let p = 0;
+      if (ASC_FEATURE_SIMD) {
+        let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
+        for (; p + 4 <= k; p += 4) {
+          const o = <usize>p << 2;
+          const av = v128.load(a + o);
+          v0 = f32x4.add(v0, f32x4.mul(av, v128.load(b0 + o)));
+          v1 = f32x4.add(v1, f32x4.mul(av, v128.load(b1 + o)));
+          v2 = f32x4.add(v2, f32x4.mul(av, v128.load(b2 + o)));
+          v3 = f32x4.add(v3, f32x4.mul(av, v128.load(b3 + o)));
+        }
+        s0 = hsum(v0); s1 = hsum(v1); s2 = hsum(v2); s3 = hsum(v3);
+      }
+      for (; p < k; p++) {
+        const o = <usize>p << 2;
+        const av = load<f32>(a + o);
+        s0 += av * load<f32>(b0 + o); s1 += av * load<f32>(b1 + o);
+        s2 += av * load<f32>(b2 + o); s3 += av * load<f32>(b3 + o);
+      }
+      const pc = c + (<usize>j << 2);
+      store_c(pc, s0, alpha, beta); store_c(pc + 4, s1, alpha, beta);
+      store_c(pc + 8, s2, alpha, beta); store_c(pc + 12, s3, alpha, beta);
+    }
+    for (; j < n; j++) {
+      const bj = b + <usize>j * rowB;
+      let s: f32 = 0;
+      for (let p = 0; p < k; p++) s += load<f32>(a + (<usize>p << 2)) * load<f32>(bj + (<usize>p << 2));
+      store_c(c + (<usize>j << 2), s, alpha, beta);
+    }
+  }
+}
+
+/** c = alpha·s + beta·c; beta == 0 does not read c. */
+// @ts-ignore: decorator
+@inline function store_c(pc: usize, s: f32, alpha: f32, beta: f32): void {
+  store<f32>(pc, beta == 0 ? alpha * s : alpha * s + beta * load<f32>(pc));
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
 // ---- C = beta·C (k == 0 or alpha == 0); beta == 0 writes zeros without reading C ----

@@ -14,3 +14,7 @@ export {
 } from "./activations";
 export { softmax_f32, log_softmax_f32, softmax_backward_f32 } from "./softmax";
 export { attention_f32, attention_scratch_bytes, attention_scores_f32 } from "./attention";
+export {
+  mse_f32, mse_backward_f32, softmax_xent_f32, softmax_xent_index_f32, argmax_rows_f32,
+} from "./loss";
+export { sgd_f32, sgd_momentum_f32, adam_f32, sum_squares_f32, all_finite_f32 } from "./optim";

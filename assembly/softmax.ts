@@ -34,7 +34,20 @@ import { dot_f32, fill_f32, max_f32, scale_f32, hsum4 } from "./blas";
   let s: f32 = 0;
   if (ASC_FEATURE_SIMD) {
     const vm = f32x4.splat(m), vt = f32x4.splat(invT);
-    let acc = f32x4.splat(0);
+    let acc = f32x4.splat(0), acc1 = f32x4.splat(0);
+    // Two independent exp chains per iteration (see exp_f32), each with its own accumulator.
+    for (; j + 8 <= n; j += 8) {
+      const o = <usize>j << 2;
+      const e0 = exp_v128(f32x4.mul(f32x4.sub(v128.load(x + o), vm), vt));
+      const e1 = exp_v128(f32x4.mul(f32x4.sub(v128.load(x + o, 16), vm), vt));
+      if (write) {
+        v128.store(out + o, e0);
+        v128.store(out + o, e1, 16);
+      }
+      acc = f32x4.add(acc, e0);
+      acc1 = f32x4.add(acc1, e1);
+    }
+    acc = f32x4.add(acc, acc1);
     for (; j + 4 <= n; j += 4) {
       const o = <usize>j << 2;
       const e = exp_v128(f32x4.mul(f32x4.sub(v128.load(x + o), vm), vt));
@@ -56,9 +69,10 @@ import { dot_f32, fill_f32, max_f32, scale_f32, hsum4 } from "./blas";
  * Softmax of one row of `cols` entries of which the first `cv` are visible (0 <= cv <= cols): out[j] =
  * e^{(x[j] − m)·invT} / Σ for j < cv, 0 for cv <= j < cols. Returns the log-sum-exp of the scaled visible
  * entries, m·invT + log Σ (−Infinity for an empty or all −Infinity row, whose outputs are all 0), which a
- * backward pass can use to recompute the weights. out may equal x.
+ * backward pass can use to recompute the weights; with wantLse false it skips the log and returns 0.
+ * out may equal x.
  */
-export function softmax_row_f32(cv: i32, cols: i32, x: usize, out: usize, invT: f32): f32 {
+export function softmax_row_f32(cv: i32, cols: i32, x: usize, out: usize, invT: f32, wantLse: bool): f32 {
   const m: f32 = cv > 0 ? max_f32(cv, x) : -Infinity;
   if (m == -Infinity) {
     fill_f32(cols, 0, out);
@@ -67,7 +81,7 @@ export function softmax_row_f32(cv: i32, cols: i32, x: usize, out: usize, invT: 
   const s = exp_shift_sum(cv, x, out, m, invT, true);
   scale_f32(cv, <f32>1 / s, out, out);
   fill_f32(cols - cv, 0, out + (<usize>cv << 2));
-  return m * invT + <f32>Math.log(<f64>s);
+  return wantLse ? m * invT + <f32>Math.log(<f64>s) : 0;
 }
 
 /**
@@ -80,7 +94,7 @@ export function softmax_f32(
   for (let i = 0; i < rows; i++) {
     softmax_row_f32(
       visible_cols(i, rows, cols, causal), cols,
-      x + (<usize>(i * ldx) << 2), out + (<usize>(i * ldo) << 2), invTemperature,
+      x + (<usize>(i * ldx) << 2), out + (<usize>(i * ldo) << 2), invTemperature, false,
     );
   }
 }

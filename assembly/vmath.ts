@@ -111,6 +111,15 @@ const T11: f32 = -0.008863235529902197;  // -1382/155925
 export function exp_f32(n: i32, x: usize, out: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
+    // Two independent vectors per iteration: each exp is a long dependent chain, so this gives the
+    // out-of-order core twice the work to overlap.
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const e0 = exp_v128(v128.load(x + o));
+      const e1 = exp_v128(v128.load(x + o, 16));
+      v128.store(out + o, e0);
+      v128.store(out + o, e1, 16);
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       v128.store(out + o, exp_v128(v128.load(x + o)));
@@ -126,6 +135,13 @@ export function exp_f32(n: i32, x: usize, out: usize): void {
 export function tanh_f32(n: i32, x: usize, out: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
+    for (; i + 8 <= n; i += 8) { // two independent chains, as in exp_f32
+      const o = <usize>i << 2;
+      const t0 = tanh_v128(v128.load(x + o));
+      const t1 = tanh_v128(v128.load(x + o, 16));
+      v128.store(out + o, t0);
+      v128.store(out + o, t1, 16);
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       v128.store(out + o, tanh_v128(v128.load(x + o)));

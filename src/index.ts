@@ -2,3 +2,4 @@
 // Layers, bottom up: runtime (Wasm, memory, Tensor) ← ops (shape-checked kernels) ← nn ← transformer.
 export * from "./runtime/index.js";
 export * from "./ops/index.js";
+export * from "./nn/index.js";

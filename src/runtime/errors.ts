@@ -33,3 +33,17 @@ export class NotInitializedError extends SimdnetError {}
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(",")}]`;
 }
+
+/** A file (IDX, safetensors, …) that is malformed; `offset` is the byte where the problem is. */
+export class FormatError extends SimdnetError {
+  constructor(message: string, readonly offset?: number, options?: { cause?: unknown }) {
+    super(offset === undefined ? message : `${message} (at byte offset ${offset})`, options);
+  }
+}
+
+/** Training produced a NaN or infinite loss; the weights from before the failing step are kept. */
+export class DivergenceError extends SimdnetError {
+  constructor(message: string, readonly epoch: number, readonly batch: number) {
+    super(message);
+  }
+}

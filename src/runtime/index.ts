@@ -2,10 +2,10 @@ export { init, createBackend, setBackend, getBackend, backendInfo, memory } from
 export { Backend, type BackendOptions, type BackendInfo, type MemoryInfo } from "./backend.js";
 export { Tensor, type NestedArray } from "./tensor.js";
 export { tensor, zeros, ones, full, randn, randu, empty, type TensorData, type RandomOptions } from "./creation.js";
-export { tidy, keep } from "./tidy.js";
+export { tidy, keep, untracked } from "./tidy.js";
 export { Random } from "./random.js";
 export {
   SimdnetError, ShapeError, ArgumentError, DisposedTensorError, BackendMismatchError, OutOfMemoryError,
-  WasmLoadError, NotInitializedError,
+  WasmLoadError, NotInitializedError, FormatError, DivergenceError,
 } from "./errors.js";
 export { engineSupportsSimd, type WasmSource } from "./wasm-loader.js";

@@ -55,6 +55,23 @@ export interface Kernels {
   ): void;
   attention_scratch_bytes(tk: number, d: number): number;
   attention_scores_f32(h: number, tq: number, tk: number, d: number, q: Ptr, k: Ptr, out: Ptr, scale: number, causal: number): void;
+
+  // loss.ts
+  mse_f32(n: number, a: Ptr, y: Ptr): number;
+  mse_backward_f32(n: number, a: Ptr, y: Ptr, scale: number, dx: Ptr): void;
+  softmax_xent_f32(rows: number, cols: number, logits: Ptr, targets: Ptr, dlogits: Ptr, gradScale: number): number;
+  softmax_xent_index_f32(rows: number, cols: number, logits: Ptr, labels: Ptr, dlogits: Ptr, gradScale: number, ignoreIndex: number): number;
+  argmax_rows_f32(rows: number, cols: number, x: Ptr, out: Ptr): void;
+
+  // optim.ts
+  sgd_f32(n: number, lr: number, grad: Ptr, param: Ptr): void;
+  sgd_momentum_f32(n: number, lr: number, momentum: number, grad: Ptr, velocity: Ptr, param: Ptr): void;
+  adam_f32(
+    n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
+    bias1: number, bias2: number, grad: Ptr, m: Ptr, v: Ptr, param: Ptr,
+  ): void;
+  sum_squares_f32(n: number, x: Ptr): number;
+  all_finite_f32(n: number, x: Ptr): number;
 }
 
 export const REQUIRED_EXPORTS: readonly (keyof Kernels)[] = [
@@ -66,4 +83,6 @@ export const REQUIRED_EXPORTS: readonly (keyof Kernels)[] = [
   "tanh_backward_f32", "bias_relu_f32", "bias_sigmoid_f32",
   "softmax_f32", "log_softmax_f32", "softmax_backward_f32",
   "attention_f32", "attention_scratch_bytes", "attention_scores_f32",
+  "mse_f32", "mse_backward_f32", "softmax_xent_f32", "softmax_xent_index_f32", "argmax_rows_f32",
+  "sgd_f32", "sgd_momentum_f32", "adam_f32", "sum_squares_f32", "all_finite_f32",
 ];

@@ -9,11 +9,26 @@ export interface Trackable {
   readonly isDisposed: boolean;
 }
 
-const scopes: Set<Trackable>[] = [];
+// A null entry is an untracked() region: tensors made there belong to their creator (a layer's
+// buffers, an optimizer's state) and no enclosing tidy frees them.
+const scopes: (Set<Trackable> | null)[] = [];
 
 /** Record a new tensor in the innermost tidy scope, if any. */
 export function track(t: Trackable): void {
   scopes[scopes.length - 1]?.add(t);
+}
+
+/**
+ * Run fn with tracking off: tensors it creates are owned by the caller and survive any enclosing
+ * tidy (modules use this for their parameters and their reusable activation buffers).
+ */
+export function untracked<T>(fn: () => T): T {
+  scopes.push(null);
+  try {
+    return fn();
+  } finally {
+    scopes.pop();
+  }
 }
 
 /** Forget a tensor (it was disposed by hand). */
@@ -24,7 +39,7 @@ export function untrack(t: Trackable): void {
 /** Exclude a tensor from the innermost tidy scope's clean-up; it moves to the enclosing scope. */
 export function keep<T extends Trackable>(t: T): T {
   for (let i = scopes.length - 1; i >= 0; i--) {
-    if (scopes[i]!.delete(t)) {
+    if (scopes[i]?.delete(t)) {
       scopes[i - 1]?.add(t);
       break;
     }

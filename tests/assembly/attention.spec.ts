@@ -124,6 +124,20 @@ describe("attention_f32", () => {
     }
   });
 
+  it("matches the reference for wider heads (d = 36: 16 + 16 + 4 columns; d = 64) and odd block tails", () => {
+    const dims: i32[] = [36, 64];
+    const shapes: i32[] = [70, 70, 33, 33, 7, 70, 19, 19];
+    let seed: u32 = 5000;
+    for (let di = 0; di < dims.length; di++) {
+      for (let c = 0; c < shapes.length; c += 2) {
+        for (let causal = 0; causal < 2; causal++) {
+          checkCase(2, shapes[c], shapes[c + 1], dims[di], causal, seed);
+          seed += 3;
+        }
+      }
+    }
+  });
+
   it("gives zero rows and lse = −Infinity to queries that see no key", () => {
     const h = 1, tq = 5, tk = 2, d = 3;
     const q = randomBuffer(tq * d, 7, 1), k = randomBuffer(tk * d, 8, 1), v = randomBuffer(tk * d, 9, 1);

@@ -1,0 +1,164 @@
+// Dense: y = activation(x·W + b), the tutorial's Layer of Neurons as one matrix product.
+//
+// Layout follows the tutorial's numpy code: W is [inputs, outputs] (column j holds neuron j's
+// weights), b is [1, outputs]. Forward runs one GEMM and one fused bias+activation pass. Backward
+// (chain rule, with z = x·W + b):
+//   dz = dy ⊙ activation'(z)      (from the saved output y, as the tutorial's relu_derivative)
+//   dW = xᵀ·dz                    [inputs, outputs]
+//   db = Σ_rows dz                [1, outputs]
+//   dx = dz·Wᵀ                    [rows, inputs]   — with the weights from BEFORE any update
+// The tutorial's per-neuron code updates a neuron's weights and then propagates through the
+// updated weights; here the optimizer runs after the whole backward pass, as in standard backprop.
+
+import { getBackend } from "../runtime/engine.js";
+import type { Backend } from "../runtime/backend.js";
+import { tensor } from "../runtime/creation.js";
+import { ShapeError, formatShape } from "../runtime/errors.js";
+import { Random } from "../runtime/random.js";
+import type { Tensor } from "../runtime/tensor.js";
+import { untracked } from "../runtime/tidy.js";
+import { matmul } from "../ops/matmul.js";
+import { sumRows } from "../ops/reduce.js";
+import { activationBackward, addBias, checkActivation, type Activation } from "../ops/dense.js";
+import { BufferCache } from "./buffers.js";
+import { initWeights, type InitScheme } from "./init.js";
+import type { Layer, Parameter } from "./module.js";
+
+export interface DenseOptions {
+  activation?: Activation;
+  init?: InitScheme;
+  /** Seeds the weights (ignored when rng is given). */
+  seed?: number;
+  /** Share one generator across layers so one seed fixes a whole network. */
+  rng?: Random;
+  /** Prefix for parameter names, e.g. "layers.0". */
+  name?: string;
+}
+
+export type MatrixInput = Float32Array | ArrayLike<number> | number[][] | Tensor;
+
+export class Dense implements Layer {
+  readonly kind = "Dense";
+  readonly activation: Activation;
+  readonly name: string;
+  private readonly backend: Backend;
+  private readonly w: Tensor;
+  private readonly b: Tensor;
+  private readonly gw: Tensor;
+  private readonly gb: Tensor;
+  private readonly buffers = new BufferCache();
+  private input: Tensor | undefined;
+  private output: Tensor | undefined;
+
+  constructor(readonly inputs: number, readonly outputs: number, options: DenseOptions = {}) {
+    for (const [what, v] of [["inputs", inputs], ["outputs", outputs]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new ShapeError(`Dense: ${what} must be a positive integer, got ${v}`);
+    }
+    const { activation = "linear", init = activation === "relu" ? "he" : "xavier" } = options;
+    checkActivation("Dense", activation);
+    this.activation = activation;
+    this.name = options.name ?? "dense";
+    this.backend = getBackend();
+    const rng = options.rng ?? new Random(options.seed ?? 0);
+    const wData = initWeights(init, inputs, outputs, rng);
+    [this.w, this.b, this.gw, this.gb] = untracked(() => [
+      tensor(wData, [inputs, outputs]),
+      tensor(new Float32Array(outputs), [1, outputs]),
+      tensor(new Float32Array(inputs * outputs), [inputs, outputs]),
+      tensor(new Float32Array(outputs), [1, outputs]),
+    ]);
+  }
+
+  /** W, [inputs, outputs]: column j is neuron j's weights. Assign a Float32Array/rows/Tensor to set it. */
+  get weights(): Tensor {
+    return this.w;
+  }
+
+  set weights(value: MatrixInput) {
+    this.assign(this.w, value, "weights");
+  }
+
+  /** b, [1, outputs]. */
+  get bias(): Tensor {
+    return this.b;
+  }
+
+  set bias(value: MatrixInput) {
+    this.assign(this.b, value, "bias");
+  }
+
+  /** The tutorial's Neuron j: its incoming weights (column j of W) and its bias. */
+  neuron(j: number): { weights: Float32Array; bias: number } {
+    if (!Number.isInteger(j) || j < 0 || j >= this.outputs) {
+      throw new ShapeError(`${this.name}.neuron: index ${j} out of range [0, ${this.outputs})`);
+    }
+    const w = this.w.view();
+    const weights = new Float32Array(this.inputs);
+    for (let i = 0; i < this.inputs; i++) weights[i] = w[i * this.outputs + j]!;
+    return { weights, bias: this.b.view()[j]! };
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank !== 2 || x.shape[1] !== this.inputs) {
+      throw new ShapeError(`${this.name}: input ${formatShape(x.shape)} does not fit a Dense layer of ${this.inputs} inputs (need [rows,${this.inputs}])`);
+    }
+    const rows = x.shape[0]!;
+    const out = this.buffers.get(this.backend, "out", [rows, this.outputs]);
+    matmul(x, this.w, { out });
+    addBias(out, this.b, { activation: this.activation, out });
+    this.input = x;
+    this.output = out;
+    return out;
+  }
+
+  backward(dy: Tensor, needInputGrad = true): Tensor | undefined {
+    const x = this.input;
+    const y = this.output;
+    if (!x || !y) throw new ShapeError(`${this.name}: backward called before forward`);
+    if (dy.shape[0] !== y.shape[0] || dy.shape[1] !== y.shape[1]) {
+      throw new ShapeError(`${this.name}: gradient ${formatShape(dy.shape)} does not match the output ${formatShape(y.shape)}`);
+    }
+    const rows = y.shape[0]!;
+    const dz = this.activation === "linear" ? dy : this.buffers.get(this.backend, "dz", y.shape);
+    if (dz !== dy) activationBackward(this.activation, y, dy, { out: dz });
+    matmul(x, dz, { transposeA: true, out: this.gw });
+    sumRows(dz, { out: this.gb });
+    if (!needInputGrad) return undefined;
+    const dx = this.buffers.get(this.backend, "dx", [rows, this.inputs]);
+    return matmul(dz, this.w, { transposeB: true, out: dx });
+  }
+
+  parameters(): Parameter[] {
+    return [
+      { name: `${this.name}.weights`, value: this.w, grad: this.gw },
+      { name: `${this.name}.bias`, value: this.b, grad: this.gb },
+    ];
+  }
+
+  dispose(): void {
+    for (const t of [this.w, this.b, this.gw, this.gb]) t.dispose();
+    this.buffers.dispose();
+    this.input = this.output = undefined;
+  }
+
+  private assign(target: Tensor, value: MatrixInput, what: string): void {
+    let flat: ArrayLike<number>;
+    if (value instanceof Float32Array || !Array.isArray(value)) {
+      flat = "view" in (value as object) ? (value as Tensor).toFloat32Array() : (value as ArrayLike<number>);
+    } else {
+      const rows = value as number[][];
+      if (rows.length > 0 && Array.isArray(rows[0])) {
+        if (rows.length !== target.shape[0] || rows.some((r) => r.length !== target.shape[1])) {
+          throw new ShapeError(`${this.name}.${what}: rows do not form ${formatShape(target.shape)}`);
+        }
+        flat = rows.flat();
+      } else {
+        flat = value as unknown as number[];
+      }
+    }
+    if (flat.length !== target.size) {
+      throw new ShapeError(`${this.name}.${what}: ${flat.length} values given, ${formatShape(target.shape)} needs ${target.size}`);
+    }
+    target.view().set(flat);
+  }
+}

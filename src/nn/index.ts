@@ -1,0 +1,10 @@
+export type { Layer, Parameter } from "./module.js";
+export { Dense, type DenseOptions, type MatrixInput } from "./dense.js";
+export { ReLU, Sigmoid, Tanh } from "./activation-layers.js";
+export { Sequential } from "./sequential.js";
+export { createLoss, LOSS_NAMES, type Loss, type LossName } from "./losses.js";
+export { SGD, Adam, createOptimizer, OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type AdamOptions } from "./optimizers.js";
+export { initWeights, INIT_SCHEMES, type InitScheme } from "./init.js";
+export { Trainer, type EpochStats, type BatchStats, type FitOptions, type EvalResult } from "./train.js";
+export { NeuralNetwork, type NeuralNetworkOptions, type TrainOptions } from "./neural-network.js";
+export { gradCheck, type GradCheckOptions, type GradCheckResult, type GradCheckEntry, type Checkable } from "./gradcheck.js";

@@ -1,0 +1,245 @@
+// NeuralNetwork: the tutorial's class, with its vocabulary — layerSizes, forward, train, predict,
+// mseLoss — on the SIMD kernels, plus the options a real user wants.
+//
+//   const net = NeuralNetwork.tutorial([784, 128, 64, 10], { seed: 1 });   // exactly the tutorial
+//   const net = new NeuralNetwork([784, 128, 64, 10]);                      // better defaults
+//   net.train(X, Y, { epochs: 10, learningRate: 0.1, batchSize: 32 });
+//
+// The tutorial's setup: ReLU on every layer including the output, weights N(0,1)·0.01, zero
+// biases, MSE reported / 2(a − y)/batch stepped ("mse-tutorial", see losses.ts), plain SGD, no
+// shuffling. The defaults: ReLU hidden layers with He init, a linear output, softmax
+// cross-entropy, Adam, a reshuffle every epoch.
+
+import { getBackend } from "../runtime/engine.js";
+import type { Backend } from "../runtime/backend.js";
+import { empty, tensor, type TensorData } from "../runtime/creation.js";
+import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
+import { Random } from "../runtime/random.js";
+import { Tensor } from "../runtime/tensor.js";
+import { tidy, untracked } from "../runtime/tidy.js";
+import { mse } from "../ops/loss.js";
+import { scale, sub } from "../ops/elementwise.js";
+import { checkActivation, type Activation } from "../ops/dense.js";
+import { Dense } from "./dense.js";
+import type { InitScheme } from "./init.js";
+import { createLoss, type Loss, type LossName } from "./losses.js";
+import type { Parameter } from "./module.js";
+import { createOptimizer, type Optimizer, type OptimizerName } from "./optimizers.js";
+import { Sequential } from "./sequential.js";
+import { Trainer, checkDataset, type EpochStats, type EvalResult, type FitOptions } from "./train.js";
+
+export interface NeuralNetworkOptions {
+  hiddenActivation?: Activation;
+  outputActivation?: Activation;
+  init?: InitScheme;
+  loss?: LossName;
+  optimizer?: OptimizerName;
+  /** Reshuffle samples each epoch. */
+  shuffle?: boolean;
+  /** Fixes the initial weights and the shuffling order. */
+  seed?: number;
+}
+
+export interface TrainOptions extends Omit<FitOptions, "validation" | "epochs"> {
+  epochs: number;
+  learningRate?: number;
+  validation?: { x: Tensor | TensorData; y: Tensor | TensorData };
+  /** Print "Epoch 1/10, Loss: …" per epoch as the tutorial does (default false). */
+  verbose?: boolean | ((line: string) => void);
+}
+
+const TUTORIAL: Required<Omit<NeuralNetworkOptions, "seed">> = {
+  hiddenActivation: "relu",
+  outputActivation: "relu",
+  init: "tutorial",
+  loss: "mse-tutorial",
+  optimizer: "sgd",
+  shuffle: false,
+};
+
+const DEFAULTS: Required<Omit<NeuralNetworkOptions, "seed">> = {
+  hiddenActivation: "relu",
+  outputActivation: "linear",
+  init: "he",
+  loss: "cross-entropy",
+  optimizer: "adam",
+  shuffle: true,
+};
+
+const DEFAULT_RATES: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.01, adam: 1e-3 };
+
+export class NeuralNetwork {
+  readonly layerSizes: readonly number[];
+  readonly layers: Dense[];
+  readonly options: Readonly<Required<NeuralNetworkOptions>>;
+  readonly lossFunction: Loss;
+  private readonly model: Sequential;
+  private readonly backend: Backend;
+  private optimizerState: Optimizer | undefined;
+  private trainer: Trainer | undefined;
+
+  constructor(layerSizes: readonly number[], options: NeuralNetworkOptions = {}) {
+    if (!Array.isArray(layerSizes) || layerSizes.length < 2 || layerSizes.some((s) => !Number.isInteger(s) || s < 1)) {
+      throw new ShapeError(`NeuralNetwork: layerSizes must list at least two positive integers (inputs, …, outputs), got ${formatShape(layerSizes ?? [])}`);
+    }
+    this.options = { ...DEFAULTS, seed: 0, ...options };
+    checkActivation("NeuralNetwork", this.options.hiddenActivation);
+    checkActivation("NeuralNetwork", this.options.outputActivation);
+    this.layerSizes = Object.freeze(layerSizes.slice());
+    this.backend = getBackend();
+    const rng = new Random(this.options.seed);
+    this.layers = [];
+    for (let i = 0; i < layerSizes.length - 1; i++) {
+      const last = i === layerSizes.length - 2;
+      this.layers.push(
+        new Dense(layerSizes[i]!, layerSizes[i + 1]!, {
+          activation: last ? this.options.outputActivation : this.options.hiddenActivation,
+          init: this.options.init,
+          rng,
+          name: `layers.${i}`,
+        }),
+      );
+    }
+    this.model = new Sequential(this.layers);
+    this.lossFunction = createLoss(this.options.loss);
+  }
+
+  /** The tutorial's network, exactly: see the comment at the top of this file. */
+  static tutorial(layerSizes: readonly number[], options: Pick<NeuralNetworkOptions, "seed"> = {}): NeuralNetwork {
+    return new NeuralNetwork(layerSizes, { ...TUTORIAL, ...options });
+  }
+
+  get inputs(): number {
+    return this.layerSizes[0]!;
+  }
+
+  get outputs(): number {
+    return this.layerSizes[this.layerSizes.length - 1]!;
+  }
+
+  parameters(): Parameter[] {
+    return this.model.parameters();
+  }
+
+  /** The layers and loss, for gradCheck(net, X, Y). */
+  get checkable(): { layer: Sequential; loss: Loss } {
+    return { layer: this.model, loss: this.lossFunction };
+  }
+
+  /** The optimizer (created on the first train() call with its learning rate). */
+  get optimizer(): Optimizer | undefined {
+    return this.optimizerState;
+  }
+
+  /** Forward propagation: the output layer's activations for X [rows, inputs], as a new tensor. */
+  forward(x: Tensor | TensorData): Tensor {
+    return this.withInput(x, "forward", (xt) => copyOf(this.model.forward(xt)));
+  }
+
+  /** What the network predicts: forward(), then softmax when trained with cross-entropy. */
+  predict(x: Tensor | TensorData): Tensor {
+    return this.withInput(x, "predict", (xt) => {
+      const out = this.model.forward(xt);
+      return this.lossFunction.outputTransform ? this.lossFunction.outputTransform(out) : copyOf(out);
+    });
+  }
+
+  /** The tutorial's mse_loss(y, activations): mean((activations − y)²) over all elements. */
+  mseLoss(y: Tensor, activations: Tensor): number {
+    return mse(activations, y);
+  }
+
+  /** The tutorial's derivative_mse_loss(y, activations): 2(activations − y)/rows. */
+  derivativeMseLoss(y: Tensor, activations: Tensor): Tensor {
+    return tidy(() => scale(sub(activations, y), 2 / activations.shape[0]!));
+  }
+
+  /** Minibatch gradient descent; returns the per-epoch statistics. */
+  train(x: Tensor | TensorData, y: Tensor | TensorData, options: TrainOptions): EpochStats[] {
+    const optimizerName = this.options.optimizer;
+    const lr = options.learningRate ?? this.optimizerState?.learningRate ?? DEFAULT_RATES[optimizerName];
+    if (!this.optimizerState) this.optimizerState = createOptimizer(optimizerName, lr);
+    else if (options.learningRate !== undefined) {
+      if (!(lr > 0 && Number.isFinite(lr))) throw new ArgumentError(`train: learningRate must be a finite number > 0, got ${lr}`);
+      this.optimizerState.learningRate = lr;
+    }
+    this.trainer ??= new Trainer(this.model, this.lossFunction, this.optimizerState, this.backend);
+    const log = options.verbose === true ? (line: string) => console.log(line) : options.verbose || undefined;
+    const owned: Tensor[] = [];
+    const own = (v: Tensor | TensorData, what: string, cols: number): Tensor => {
+      if (v instanceof Tensor) return v;
+      const t = untracked(() => toMatrix(v, cols, what));
+      owned.push(t);
+      return t;
+    };
+    try {
+      const xt = own(x, "inputs", this.inputs);
+      const yt = own(y, "targets", this.outputs);
+      checkDataset("train", xt, yt, this.inputs, this.outputs);
+      let validation: FitOptions["validation"];
+      if (options.validation) {
+        validation = { x: own(options.validation.x, "validation inputs", this.inputs), y: own(options.validation.y, "validation targets", this.outputs) };
+        checkDataset("train (validation)", validation.x, validation.y, this.inputs, this.outputs);
+      }
+      return this.trainer.fit(xt, yt, {
+        ...options,
+        shuffle: options.shuffle ?? this.options.shuffle,
+        seed: options.seed ?? this.options.seed,
+        validation,
+        onEpoch: (stats) => {
+          log?.(`Epoch ${stats.epoch}/${stats.epochs}, Loss: ${stats.loss}`);
+          return options.onEpoch?.(stats);
+        },
+      });
+    } finally {
+      for (const t of owned) t.dispose();
+    }
+  }
+
+  /** Mean loss and argmax accuracy on a data set. */
+  evaluate(x: Tensor | TensorData, y: Tensor | TensorData): EvalResult {
+    this.trainer ??= new Trainer(this.model, this.lossFunction, this.optimizerState ?? createOptimizer(this.options.optimizer, DEFAULT_RATES[this.options.optimizer]), this.backend);
+    const xt = x instanceof Tensor ? x : untracked(() => toMatrix(x, this.inputs, "inputs"));
+    const yt = y instanceof Tensor ? y : untracked(() => toMatrix(y, this.outputs, "targets"));
+    try {
+      checkDataset("evaluate", xt, yt, this.inputs, this.outputs);
+      return this.trainer.evaluate(xt, yt);
+    } finally {
+      if (xt !== x) xt.dispose();
+      if (yt !== y) yt.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.lossFunction.dispose();
+    this.optimizerState?.dispose();
+    this.trainer?.dispose();
+  }
+
+  private withInput(x: Tensor | TensorData, op: string, fn: (x: Tensor) => Tensor): Tensor {
+    const xt = x instanceof Tensor ? x : untracked(() => toMatrix(x, this.inputs, "inputs"));
+    try {
+      if (xt.rank !== 2 || xt.shape[1] !== this.inputs) {
+        throw new ShapeError(`NeuralNetwork.${op}: inputs ${formatShape(xt.shape)} must be [rows,${this.inputs}]`);
+      }
+      return fn(xt);
+    } finally {
+      if (xt !== x) xt.dispose();
+    }
+  }
+}
+
+/** A user-owned copy of a layer buffer (layer buffers are reused by the next call). */
+function copyOf(t: Tensor): Tensor {
+  const out = empty(t.shape, t.backend, "copy");
+  out.view().set(t.view()); // both views taken after the allocation, which may grow memory
+  return out;
+}
+
+/** Nested rows or flat data with `cols` columns → a [rows, cols] tensor. */
+function toMatrix(data: TensorData, cols: number, what: string): Tensor {
+  const flat = typeof data === "number" ? [data] : Array.isArray(data) && data.some(Array.isArray) ? (data as number[][]).flat() : (data as ArrayLike<number>);
+  if (flat.length % cols !== 0) throw new ShapeError(`NeuralNetwork: ${flat.length} ${what} values do not form rows of ${cols}`);
+  return tensor(flat, [flat.length / cols, cols]);
+}

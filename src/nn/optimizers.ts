@@ -1,0 +1,116 @@
+// Optimizers: turn each parameter's gradient into an update. State (velocities, moments) lives in
+// tensors allocated on first use and reused every step.
+
+import { tensor } from "../runtime/creation.js";
+import { ArgumentError } from "../runtime/errors.js";
+import type { Tensor } from "../runtime/tensor.js";
+import { untracked } from "../runtime/tidy.js";
+import { adamStep, momentumStep, sgdStep } from "../ops/optim.js";
+import type { Parameter } from "./module.js";
+
+export interface Optimizer {
+  readonly name: string;
+  learningRate: number;
+  step(params: readonly Parameter[]): void;
+  dispose(): void;
+}
+
+function checkRate(name: string, lr: number): void {
+  if (!(typeof lr === "number" && lr > 0 && Number.isFinite(lr))) {
+    throw new ArgumentError(`${name}: learningRate must be a finite number > 0, got ${String(lr)}`);
+  }
+}
+
+class StateTensors {
+  private readonly map = new Map<Tensor, Tensor>();
+
+  for(param: Tensor): Tensor {
+    let s = this.map.get(param);
+    if (!s) this.map.set(param, (s = untracked(() => tensor(new Float32Array(param.size), param.shape))));
+    return s;
+  }
+
+  dispose(): void {
+    for (const t of this.map.values()) t.dispose();
+    this.map.clear();
+  }
+}
+
+/** Plain gradient descent, w −= lr·g (the tutorial's update); with momentum, heavy-ball SGD. */
+export class SGD implements Optimizer {
+  readonly name: string;
+  private readonly velocity = new StateTensors();
+  readonly momentum: number;
+
+  constructor(public learningRate: number, options: { momentum?: number } = {}) {
+    checkRate("SGD", learningRate);
+    this.momentum = options.momentum ?? 0;
+    if (!(this.momentum >= 0 && this.momentum < 1)) throw new ArgumentError(`SGD: momentum must be in [0, 1), got ${this.momentum}`);
+    this.name = this.momentum > 0 ? "momentum" : "sgd";
+  }
+
+  step(params: readonly Parameter[]): void {
+    for (const p of params) {
+      if (this.momentum > 0) momentumStep(p.value, p.grad, this.velocity.for(p.value), this.learningRate, this.momentum);
+      else sgdStep(p.value, p.grad, this.learningRate);
+    }
+  }
+
+  dispose(): void {
+    this.velocity.dispose();
+  }
+}
+
+export interface AdamOptions {
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Decoupled weight decay (AdamW). */
+  weightDecay?: number;
+}
+
+export class Adam implements Optimizer {
+  readonly name = "adam";
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private t = 0;
+  private readonly m = new StateTensors();
+  private readonly v = new StateTensors();
+
+  constructor(public learningRate = 1e-3, options: AdamOptions = {}) {
+    checkRate("Adam", learningRate);
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+  }
+
+  step(params: readonly Parameter[]): void {
+    this.t++;
+    const h = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: this.t };
+    for (const p of params) adamStep(p.value, p.grad, this.m.for(p.value), this.v.for(p.value), h);
+  }
+
+  dispose(): void {
+    this.m.dispose();
+    this.v.dispose();
+  }
+}
+
+export type OptimizerName = "sgd" | "momentum" | "adam";
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ["sgd", "momentum", "adam"];
+
+export function createOptimizer(name: OptimizerName, learningRate: number): Optimizer {
+  switch (name) {
+    case "sgd":
+      return new SGD(learningRate);
+    case "momentum":
+      return new SGD(learningRate, { momentum: 0.9 });
+    case "adam":
+      return new Adam(learningRate);
+    default:
+      throw new ArgumentError(`unknown optimizer "${String(name)}" (choose ${OPTIMIZER_NAMES.join(", ")})`);
+  }
+}

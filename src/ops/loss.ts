@@ -1,0 +1,65 @@
+// Losses and their gradients, fused: each call returns the loss value and (optionally) writes the
+// gradient with respect to the predictions in the same pass.
+
+import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
+import { sameShape } from "../runtime/shape.js";
+import type { Tensor } from "../runtime/tensor.js";
+import { backendOf, output, requireFinite, requireRank } from "./checks.js";
+
+function sameShapes(op: string, pred: Tensor, target: Tensor): void {
+  if (!sameShape(pred.shape, target.shape)) {
+    throw new ShapeError(`${op}: predictions ${formatShape(pred.shape)} and targets ${formatShape(target.shape)} differ in shape`);
+  }
+}
+
+/** mean((pred − target)²) over all elements. */
+export function mse(pred: Tensor, target: Tensor): number {
+  const backend = backendOf("mse", pred, target);
+  sameShapes("mse", pred, target);
+  return pred.size === 0 ? 0 : backend.kernels.mse_f32(pred.size, pred.ptr, target.ptr);
+}
+
+/** grad = scale·(pred − target); scale 2/size is the derivative of mse(). */
+export function mseBackward(pred: Tensor, target: Tensor, scale: number, options: { out?: Tensor } = {}): Tensor {
+  const op = "mseBackward";
+  const backend = backendOf(op, pred, target);
+  sameShapes(op, pred, target);
+  requireFinite(op, "scale", scale);
+  const out = output(op, backend, pred.shape, options.out);
+  backend.kernels.mse_backward_f32(pred.size, pred.ptr, target.ptr, scale, out.ptr);
+  return out;
+}
+
+export interface CrossEntropyOptions {
+  /** Where to write d(mean loss)/d(logits); omit to compute the loss only. */
+  grad?: Tensor;
+}
+
+/**
+ * Softmax cross-entropy of logits [rows, classes] against target distributions (one-hot rows or
+ * soft labels) of the same shape: mean over rows of −Σ targets·log softmax(logits).
+ */
+export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): number {
+  const op = "softmaxCrossEntropy";
+  const backend = backendOf(op, logits, targets);
+  requireRank(op, "logits", logits, [2]);
+  sameShapes(op, logits, targets);
+  const [rows, cols] = logits.shape as [number, number];
+  if (rows === 0) return 0;
+  let gradPtr = 0;
+  if (options.grad) gradPtr = output(op, backend, logits.shape, options.grad).ptr;
+  const total = backend.kernels.softmax_xent_f32(rows, cols, logits.ptr, targets.ptr, gradPtr, 1 / rows);
+  return total / rows;
+}
+
+/** Index of the largest value in each row of [rows, cols] (first on ties). */
+export function argmaxRows(x: Tensor): Int32Array {
+  const op = "argmaxRows";
+  const backend = backendOf(op, x);
+  requireRank(op, "x", x, [2]);
+  const [rows, cols] = x.shape as [number, number];
+  if (cols === 0) throw new ArgumentError(`${op}: rows of ${formatShape(x.shape)} are empty`);
+  const ptr = backend.scratch(rows * 4);
+  backend.kernels.argmax_rows_f32(rows, cols, x.ptr, ptr);
+  return new Int32Array(backend.memory.buffer, ptr, rows).slice();
+}
