@@ -67,7 +67,7 @@ export function sigmoid_f32(n: i32, x: usize, out: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     // Two independent vectors per iteration: exp is one long dependent chain, so this doubles the
-    // work the out-of-order core can overlap (measured 1.7× on exp_f32).
+    // work the out-of-order core can overlap (see exp_f32).
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i << 2;
       const s0 = sigmoid_v128(v128.load(x + o));

@@ -11,9 +11,14 @@
 // scratch, each row is masked and soft-maxed in place and multiplied by V, and the block moves on, so the
 // forward pass never holds a tq×tk matrix. Under the causal mask the keys past the last visible key of a
 // block are never touched, and inside the block each row reads only its own visible keys (about half the
-// work of the unmasked case). The products are own SIMD loops rather than gemm_f32: per head d is small
-// (16–64), and Q·Kᵀ per row is a set of short dot products of contiguous rows, P·V an accumulation of
-// V rows, both of which need no packing (see the report that introduced this file for the measurement).
+// work of the unmasked case).
+//
+// The products are own SIMD loops, not gemm_f32. Per head d is small (16–64): Q·Kᵀ is short dot products of
+// contiguous rows and P·V an accumulation of V rows, neither needs packing, and two query rows share every
+// K and V load. Measured against the same blocking with gemm_f32 (packed 2026-11 version) for both
+// products, single thread, h·T·d from 4·256·64 to 1·2048·64, causal and not: within ±5% of each other
+// (17–20 GFLOP/s at d = 64, 10 at d = 16 where the exps dominate). Own loops keep the stronger contract
+// (masked keys are never read, not even inside the diagonal block) and need no extra scratch.
 
 import { softmax_row_f32, visible_cols } from "./softmax";
 import { dot_f32, fill_f32 } from "./blas";

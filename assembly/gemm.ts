@@ -21,8 +21,9 @@
 // accumulators), and applies alpha/beta in its store. Ragged tiles (fewer than MR rows or NR
 // columns left) are computed in full on zero-padded panels into a small tile in scratch and only
 // the valid part is copied out, so no access ever leaves the operands.
-// The scalar build (no ASC_FEATURE_SIMD) uses the same packing and blocking with a scalar
-// micro-kernel that walks the 4×8 tile as four 2×4 register blocks.
+// m == 1 and n == 1 (vector × matrix, matrix × vector) skip packing: gemv_t / gemv_n stream the
+// matrix once. The scalar build (no ASC_FEATURE_SIMD) uses the same packing and blocking with a
+// scalar micro-kernel that walks the 4×8 tile as four 2×4 register blocks.
 
 // ---- blocking parameters ----
 
@@ -63,9 +64,18 @@ export function gemm_f32(
     scale_c(m, n, beta, c, ldc);
     return;
   }
-  if (m == 1 && (transB == 0 || transA == 0)) {
-    // Row vector times matrix: every element of op(B) is used once, so packing cannot pay off.
-    gemv_row(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c);
+  if (m == 1) {
+    // c (1×n) = a (1×k)·op(B): a[p] at a + p·(transA ? lda : 1) floats.
+    const sa: usize = transA ? <usize>lda << 2 : 4;
+    if (transB) gemv_n(n, k, alpha, a, sa, b, ldb, beta, c, 4);
+    else gemv_t(n, k, alpha, a, sa, b, ldb, beta, c, 4);
+    return;
+  }
+  if (n == 1) {
+    // c (m×1, stride ldc) = op(A)·b (k×1): b[p] at b + p·(transB ? 1 : ldb) floats.
+    const sb: usize = transB ? 4 : <usize>ldb << 2;
+    if (transA) gemv_t(m, k, alpha, b, sb, a, lda, beta, c, <usize>ldc << 2);
+    else gemv_n(m, k, alpha, b, sb, a, lda, beta, c, <usize>ldc << 2);
     return;
   }
   const pa = scratch;
@@ -102,118 +112,140 @@ export function gemm_f32(
   }
 }
 
-// ---- m == 1: c (1×n) = alpha·a (1×k)·op(B) + beta·c, without packing ----
+// ---- matrix × vector (m == 1 or n == 1), without packing ----
+// Every element of the matrix operand is used once, so packing could only add work. Both helpers
+// compute out[j] = alpha·Σ_p (…) + beta·out[j] for j < len, with x[p] at x + p·sx bytes and out[j] at
+// out + j·so bytes (m == 1: C is a row, so = 4; n == 1: C is a column, so = ldc·4).
 
 /**
- * transB == 0: c[j] = alpha·Σ_p a[p]·B[p, j] + beta·c[j], streaming rows of B with 16 (then 4, then 1)
- * column accumulators; the sum over p runs in order, as in the reference.
- * transB != 0 (then transA == 0, a contiguous): c[j] = alpha·dot(a, B[j, :]) + beta·c[j], four rows
- * of B at a time, vectorized along k.
- * a[p] is at a + p·(transA ? lda : 1) floats.
+ * out[j] = alpha·Σ_p x[p]·M[p, j] + beta·out[j], M stored k×len with row stride ldm (floats).
+ * Streams rows of M with 16 (then 4, then 1) column accumulators; the sum over p runs in order.
  */
-function gemv_row(
-  transA: i32, transB: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize,
+function gemv_t(
+  len: i32, k: i32, alpha: f32, x: usize, sx: usize, mat: usize, ldm: i32, beta: f32, out: usize, so: usize,
 ): void {
-  const sa: usize = transA ? <usize>lda << 2 : 4; // byte stride between consecutive a[p]
-  const rowB = <usize>ldb << 2;
+  const rowM = <usize>ldm << 2;
   let j = 0;
-  if (transB == 0) {
-    if (ASC_FEATURE_SIMD) {
-      for (; j + 16 <= n; j += 16) {
-        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-        let pa = a, pb = b + (<usize>j << 2);
-        for (let p = 0; p < k; p++) {
-          const av = v128.load32_splat(pa);
-          s0 = f32x4.add(s0, f32x4.mul(av, v128.load(pb)));
-          s1 = f32x4.add(s1, f32x4.mul(av, v128.load(pb, 16)));
-          s2 = f32x4.add(s2, f32x4.mul(av, v128.load(pb, 32)));
-          s3 = f32x4.add(s3, f32x4.mul(av, v128.load(pb, 48)));
-          pa += sa;
-          pb += rowB;
-        }
-        const pc = c + (<usize>j << 2);
-        store_row8(pc, s0, s1, alpha, beta);
-        store_row8(pc + 32, s2, s3, alpha, beta);
-      }
-      for (; j + 4 <= n; j += 4) {
-        let s0 = f32x4.splat(0);
-        let pa = a, pb = b + (<usize>j << 2);
-        for (let p = 0; p < k; p++) {
-          s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
-          pa += sa;
-          pb += rowB;
-        }
-        const pc = c + (<usize>j << 2);
-        const r = f32x4.mul(f32x4.splat(alpha), s0);
-        v128.store(pc, beta == 0 ? r : f32x4.add(r, f32x4.mul(f32x4.splat(beta), v128.load(pc))));
-      }
-    } else {
-      for (; j + 4 <= n; j += 4) {
-        let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-        let pa = a, pb = b + (<usize>j << 2);
-        for (let p = 0; p < k; p++) {
-          const av = load<f32>(pa);
-          s0 += av * load<f32>(pb); s1 += av * load<f32>(pb, 4);
-          s2 += av * load<f32>(pb, 8); s3 += av * load<f32>(pb, 12);
-          pa += sa;
-          pb += rowB;
-        }
-        const pc = c + (<usize>j << 2);
-        store_c(pc, s0, alpha, beta); store_c(pc + 4, s1, alpha, beta);
-        store_c(pc + 8, s2, alpha, beta); store_c(pc + 12, s3, alpha, beta);
-      }
-    }
-    for (; j < n; j++) {
-      let s: f32 = 0;
-      let pa = a, pb = b + (<usize>j << 2);
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 16 <= len; j += 16) {
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      let px = x, pm = mat + (<usize>j << 2);
       for (let p = 0; p < k; p++) {
-        s += load<f32>(pa) * load<f32>(pb);
-        pa += sa;
-        pb += rowB;
+        const xv = v128.load32_splat(px);
+        s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(pm)));
+        s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(pm, 16)));
+        s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(pm, 32)));
+        s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(pm, 48)));
+        px += sx;
+        pm += rowM;
       }
-      store_c(c + (<usize>j << 2), s, alpha, beta);
+      const po = out + <usize>j * so;
+      store4(po, so, s0, alpha, beta);
+      store4(po + 4 * so, so, s1, alpha, beta);
+      store4(po + 8 * so, so, s2, alpha, beta);
+      store4(po + 12 * so, so, s3, alpha, beta);
+    }
+    for (; j + 4 <= len; j += 4) {
+      let s0 = f32x4.splat(0);
+      let px = x, pm = mat + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(px), v128.load(pm)));
+        px += sx;
+        pm += rowM;
+      }
+      store4(out + <usize>j * so, so, s0, alpha, beta);
     }
   } else {
-    // a is contiguous here (transA == 0); rows of B (n×k) are contiguous too.
-    for (; j + 4 <= n; j += 4) {
-      const b0 = b + <usize>j * rowB, b1 = b0 + rowB, b2 = b1 + rowB, b3 = b2 + rowB;
+    for (; j + 4 <= len; j += 4) {
       let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-      let p = 0;
-      if (ASC_FEATURE_SIMD) {
-        let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
-        for (; p + 4 <= k; p += 4) {
-          const o = <usize>p << 2;
-          const av = v128.load(a + o);
-          v0 = f32x4.add(v0, f32x4.mul(av, v128.load(b0 + o)));
-          v1 = f32x4.add(v1, f32x4.mul(av, v128.load(b1 + o)));
-          v2 = f32x4.add(v2, f32x4.mul(av, v128.load(b2 + o)));
-          v3 = f32x4.add(v3, f32x4.mul(av, v128.load(b3 + o)));
-        }
-        s0 = hsum(v0); s1 = hsum(v1); s2 = hsum(v2); s3 = hsum(v3);
+      let px = x, pm = mat + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        const xv = load<f32>(px);
+        s0 += xv * load<f32>(pm); s1 += xv * load<f32>(pm, 4);
+        s2 += xv * load<f32>(pm, 8); s3 += xv * load<f32>(pm, 12);
+        px += sx;
+        pm += rowM;
       }
-      for (; p < k; p++) {
-        const o = <usize>p << 2;
-        const av = load<f32>(a + o);
-        s0 += av * load<f32>(b0 + o); s1 += av * load<f32>(b1 + o);
-        s2 += av * load<f32>(b2 + o); s3 += av * load<f32>(b3 + o);
-      }
-      const pc = c + (<usize>j << 2);
-      store_c(pc, s0, alpha, beta); store_c(pc + 4, s1, alpha, beta);
-      store_c(pc + 8, s2, alpha, beta); store_c(pc + 12, s3, alpha, beta);
+      const po = out + <usize>j * so;
+      store_c(po, s0, alpha, beta); store_c(po + so, s1, alpha, beta);
+      store_c(po + 2 * so, s2, alpha, beta); store_c(po + 3 * so, s3, alpha, beta);
     }
-    for (; j < n; j++) {
-      const bj = b + <usize>j * rowB;
-      let s: f32 = 0;
-      for (let p = 0; p < k; p++) s += load<f32>(a + (<usize>p << 2)) * load<f32>(bj + (<usize>p << 2));
-      store_c(c + (<usize>j << 2), s, alpha, beta);
+  }
+  for (; j < len; j++) {
+    let acc: f32 = 0;
+    let px = x, pm = mat + (<usize>j << 2);
+    for (let p = 0; p < k; p++) {
+      acc += load<f32>(px) * load<f32>(pm);
+      px += sx;
+      pm += rowM;
     }
+    store_c(out + <usize>j * so, acc, alpha, beta);
   }
 }
 
-/** c = alpha·s + beta·c; beta == 0 does not read c. */
+/**
+ * out[j] = alpha·dot(M[j, :], x) + beta·out[j], M stored len×k with row stride ldm (floats): four rows
+ * at a time, vectorized along k when x is contiguous (sx == 4), scalar otherwise.
+ */
+function gemv_n(
+  len: i32, k: i32, alpha: f32, x: usize, sx: usize, mat: usize, ldm: i32, beta: f32, out: usize, so: usize,
+): void {
+  const rowM = <usize>ldm << 2;
+  let j = 0;
+  for (; j + 4 <= len; j += 4) {
+    const m0 = mat + <usize>j * rowM, m1 = m0 + rowM, m2 = m1 + rowM, m3 = m2 + rowM;
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+    let p = 0;
+    if (ASC_FEATURE_SIMD) {
+      if (sx == 4) {
+        let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
+        for (; p + 4 <= k; p += 4) {
+          const o = <usize>p << 2;
+          const xv = v128.load(x + o);
+          v0 = f32x4.add(v0, f32x4.mul(v128.load(m0 + o), xv));
+          v1 = f32x4.add(v1, f32x4.mul(v128.load(m1 + o), xv));
+          v2 = f32x4.add(v2, f32x4.mul(v128.load(m2 + o), xv));
+          v3 = f32x4.add(v3, f32x4.mul(v128.load(m3 + o), xv));
+        }
+        s0 = hsum(v0); s1 = hsum(v1); s2 = hsum(v2); s3 = hsum(v3);
+      }
+    }
+    for (; p < k; p++) {
+      const o = <usize>p << 2;
+      const xv = load<f32>(x + <usize>p * sx);
+      s0 += load<f32>(m0 + o) * xv; s1 += load<f32>(m1 + o) * xv;
+      s2 += load<f32>(m2 + o) * xv; s3 += load<f32>(m3 + o) * xv;
+    }
+    const po = out + <usize>j * so;
+    store_c(po, s0, alpha, beta); store_c(po + so, s1, alpha, beta);
+    store_c(po + 2 * so, s2, alpha, beta); store_c(po + 3 * so, s3, alpha, beta);
+  }
+  for (; j < len; j++) {
+    const mj = mat + <usize>j * rowM;
+    let acc: f32 = 0;
+    for (let p = 0; p < k; p++) acc += load<f32>(mj + (<usize>p << 2)) * load<f32>(x + <usize>p * sx);
+    store_c(out + <usize>j * so, acc, alpha, beta);
+  }
+}
+
+/** out = alpha·s + beta·out; beta == 0 does not read out. */
 // @ts-ignore: decorator
-@inline function store_c(pc: usize, s: f32, alpha: f32, beta: f32): void {
-  store<f32>(pc, beta == 0 ? alpha * s : alpha * s + beta * load<f32>(pc));
+@inline function store_c(po: usize, s: f32, alpha: f32, beta: f32): void {
+  store<f32>(po, beta == 0 ? alpha * s : alpha * s + beta * load<f32>(po));
+}
+
+/** Four results alpha·v (+ beta·out) at out, out + so, out + 2·so, out + 3·so (one v128 store when so == 4). */
+// @ts-ignore: decorator
+@inline function store4(po: usize, so: usize, v: v128, alpha: f32, beta: f32): void {
+  const r = f32x4.mul(f32x4.splat(alpha), v);
+  if (so == 4) {
+    v128.store(po, beta == 0 ? r : f32x4.add(r, f32x4.mul(f32x4.splat(beta), v128.load(po))));
+  } else {
+    store_c(po, f32x4.extract_lane(v, 0), alpha, beta);
+    store_c(po + so, f32x4.extract_lane(v, 1), alpha, beta);
+    store_c(po + 2 * so, f32x4.extract_lane(v, 2), alpha, beta);
+    store_c(po + 3 * so, f32x4.extract_lane(v, 3), alpha, beta);
+  }
 }
 
 // @ts-ignore: decorator

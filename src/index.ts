@@ -3,3 +3,5 @@
 export * from "./runtime/index.js";
 export * from "./ops/index.js";
 export * from "./nn/index.js";
+export * from "./data/index.js";
+export * from "./io/index.js";

@@ -2,17 +2,23 @@
 // The `simdnet` command. Subcommands are thin: each lives in its own module under src/cli/.
 
 import { runDemo } from "./demo.js";
+import { runTrainMlp } from "./train-mlp.js";
 
 const USAGE = `Usage: simdnet <command>
 
 Commands:
-  demo     a short tour of the ops with timings (what \`npm start\` runs)
-  help     this text
+  train-mlp   train the tutorial's neural network on MNIST digits and save it (what \`npm start\` runs first)
+  demo        a short tour of the ops with timings
+  help        this text
+
+\`simdnet <command> --help\` explains a command's options.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const [command = "demo"] = argv;
+  const [command = "help", ...rest] = argv;
   switch (command) {
+    case "train-mlp":
+      return runTrainMlp(rest);
     case "demo":
       await runDemo();
       return 0;

@@ -8,3 +8,4 @@ export { initWeights, INIT_SCHEMES, type InitScheme } from "./init.js";
 export { Trainer, type EpochStats, type BatchStats, type FitOptions, type EvalResult } from "./train.js";
 export { NeuralNetwork, type NeuralNetworkOptions, type TrainOptions } from "./neural-network.js";
 export { gradCheck, type GradCheckOptions, type GradCheckResult, type GradCheckEntry, type Checkable } from "./gradcheck.js";
+export { cosineDecay } from "./schedules.js";

@@ -13,7 +13,7 @@
 import { getBackend } from "../runtime/engine.js";
 import type { Backend } from "../runtime/backend.js";
 import { empty, tensor, type TensorData } from "../runtime/creation.js";
-import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
+import { ArgumentError, FormatError, ShapeError, formatShape } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import { Tensor } from "../runtime/tensor.js";
 import { tidy, untracked } from "../runtime/tidy.js";
@@ -26,6 +26,7 @@ import { createLoss, type Loss, type LossName } from "./losses.js";
 import type { Parameter } from "./module.js";
 import { createOptimizer, type Optimizer, type OptimizerName } from "./optimizers.js";
 import { Sequential } from "./sequential.js";
+import { parametersToSafetensors, readNetworkFile } from "./serialize.js";
 import { Trainer, checkDataset, type EpochStats, type EvalResult, type FitOptions } from "./train.js";
 
 export interface NeuralNetworkOptions {
@@ -156,14 +157,7 @@ export class NeuralNetwork {
 
   /** Minibatch gradient descent; returns the per-epoch statistics. */
   train(x: Tensor | TensorData, y: Tensor | TensorData, options: TrainOptions): EpochStats[] {
-    const optimizerName = this.options.optimizer;
-    const lr = options.learningRate ?? this.optimizerState?.learningRate ?? DEFAULT_RATES[optimizerName];
-    if (!this.optimizerState) this.optimizerState = createOptimizer(optimizerName, lr);
-    else if (options.learningRate !== undefined) {
-      if (!(lr > 0 && Number.isFinite(lr))) throw new ArgumentError(`train: learningRate must be a finite number > 0, got ${lr}`);
-      this.optimizerState.learningRate = lr;
-    }
-    this.trainer ??= new Trainer(this.model, this.lossFunction, this.optimizerState, this.backend);
+    const trainer = this.trainerFor(options.learningRate);
     const log = options.verbose === true ? (line: string) => console.log(line) : options.verbose || undefined;
     const owned: Tensor[] = [];
     const own = (v: Tensor | TensorData, what: string, cols: number): Tensor => {
@@ -181,7 +175,7 @@ export class NeuralNetwork {
         validation = { x: own(options.validation.x, "validation inputs", this.inputs), y: own(options.validation.y, "validation targets", this.outputs) };
         checkDataset("train (validation)", validation.x, validation.y, this.inputs, this.outputs);
       }
-      return this.trainer.fit(xt, yt, {
+      return trainer.fit(xt, yt, {
         ...options,
         shuffle: options.shuffle ?? this.options.shuffle,
         seed: options.seed ?? this.options.seed,
@@ -196,18 +190,111 @@ export class NeuralNetwork {
     }
   }
 
+  /**
+   * One gradient-descent step on one batch (forward, loss, backward, update); returns its loss.
+   * For custom loops and benchmarks; train() is this in a loop with shuffling and statistics.
+   */
+  trainBatch(x: Tensor, y: Tensor, learningRate?: number): number {
+    checkDataset("trainBatch", x, y, this.inputs, this.outputs);
+    return this.trainerFor(learningRate).step(x, y);
+  }
+
+  /**
+   * For each layer, how many of its units output 0 for every row of x — dead ReLUs, which get
+   * no gradient and never recover. With the tutorial's setup (ReLU output, N(0,1)·0.01 weights,
+   * zero biases) some output units can start dead, and the digits they stand for are never
+   * predicted: a known weakness of a ReLU output layer, not a bug (see docs/MLP.md).
+   */
+  deadUnits(x: Tensor | TensorData): number[] {
+    return this.withInput(x, "deadUnits", (xt) => {
+      const dead: number[] = [];
+      let a = xt;
+      for (const layer of this.layers) {
+        a = layer.forward(a);
+        const v = a.view();
+        const [rows, cols] = a.shape as [number, number];
+        let count = 0;
+        for (let j = 0; j < cols; j++) {
+          let alive = false;
+          for (let r = 0; r < rows && !alive; r++) alive = v[r * cols + j]! !== 0;
+          if (!alive) count++;
+        }
+        dead.push(count);
+      }
+      return dead;
+    });
+  }
+
   /** Mean loss and argmax accuracy on a data set. */
   evaluate(x: Tensor | TensorData, y: Tensor | TensorData): EvalResult {
-    this.trainer ??= new Trainer(this.model, this.lossFunction, this.optimizerState ?? createOptimizer(this.options.optimizer, DEFAULT_RATES[this.options.optimizer]), this.backend);
+    const trainer = this.trainerFor(undefined);
     const xt = x instanceof Tensor ? x : untracked(() => toMatrix(x, this.inputs, "inputs"));
     const yt = y instanceof Tensor ? y : untracked(() => toMatrix(y, this.outputs, "targets"));
     try {
       checkDataset("evaluate", xt, yt, this.inputs, this.outputs);
-      return this.trainer.evaluate(xt, yt);
+      return trainer.evaluate(xt, yt);
     } finally {
       if (xt !== x) xt.dispose();
       if (yt !== y) yt.dispose();
     }
+  }
+
+  /**
+   * The network as safetensors bytes: weights [inputs, outputs] and biases [1, outputs] as F32,
+   * the architecture in the metadata. Readable by Python's safetensors; NeuralNetwork.load reads it.
+   */
+  save(): Uint8Array {
+    const { seed, ...rest } = this.options;
+    const metadata: Record<string, string> = { layerSizes: JSON.stringify(this.layerSizes), seed: String(seed) };
+    for (const [k, v] of Object.entries(rest)) metadata[k] = String(v);
+    return parametersToSafetensors(this.parameters(), metadata);
+  }
+
+  /** Rebuild a network saved by save(); a file whose tensors do not fit its architecture is a FormatError. */
+  static load(bytes: Uint8Array): NeuralNetwork {
+    const { metadata, tensors } = readNetworkFile(bytes);
+    let sizes: unknown;
+    try {
+      sizes = JSON.parse(metadata.layerSizes ?? "null");
+    } catch {
+      sizes = null;
+    }
+    if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s >= 1)) {
+      throw new FormatError(`NeuralNetwork.load: metadata layerSizes ${JSON.stringify(metadata.layerSizes)} is not a list of at least two positive integers`, 8);
+    }
+    const options: NeuralNetworkOptions = {
+      hiddenActivation: metadata.hiddenActivation as Activation,
+      outputActivation: metadata.outputActivation as Activation,
+      init: metadata.init as InitScheme,
+      loss: metadata.loss as LossName,
+      optimizer: metadata.optimizer as OptimizerName,
+      shuffle: metadata.shuffle === "true",
+      seed: Number(metadata.seed ?? 0),
+    };
+    let net: NeuralNetwork;
+    try {
+      net = new NeuralNetwork(sizes as number[], options);
+    } catch (cause) {
+      throw new FormatError(`NeuralNetwork.load: the metadata describes no valid network: ${(cause as Error).message}`, 8, { cause });
+    }
+    try {
+      const expected = new Set<string>();
+      for (const p of net.parameters()) {
+        expected.add(p.name);
+        const t = tensors.get(p.name);
+        if (!t) throw new FormatError(`NeuralNetwork.load: tensor "${p.name}" is missing for layer sizes ${formatShape(sizes as number[])}`, 8);
+        if (t.shape.length !== p.value.rank || t.shape.some((d, i) => d !== p.value.shape[i])) {
+          throw new FormatError(`NeuralNetwork.load: tensor "${p.name}" has shape ${formatShape(t.shape)}, layer sizes ${formatShape(sizes as number[])} need ${formatShape(p.value.shape)}`, 8);
+        }
+        p.value.view().set(t.data);
+      }
+      const extra = [...tensors.keys()].filter((k) => !expected.has(k));
+      if (extra.length > 0) throw new FormatError(`NeuralNetwork.load: unexpected tensors ${extra.join(", ")} for layer sizes ${formatShape(sizes as number[])}`, 8);
+    } catch (error) {
+      net.dispose();
+      throw error;
+    }
+    return net;
   }
 
   dispose(): void {
@@ -217,7 +304,21 @@ export class NeuralNetwork {
     this.trainer?.dispose();
   }
 
-  private withInput(x: Tensor | TensorData, op: string, fn: (x: Tensor) => Tensor): Tensor {
+  /** The optimizer (created with the first learning rate given, or the optimizer's default) and trainer. */
+  private trainerFor(learningRate: number | undefined): Trainer {
+    if (learningRate !== undefined && !(learningRate > 0 && Number.isFinite(learningRate))) {
+      throw new ArgumentError(`train: learningRate must be a finite number > 0, got ${learningRate}`);
+    }
+    if (!this.optimizerState) {
+      this.optimizerState = createOptimizer(this.options.optimizer, learningRate ?? DEFAULT_RATES[this.options.optimizer]);
+    } else if (learningRate !== undefined) {
+      this.optimizerState.learningRate = learningRate;
+    }
+    this.trainer ??= new Trainer(this.model, this.lossFunction, this.optimizerState, this.backend);
+    return this.trainer;
+  }
+
+  private withInput<T>(x: Tensor | TensorData, op: string, fn: (x: Tensor) => T): T {
     const xt = x instanceof Tensor ? x : untracked(() => toMatrix(x, this.inputs, "inputs"));
     try {
       if (xt.rank !== 2 || xt.shape[1] !== this.inputs) {

@@ -11,7 +11,7 @@ import { argmaxRows } from "../ops/loss.js";
 import { allFinite, sumSquares } from "../ops/optim.js";
 import { BufferCache } from "./buffers.js";
 import type { Loss } from "./losses.js";
-import type { Layer } from "./module.js";
+import type { Layer, Parameter } from "./module.js";
 import type { Optimizer } from "./optimizers.js";
 
 export interface EpochStats {
@@ -46,6 +46,13 @@ export interface FitOptions {
   onBatch?: (stats: BatchStats) => void | boolean;
   /** Abort between batches. */
   signal?: AbortSignal;
+  /**
+   * Called on each training batch's inputs (a reusable buffer, [rows, inputs]) before the forward
+   * pass, to augment them in place — e.g. random shifts of images. Draws from the loop's seeded rng.
+   */
+  augment?: (x: Tensor, rng: Random) => void;
+  /** Learning rate per epoch (1-based), e.g. a decay; overrides the optimizer's rate. */
+  learningRateAt?: (epoch: number) => number;
 }
 
 export interface EvalResult {
@@ -91,6 +98,7 @@ export function checkDataset(op: string, x: Tensor, y: Tensor, inputs: number, o
 
 export class Trainer {
   private readonly batcher: Batcher;
+  private readonly params: Parameter[];
   private epochsDone = 0;
 
   constructor(
@@ -100,6 +108,7 @@ export class Trainer {
     private readonly backend: Backend,
   ) {
     this.batcher = new Batcher(backend);
+    this.params = model.parameters();
   }
 
   fit(x: Tensor, y: Tensor, options: FitOptions): EpochStats[] {
@@ -110,13 +119,13 @@ export class Trainer {
     const n = x.shape[0]!;
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const rng = new Random(options.seed ?? 0);
-    const params = this.model.parameters();
     const history: EpochStats[] = [];
     const batches = Math.ceil(n / batchSize);
     const lastEpoch = this.epochsDone + epochs;
     for (let e = 0; e < epochs; e++) {
       const epoch = ++this.epochsDone;
       if (shuffle) rng.shuffle(order);
+      if (options.learningRateAt) this.optimizer.learningRate = options.learningRateAt(epoch);
       const t0 = performance.now();
       let total = 0;
       let stop = false;
@@ -129,20 +138,8 @@ export class Trainer {
         const count = Math.min(batchSize, n - start);
         const xb = this.batcher.gather(x, "x", order, start, count);
         const yb = this.batcher.gather(y, "y", order, start, count);
-        const out = this.model.forward(xb);
-        const loss = this.loss.forward(out, yb);
-        if (!Number.isFinite(loss)) {
-          throw new DivergenceError(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${b + 1}/${batches}; the weights from before this step are kept (try a smaller learning rate)`, epoch, b + 1);
-        }
-        this.model.backward(this.loss.backward());
-        // A gradient with Inf/NaN (or so large its squares overflow) would corrupt the weights:
-        // refuse the step, so the model keeps its last good weights.
-        let gradSq = 0;
-        for (const p of params) gradSq += sumSquares(p.grad);
-        if (!Number.isFinite(gradSq)) {
-          throw new DivergenceError(`training diverged: the gradient is not finite at epoch ${epoch}, batch ${b + 1}/${batches} (loss ${loss}); the weights from before this step are kept`, epoch, b + 1);
-        }
-        this.optimizer.step(params);
+        options.augment?.(xb, rng);
+        const loss = this.step(xb, yb, epoch, b + 1, batches);
         total += loss * count;
         if (options.onBatch?.({ epoch, batch: b + 1, batches, loss, samplesDone: start + count }) === false) stop = true;
       }
@@ -157,6 +154,29 @@ export class Trainer {
       if (options.onEpoch?.(stats) === false || stop) break;
     }
     return history;
+  }
+
+  /**
+   * One step of gradient descent on one batch: forward, loss, backward, update. Returns the batch
+   * loss. Throws DivergenceError (leaving the parameters untouched) if the loss or the gradient is
+   * not finite; `epoch`/`batch` only label that error.
+   */
+  step(xb: Tensor, yb: Tensor, epoch = this.epochsDone, batch = 1, batches = 1): number {
+    const out = this.model.forward(xb);
+    const loss = this.loss.forward(out, yb);
+    if (!Number.isFinite(loss)) {
+      throw new DivergenceError(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${batch}/${batches}; the weights from before this step are kept (try a smaller learning rate)`, epoch, batch);
+    }
+    this.model.backward(this.loss.backward());
+    // A gradient with Inf/NaN (or so large its squares overflow) would corrupt the weights:
+    // refuse the step, so the model keeps its last good weights.
+    let gradSq = 0;
+    for (const p of this.params) gradSq += sumSquares(p.grad);
+    if (!Number.isFinite(gradSq)) {
+      throw new DivergenceError(`training diverged: the gradient is not finite at epoch ${epoch}, batch ${batch}/${batches} (loss ${loss}); the weights from before this step are kept`, epoch, batch);
+    }
+    this.optimizer.step(this.params);
+    return loss;
   }
 
   /** Loss and argmax accuracy over a data set, in batches (no parameter changes). */

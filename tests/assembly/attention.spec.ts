@@ -183,6 +183,17 @@ describe("attention_f32", () => {
   });
 });
 
+describe("attention_scratch_bytes", () => {
+  it("is a positive multiple of 16 that grows with tk", () => {
+    const tks: i32[] = [0, 1, 3, 17, 1000];
+    for (let i = 0; i < tks.length; i++) {
+      const b = attention_scratch_bytes(tks[i], 64);
+      expect<bool>(b > 0 && (b & 15) == 0 && b >= <usize>max(tks[i], 1) * 4).toBe(true);
+    }
+    expect<bool>(attention_scratch_bytes(1000, 8) > attention_scratch_bytes(100, 8)).toBe(true);
+  });
+});
+
 describe("attention_scores_f32", () => {
   it("gives the scaled scores with −Infinity where masked, and softmax of them reproduces attention_f32", () => {
     const h = 3, d = 8;

@@ -229,6 +229,31 @@ describe("softmax_xent_f32 (dense targets)", () => {
     for (let k = 5; k < 10; k++) expect<bool>(isFinite(d[k])).toBe(true);
   });
 
+  it("stays accurate over a 50k vocabulary with soft labels (blocked row sums)", () => {
+    const rows = 2, cols = 50000;
+    const x = randomBuffer(rows * cols, 31, 10), t = zerosBuffer(rows * cols), d = zerosBuffer(rows * cols);
+    for (let k = 0; k < rows * cols; k++) t[k] = <f32>1 / <f32>cols; // uniform: every term contributes
+    const want = new StaticArray<f64>(rows * cols);
+    const wantLoss = refXent(rows, cols, x, t, 1, want);
+    expect<bool>(close(<f64>softmax_xent_f32(rows, cols, ptr(x), ptr(t), ptr(d), 1), wantLoss, 2e-7, 0)).toBe(true);
+    let ok = true; // one expectation for the whole row set: per-element expects dominate the spec's run time
+    for (let k = 0; k < rows * cols; k++) ok = ok && close(<f64>d[k], want[k], 2e-6, 1e-11);
+    expect<bool>(ok).toBe(true);
+  });
+
+  it("is finite when the logits span more than FLT_MAX but the true loss does not", () => {
+    // Target mass 0.1 on −3e38 with the max at +3e38: loss ≈ 0.1·6e38 = 6e37 (+ 0.9·log 2 … invisible).
+    const cols = 6;
+    const x = zerosBuffer(cols), t = zerosBuffer(cols), d = zerosBuffer(cols);
+    x[0] = 3e38; x[1] = -3e38; x[2] = 3e38; x[3] = -3e38; x[4] = 3e38; x[5] = -3e38;
+    t[0] = 0.9; t[5] = 0.1;
+    const loss = softmax_xent_f32(1, cols, ptr(x), ptr(t), ptr(d), 1);
+    expect<bool>(close(<f64>loss, 0.1 * 6e38, 1e-6, 0)).toBe(true);
+    for (let j = 0; j < cols; j++) expect<bool>(isFinite(d[j])).toBe(true);
+    expect<bool>(close(<f64>d[0], 1.0 / 3 - 0.9, 1e-6, 0)).toBe(true);
+    expect<bool>(close(<f64>d[5], -0.1, 1e-6, 0)).toBe(true);
+  });
+
   it("propagates NaN from a NaN or +Infinity logit (divergence must show)", () => {
     const x = new StaticArray<f32>(6), t = new StaticArray<f32>(6), d = new StaticArray<f32>(6);
     x[2] = NaN; t[0] = 1;
@@ -273,6 +298,20 @@ describe("softmax_xent_index_f32 (class indices)", () => {
       expect<f32>(softmax_xent_index_f32(rows, cols, ptr(x), iptr(lab), ptr(x), g, ignore)).toBe(loss);
       for (let k = 0; k < rows * cols; k++) expect<f32>(x[k]).toBe(d[k]);
     }
+  });
+
+  it("stays accurate over a 50k vocabulary", () => {
+    const rows = 3, cols = 50000;
+    const x = randomBuffer(rows * cols, 32, 10), t = zerosBuffer(rows * cols), d = zerosBuffer(rows * cols);
+    const lab = labelBuffer(rows);
+    for (let i = 0; i < rows; i++) { lab[i] = (i * 16661 + 5) % cols; t[i * cols + lab[i]] = 1; }
+    const want = new StaticArray<f64>(rows * cols);
+    const wantLoss = refXent(rows, cols, x, t, 1, want);
+    const loss = softmax_xent_index_f32(rows, cols, ptr(x), changetype<usize>(lab), ptr(d), 1, -100);
+    expect<bool>(close(<f64>loss, wantLoss, 2e-7, 0)).toBe(true);
+    let ok = true; // one expectation for the whole row set: per-element expects dominate the spec's run time
+    for (let k = 0; k < rows * cols; k++) ok = ok && close(<f64>d[k], want[k], 2e-6, 1e-11);
+    expect<bool>(ok).toBe(true);
   });
 
   it("treats labels outside [0, cols) like ignored rows (no out-of-bounds read) and uses any ignoreIndex", () => {

@@ -1,0 +1,426 @@
+// simdnet benchmarks: the SIMD build, the scalar build (two backends side by side in this process,
+// alternated workload by workload and round by round) and plain JavaScript (bench/lib/plain.ts), on
+// GEMM, the MLP's matmul shapes with every transpose, softmax, causal attention and the training step of
+// a 784-128-64-10 MLP (bench/lib/plain-mlp.ts for plain JS), plus the Wasm SIMD throughput ceiling
+// (bench/lib/ceiling.ts) that GEMM is measured against.
+//
+//   npm run bench               full run (6 interleaved rounds per workload, about 2 min)
+//   npm run bench -- --quick    short run (about 20 s): 2 rounds, plain-JS GEMM up to n = 512
+//
+// Before anything is timed, every implementation's output is checked against the others (and against
+// a float64 reference where that is cheap) on the same inputs; a training step is checked against the
+// plain-JS step from the same initial weights (loss, gradients, updated parameters). Inputs and outputs are allocated once,
+// outside the timed functions: simdnet ops write into preallocated tensors through their `out` option,
+// so a timed call allocates nothing. Writes bench/results/latest.json and latest.md.
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Bench } from "tinybench";
+import * as sd from "../src/index.js";
+import { attentionJS, matmulJS, matmulRef, maxRelError, softmaxJS } from "./lib/plain.js";
+import { loadCeiling } from "./lib/ceiling.js";
+import { PlainMLP, type PlainMlpOptions } from "./lib/plain-mlp.js";
+import { fmt, machineInfo, renderTable, summarize, type Summary } from "./lib/stats.js";
+
+const quick = process.argv.includes("--quick");
+const CFG = quick
+  ? { rounds: 2, budgetMs: 100, minSamples: 2, slowCallMs: 1000, slowTaskCapMs: 3000, jsMaxN: 512 }
+  : { rounds: 6, budgetMs: 200, minSamples: 2, slowCallMs: 1000, slowTaskCapMs: 10000, jsMaxN: 1024 };
+// Many short rounds rather than a few long ones: on a shared machine, load comes and goes, and
+// alternating often spreads it evenly over the implementations being compared.
+// A call slower than slowCallMs gets no warmup and one sample per round until its samples add up to
+// slowTaskCapMs: the plain-JS GEMM at n = 1024 would otherwise dominate the run.
+/** Plain-JS GEMM at n = 1024 is skipped when the n = 512 run predicts a call longer than this. */
+const JS_1024_MAX_PREDICTED_MS = 6000;
+
+type ImplName = "simd" | "scalar" | "js" | "ceiling";
+/** "step": forward + loss + backward + update; "gemms": the step's eight matrix products alone. */
+type TrainKind = "step" | "gemms";
+interface Impl {
+  impl: ImplName;
+  label: string;
+  run: () => void;
+  result?: () => Float32Array;
+}
+interface Workload {
+  id: string;
+  group: "gemm" | "mlp" | "softmax" | "attention" | "ceiling" | "train";
+  flops?: number;
+  /** Training workloads: the batch size (samples per call) and what is timed. */
+  batch?: number;
+  trainKind?: TrainKind;
+  /** Runs before checkWorkload (which only compares `result()` outputs); false = check failed. */
+  check?: () => boolean;
+  /** Tolerance of the output checks: |x − y| ≤ tol · max(|y|, 0.01 · max|y|). */
+  tol: number;
+  impls: Impl[];
+  /** Float64 (or plain-JS) reference for the check; otherwise impls are checked against each other. */
+  reference?: () => ArrayLike<number>;
+  /** For MLP transpose variants: the id of the untransposed workload. */
+  baseId?: string;
+  dispose: () => void;
+}
+interface Row extends Summary {
+  workload: string;
+  group: Workload["group"];
+  impl: string;
+  implKind: ImplName;
+  gflops?: number;
+  vsJs?: number;
+  vsScalar?: number;
+  vsUntransposed?: number;
+  pctOfCeiling?: number;
+  batch?: number;
+  trainKind?: TrainKind;
+  samplesPerSec?: number;
+  /** Training step rows: the time of the same step's GEMMs alone (same impl, same B) / step time. */
+  gemmShare?: number;
+  error?: string;
+}
+interface Check {
+  workload: string;
+  impl: string;
+  /** What was compared, when not the whole output (training: loss, gradients, parameters). */
+  what?: string;
+  against: string;
+  maxRelErr: number;
+  tol: number;
+  ok: boolean;
+}
+
+const checks: Check[] = [];
+const notes: string[] = [];
+const rows: Row[] = [];
+const firstCallMs = new Map<string, number>();
+
+// ---------------------------------------------------------------- backends and inputs
+
+const simd = await sd.createBackend({ simd: true });
+const scalar = await sd.createBackend({ simd: false });
+const backends = [
+  { impl: "simd" as const, backend: simd },
+  { impl: "scalar" as const, backend: scalar },
+];
+
+/** Seeded normal data (the library's platform-independent generator), as a plain Float32Array. */
+function randnData(shape: number[], seed: number): Float32Array {
+  sd.setBackend(simd);
+  const t = sd.randn(shape, { seed });
+  const data = t.toFloat32Array();
+  t.dispose();
+  return data;
+}
+
+function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = x[i * cols + j]!;
+  return out;
+}
+
+function onBackend<T>(backend: sd.Backend, fn: () => T): T {
+  sd.setBackend(backend);
+  return fn();
+}
+
+// ---------------------------------------------------------------- workloads
+
+function matmulWorkload(
+  id: string, group: "gemm" | "mlp", m: number, k: number, n: number,
+  o: { transA?: boolean; transB?: boolean; js?: boolean; f64Ref?: boolean; seed: number; baseId?: string },
+): Workload {
+  const { transA = false, transB = false } = o;
+  const a = randnData([m, k], o.seed);
+  const b = randnData([k, n], o.seed + 1);
+  // Store op(A) and op(B) transposed when asked, so all four variants compute the same product.
+  const aStored = transA ? transpose(a, m, k) : a;
+  const bStored = transB ? transpose(b, k, n) : b;
+  const tensors: sd.Tensor[] = [];
+  const impls: Impl[] = backends.map(({ impl, backend }) =>
+    onBackend(backend, () => {
+      const A = sd.tensor(aStored, transA ? [k, m] : [m, k]);
+      const B = sd.tensor(bStored, transB ? [n, k] : [k, n]);
+      const C = sd.zeros([m, n]);
+      tensors.push(A, B, C);
+      const options = { transposeA: transA, transposeB: transB, out: C };
+      return { impl, label: impl, run: () => void sd.matmul(A, B, options), result: () => C.toFloat32Array() };
+    }),
+  );
+  if (o.js) {
+    const c = new Float32Array(m * n);
+    impls.push({ impl: "js", label: "plain JS (i-k-j)", run: () => matmulJS(a, b, c, m, k, n), result: () => c });
+  }
+  return {
+    id, group, flops: 2 * m * n * k, tol: 1e-4, impls, baseId: o.baseId,
+    reference: o.f64Ref ? () => matmulRef(a, b, m, k, n) : undefined,
+    dispose: () => tensors.forEach((t) => t.dispose()),
+  };
+}
+
+function softmaxWorkload(rows: number, cols: number): Workload {
+  const x = randnData([rows, cols], 301).map((v) => 3 * v);
+  const tensors: sd.Tensor[] = [];
+  const impls: Impl[] = backends.map(({ impl, backend }) =>
+    onBackend(backend, () => {
+      const X = sd.tensor(x, [rows, cols]);
+      const Y = sd.zeros([rows, cols]);
+      tensors.push(X, Y);
+      const options = { out: Y };
+      return { impl, label: impl, run: () => void sd.softmax(X, options), result: () => Y.toFloat32Array() };
+    }),
+  );
+  const y = new Float32Array(rows * cols);
+  impls.push({ impl: "js", label: "plain JS", run: () => softmaxJS(x, y, rows, cols), result: () => y });
+  return { id: `softmax ${rows}×${cols}`, group: "softmax", tol: 1e-5, impls, dispose: () => tensors.forEach((t) => t.dispose()) };
+}
+
+function attentionWorkload(h: number, T: number, d: number): Workload {
+  const shape = [h, T, d];
+  const q = randnData(shape, 401);
+  const k = randnData(shape, 402);
+  const v = randnData(shape, 403);
+  const tensors: sd.Tensor[] = [];
+  const impls: Impl[] = backends.map(({ impl, backend }) =>
+    onBackend(backend, () => {
+      const [Q, K, V, O] = [sd.tensor(q, shape), sd.tensor(k, shape), sd.tensor(v, shape), sd.zeros(shape)];
+      tensors.push(Q, K, V, O);
+      const options = { causal: true, out: O };
+      return { impl, label: impl, run: () => void sd.attention(Q, K, V, options), result: () => O.toFloat32Array() };
+    }),
+  );
+  const out = new Float32Array(h * T * d);
+  const scores = new Float32Array(T);
+  impls.push({ impl: "js", label: "plain JS", run: () => attentionJS(q, k, v, out, h, T, d, true, scores), result: () => out });
+  // Only the unmasked half is work: QKᵀ and P·V each cost d multiply-adds per visible (i, j) pair.
+  const flops = h * 2 * 2 * d * ((T * (T + 1)) / 2);
+  return {
+    id: `attention causal h=${h} T=${T} d=${d}`, group: "attention", flops, tol: 1e-4, impls,
+    dispose: () => tensors.forEach((t) => t.dispose()),
+  };
+}
+
+// ---------------------------------------------------------------- checking and timing
+
+function checkWorkload(w: Workload): boolean {
+  const outputs = new Map<Impl, Float32Array>();
+  for (const impl of w.impls) {
+    const t0 = performance.now();
+    impl.run();
+    firstCallMs.set(`${w.id}/${impl.label}`, performance.now() - t0);
+    if (impl.result) outputs.set(impl, impl.result().slice());
+  }
+  if (outputs.size === 0) return true;
+  const withOut = w.impls.filter((i) => outputs.has(i));
+  const js = withOut.find((i) => i.impl === "js");
+  const ref = w.reference?.();
+  let ok = true;
+  for (const impl of withOut) {
+    // Each output against the float64 reference if there is one, else against plain JS, else scalar.
+    const other = ref ? undefined : impl === js ? withOut.find((i) => i.impl === "scalar") : js ?? withOut.find((i) => i !== impl && i.impl === "scalar");
+    const want = ref ?? (other ? outputs.get(other) : undefined);
+    if (!want) continue;
+    const got = outputs.get(impl)!;
+    let scale = 0;
+    for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!));
+    const { err } = maxRelError(got, want, Math.max(0.01 * scale, 1e-30));
+    const pass = err <= w.tol;
+    ok &&= pass;
+    checks.push({ workload: w.id, impl: impl.label, against: ref ? "float64 reference" : other!.label, maxRelErr: err, tol: w.tol, ok: pass });
+    if (!pass) console.error(`CHECK FAILED ${w.id}: ${impl.label} vs ${ref ? "float64 reference" : other!.label}: max rel err ${err.toExponential(2)} > ${w.tol}`);
+  }
+  return ok;
+}
+
+async function timeImpl(w: Workload, impl: Impl, samples: number[]): Promise<void> {
+  const first = firstCallMs.get(`${w.id}/${impl.label}`) ?? 0;
+  const slow = first > CFG.slowCallMs;
+  if (slow && samples.reduce((a, b) => a + b, 0) >= CFG.slowTaskCapMs) return;
+  const bench = new Bench({
+    name: `${w.id} / ${impl.label}`,
+    time: slow ? 0 : CFG.budgetMs,
+    iterations: slow ? 1 : CFG.minSamples,
+    warmup: !slow,
+    warmupTime: Math.min(20, CFG.budgetMs / 4),
+    warmupIterations: 2,
+    retainSamples: true,
+    throws: true,
+    timestampProvider: "hrtimeNow",
+  });
+  bench.add(impl.label, impl.run, { async: false });
+  await bench.run();
+  const task = bench.tasks[0]!;
+  const result = task.result;
+  if (result.state !== "completed") throw new Error(`${w.id} / ${impl.label}: ${result.state}`);
+  samples.push(...(result.latency.samples ?? [result.latency.p50]));
+}
+
+async function runWorkload(w: Workload): Promise<void> {
+  process.stdout.write(`  ${w.id} …`);
+  const t0 = performance.now();
+  let ok: boolean;
+  let error = "output check failed (see checks)";
+  try {
+    ok = (w.check?.() ?? true) && checkWorkload(w);
+  } catch (e) {
+    ok = false;
+    error = `check threw: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  if (!ok) {
+    notes.push(`${w.id}: not timed, ${error}`);
+    // An error row per implementation, so the failure shows in the table and not only in the notes.
+    for (const impl of w.impls) {
+      rows.push({ workload: w.id, group: w.group, impl: impl.label, implKind: impl.impl, batch: w.batch, trainKind: w.trainKind, ...summarize([]), error: `CHECK FAILED: ${error}` });
+    }
+    process.stdout.write(" CHECK FAILED\n");
+    w.dispose();
+    return;
+  }
+  const samples = new Map<Impl, number[]>(w.impls.map((i) => [i, []]));
+  for (let round = 0; round < CFG.rounds; round++) {
+    // Rotate the order each round so that no implementation always runs first (or last).
+    const order = w.impls.map((_, i) => w.impls[(i + round) % w.impls.length]!);
+    for (const impl of order) await timeImpl(w, impl, samples.get(impl)!);
+  }
+  for (const impl of w.impls) {
+    const s = summarize(samples.get(impl)!);
+    rows.push({
+      workload: w.id, group: w.group, impl: impl.label, implKind: impl.impl, ...s,
+      gflops: w.flops ? w.flops / (s.medianMs * 1e6) : undefined,
+      batch: w.batch, trainKind: w.trainKind,
+      samplesPerSec: w.batch && w.trainKind === "step" ? w.batch / (s.medianMs / 1000) : undefined,
+    });
+  }
+  w.dispose();
+  process.stdout.write(` ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}
+
+// ---------------------------------------------------------------- the run
+
+const started = performance.now();
+const machine = machineInfo();
+console.log(`simdnet bench (${quick ? "quick" : "full"}): ${machine.cpuModel}, ${machine.cores} cores [${machine.cpuFlags.join(" ")}], node ${machine.node}, V8 ${machine.v8}, load ${machine.loadAverage1m}`);
+console.log(`  backends: simd = ${simd.info().reason}; scalar = ${scalar.info().reason}`);
+
+// The ceiling first: the best of a few chain counts (enough independent chains to hide latency,
+// few enough to stay in the 16 xmm registers).
+const ceilingRows: { chains: number; gflops: number }[] = [];
+for (const chains of quick ? [10, 12, 13] : [8, 10, 12, 13, 16]) {
+  const c = await loadCeiling(chains);
+  let iters = 1e5;
+  const t0 = performance.now();
+  c.run(iters);
+  const dt = Math.max(performance.now() - t0, 0.01);
+  iters = Math.max(1000, Math.round((iters * 2) / dt)); // about 2 ms per call
+  let sink = 0;
+  const w: Workload = {
+    id: `wasm f32x4 mul+add ceiling (${chains} chains)`, group: "ceiling", flops: c.flopsPerCall(iters), tol: 0,
+    impls: [{ impl: "ceiling", label: "wasm simd", run: () => { sink += c.run(iters); } }],
+    dispose: () => {},
+  };
+  await runWorkload(w);
+  if (!Number.isFinite(sink)) notes.push("ceiling: the chains overflowed");
+  ceilingRows.push({ chains, gflops: rows[rows.length - 1]!.gflops! });
+}
+const ceiling = ceilingRows.reduce((a, b) => (b.gflops > a.gflops ? b : a));
+
+for (const n of [64, 128, 256, 512, 1024]) {
+  let js = n <= CFG.jsMaxN;
+  if (n === 1024 && js) {
+    const t512 = rows.find((r) => r.workload === "gemm 512×512·512×512" && r.implKind === "js")?.medianMs;
+    if (t512 === undefined || t512 * 8 > JS_1024_MAX_PREDICTED_MS) {
+      js = false;
+      notes.push(`plain-JS GEMM at n = 1024 skipped: n = 512 took ${fmt(t512)} ms, so one call would take about ${fmt((t512 ?? NaN) * 8)} ms`);
+    }
+  }
+  if (n === 1024 && !js && quick) notes.push("plain-JS GEMM at n = 1024 not run in quick mode");
+  await runWorkload(matmulWorkload(`gemm ${n}×${n}·${n}×${n}`, "gemm", n, n, n, { js, f64Ref: n <= 256, seed: 100 + n }));
+}
+
+for (const m of [32, 128]) {
+  const base = `mlp ${m}×784·784×128`;
+  for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    const suffix = transA || transB ? ` (${[transA && "Aᵀ", transB && "Bᵀ"].filter(Boolean).join(", ")})` : "";
+    await runWorkload(matmulWorkload(`${base}${suffix}`, "mlp", m, 784, 128, {
+      transA, transB, f64Ref: true, seed: 200 + m, baseId: suffix ? base : undefined,
+    }));
+  }
+}
+
+await runWorkload(softmaxWorkload(1024, 1024));
+await runWorkload(attentionWorkload(8, 256, 32));
+
+// ---------------------------------------------------------------- ratios, table, files
+
+for (const r of rows) {
+  const same = rows.filter((x) => x.workload === r.workload);
+  const js = same.find((x) => x.implKind === "js");
+  const sc = same.find((x) => x.implKind === "scalar");
+  if (js && r.implKind !== "js") r.vsJs = js.medianMs / r.medianMs;
+  if (sc && r.implKind !== "ceiling") r.vsScalar = sc.medianMs / r.medianMs;
+  const baseId = r.group === "mlp" && r.workload.includes("(") ? r.workload.replace(/ \(.*\)$/, "") : undefined;
+  const base = baseId ? rows.find((x) => x.workload === baseId && x.implKind === r.implKind) : undefined;
+  if (base) r.vsUntransposed = r.medianMs / base.medianMs;
+  if ((r.group === "gemm" || r.group === "mlp") && r.implKind === "simd" && r.gflops) r.pctOfCeiling = (100 * r.gflops) / ceiling.gflops;
+}
+
+const header = ["workload", "impl", "median ms", "min–max ms", "n", "GFLOP/s", "× vs JS", "× vs scalar", "note"];
+const tableRows = rows.map((r) => {
+  const note: string[] = [];
+  if (r.vsUntransposed !== undefined) note.push(`${fmt(r.vsUntransposed)}× untransposed time`);
+  if (r.pctOfCeiling !== undefined) note.push(`${r.pctOfCeiling.toFixed(0)}% of SIMD ceiling`);
+  return [
+    r.workload, r.impl, fmt(r.medianMs), `${fmt(r.minMs)}–${fmt(r.maxMs)}`, String(r.samples), fmt(r.gflops),
+    r.vsJs !== undefined ? `${fmt(r.vsJs)}×` : "—", r.vsScalar !== undefined ? `${fmt(r.vsScalar)}×` : "—", note.join("; "),
+  ];
+});
+const { text, markdown } = renderTable(header, tableRows);
+const failed = checks.filter((c) => !c.ok);
+const elapsed = (performance.now() - started) / 1000;
+// Other processes on the machine skew timings: record the load at the end as well as at the start.
+const loadAverage1mEnd = Math.round(os.loadavg()[0]! * 100) / 100;
+
+console.log(`\n${text}\n`);
+console.log(`SIMD ceiling: ${fmt(ceiling.gflops)} GFLOP/s (${ceiling.chains} independent f32x4 mul+add chains)`);
+console.log(`checks: ${checks.length - failed.length} passed, ${failed.length} failed (worst rel err per pair in latest.json)`);
+for (const note of notes) console.log(`note: ${note}`);
+console.log(`total ${elapsed.toFixed(1)} s; 1-min load average ${machine.loadAverage1m} at start, ${loadAverage1mEnd} at end (${machine.cores} cores)`);
+
+const outDir = join(dirname(fileURLToPath(import.meta.url)), "results");
+mkdirSync(outDir, { recursive: true });
+const report = {
+  mode: quick ? "quick" : "full",
+  machine: { ...machine, loadAverage1mEnd },
+  config: { ...CFG, timer: "tinybench hrtimeNow", statistic: "median of all samples over all rounds" },
+  backends: { simd: simd.info(), scalar: scalar.info() },
+  ceiling: { best: ceiling, all: ceilingRows },
+  method: [
+    "Each workload: every implementation runs once and its output is checked (tolerance per check) before any timing.",
+    "simdnet ops write into preallocated output tensors (`out` option): timed calls allocate nothing; inputs are created once.",
+    "SIMD and scalar are two backends in one process; rounds alternate the implementations (order rotated per round).",
+    "GFLOP/s: 2·m·n·k for GEMM; for causal attention only the unmasked half, 2·2·d per visible (i, j) pair per head.",
+    "× vs JS and × vs scalar are speedups (other median / this median); MLP variants also give time relative to the untransposed product.",
+  ],
+  results: rows,
+  checks,
+  notes,
+  elapsedSeconds: Math.round(elapsed * 10) / 10,
+};
+writeFileSync(join(outDir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
+const md = [
+  `# simdnet benchmarks (${report.mode})`,
+  "",
+  `${machine.date} · ${machine.cpuModel}, ${machine.cores} cores (${machine.cpuFlags.join(", ")}) · Node ${machine.node}, V8 ${machine.v8} · load average ${machine.loadAverage1m} at start, ${loadAverage1mEnd} at end`,
+  "",
+  `SIMD ceiling (independent f32x4 mul+add chains, no FMA): **${fmt(ceiling.gflops)} GFLOP/s** with ${ceiling.chains} chains.`,
+  "",
+  markdown,
+  "",
+  ...report.method.map((m) => `- ${m}`),
+  ...notes.map((n) => `- Note: ${n}`),
+  `- Output checks: ${checks.length - failed.length} passed, ${failed.length} failed.`,
+  "",
+].join("\n");
+writeFileSync(join(outDir, "latest.md"), md);
+console.log(`wrote ${join(outDir, "latest.json")} and latest.md`);
+process.exit(failed.length === 0 ? 0 : 1);
