@@ -200,6 +200,202 @@ function attentionWorkload(h: number, T: number, d: number): Workload {
   };
 }
 
+// ---------------------------------------------------------------- MLP training step
+
+const MLP_SIZES = [784, 128, 64, 10] as const;
+/** Multiply-adds ×2 of one step's products: forward x·W and dW = xᵀ·dz per layer, dx = dz·Wᵀ except layer 0. */
+function trainStepFlops(batch: number): number {
+  let f = 0;
+  for (let l = 0; l + 1 < MLP_SIZES.length; l++) f += 2 * batch * MLP_SIZES[l]! * MLP_SIZES[l + 1]! * (l === 0 ? 2 : 3);
+  return f;
+}
+/** Tolerances of the training checks: |x − y| ≤ tol · max(|y|, 0.01 · max|y|), per tensor. */
+const TRAIN_TOL = { loss: 1e-4, params: 1e-4, grads: 1e-4 };
+
+interface TrainConfig {
+  /** Workload name suffix. */
+  name: string;
+  make: () => sd.NeuralNetwork;
+  learningRate: number;
+  impls: readonly ("simd" | "scalar" | "js")[];
+  /** The plain-JS twin of the network (SGD + MSE configurations only); also the check's reference. */
+  plain?: PlainMlpOptions;
+}
+
+const TRAIN_CONFIGS: TrainConfig[] = [
+  {
+    // The main, like-for-like row: He init, ReLU hidden layers, linear output, MSE (gradient of the
+    // reported mean), plain SGD. Everything plain JS does, simdnet does, and nothing else but the
+    // trainer's finiteness check (Σ g² per parameter) and the API's shape checks.
+    name: "SGD + MSE, linear output",
+    make: () => new sd.NeuralNetwork([...MLP_SIZES], { seed: 1, loss: "mse", optimizer: "sgd", outputActivation: "linear" }),
+    learningRate: 0.01,
+    impls: ["simd", "scalar", "js"],
+    plain: { outputActivation: "linear", loss: "mse" },
+  },
+  {
+    // The tutorial's network (ReLU output, N(0,1)·0.01 init, step 2(a − y)/rows, SGD): checked
+    // against plain JS like the main row, timed on SIMD only (same kernels, one more ReLU backward).
+    name: "tutorial: SGD + mse-tutorial, ReLU output",
+    make: () => sd.NeuralNetwork.tutorial([...MLP_SIZES], { seed: 1 }),
+    learningRate: 0.01,
+    impls: ["simd"],
+    plain: { outputActivation: "relu", loss: "mse-tutorial" },
+  },
+  {
+    // The default recipe (He init, linear output, softmax cross-entropy, Adam): informative, SIMD only.
+    name: "default: Adam + cross-entropy",
+    make: () => new sd.NeuralNetwork([...MLP_SIZES], { seed: 1 }),
+    learningRate: 1e-3,
+    impls: ["simd"],
+  },
+];
+
+/** Seeded inputs in [0, 1) and one-hot targets of random classes. */
+function trainBatchData(batch: number, seed: number): { x: Float32Array; y: Float32Array } {
+  const rng = new sd.Random(seed);
+  const inputs = MLP_SIZES[0];
+  const classes = MLP_SIZES[MLP_SIZES.length - 1]!;
+  const x = new Float32Array(batch * inputs);
+  for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
+  const y = new Float32Array(batch * classes);
+  for (let r = 0; r < batch; r++) y[r * classes + Math.min(classes - 1, Math.floor(rng.uniform() * classes))] = 1;
+  return { x, y };
+}
+
+function worstRelError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!));
+  return maxRelError(got, want, Math.max(0.01 * scale, 1e-30)).err;
+}
+
+function trainWorkload(cfg: TrainConfig, batch: number): Workload {
+  const id = `train step B=${batch} (${cfg.name})`;
+  const { x, y } = trainBatchData(batch, 500 + batch);
+  const lr = cfg.learningRate;
+  const nets: { impl: "simd" | "scalar"; backend: sd.Backend; net: sd.NeuralNetwork; xb: sd.Tensor; yb: sd.Tensor }[] = [];
+  for (const { impl, backend } of backends) {
+    if (!cfg.impls.includes(impl)) continue;
+    onBackend(backend, () => {
+      nets.push({ impl, backend, net: cfg.make(), xb: sd.tensor(x, [batch, MLP_SIZES[0]]), yb: sd.tensor(y, [batch, MLP_SIZES[3]]) });
+    });
+  }
+  // The network's backend is made current before each step: the losses allocate their gradient
+  // buffer on the current backend (getBackend() in src/nn/losses.ts), not on the network's, so a
+  // scalar network stepped while the SIMD backend is current throws a BackendMismatch-style error.
+  const step = (n: (typeof nets)[number]): number => {
+    sd.setBackend(n.backend);
+    return n.net.trainBatch(n.xb, n.yb, lr);
+  };
+  // The plain-JS twin starts from the SIMD network's initial weights (the reference for every check).
+  const first = nets[0]!.net;
+  const plain = cfg.plain
+    ? new PlainMLP(MLP_SIZES, first.layers.map((l) => l.weights.toFloat32Array()), first.layers.map((l) => l.bias.toFloat32Array()), cfg.plain)
+    : undefined;
+  const impls: Impl[] = nets.map((n) => ({ impl: n.impl, label: n.impl, run: () => void step(n) }));
+  if (plain && cfg.impls.includes("js")) impls.push({ impl: "js", label: "plain JS (i-k-j)", run: () => void plain.step(x, y, batch, lr) });
+
+  const check = (): boolean => {
+    let ok = true;
+    const record = (impl: string, what: string, against: string, err: number, tol: number): void => {
+      const pass = err <= tol;
+      ok &&= pass;
+      checks.push({ workload: id, impl, what, against, maxRelErr: err, tol, ok: pass });
+      if (!pass) console.error(`\nCHECK FAILED ${id}: ${impl} ${what} vs ${against}: max rel err ${err.toExponential(2)} > ${tol}`);
+    };
+    // Every network must start from the same weights as the plain-JS twin.
+    const initial = first.parameters().map((p) => p.value.toFloat32Array());
+    const wantLoss = plain?.step(x, y, batch, lr);
+    for (const n of nets) {
+      const { impl, net } = n;
+      const params = net.parameters();
+      const start = Math.max(...params.map((p, i) => worstRelError(p.value.toFloat32Array(), initial[i]!)));
+      record(impl, "initial parameters", "simd network", start, 0);
+      const loss = step(n);
+      if (!plain || wantLoss === undefined) {
+        // No plain-JS twin (Adam): the step must at least give a finite loss and finite parameters.
+        const finite = Number.isFinite(loss) && params.every((p) => sd.allFinite(p.value));
+        record(impl, "loss and parameters finite", "—", finite ? 0 : Infinity, 0);
+        continue;
+      }
+      record(impl, "loss", "plain JS", Math.abs(loss - wantLoss) / Math.abs(wantLoss), TRAIN_TOL.loss);
+      let gradErr = 0;
+      let paramErr = 0;
+      params.forEach((p, i) => {
+        const layer = i >> 1;
+        const isBias = (i & 1) === 1;
+        gradErr = Math.max(gradErr, worstRelError(p.grad.toFloat32Array(), isBias ? plain.gradBiases[layer]! : plain.gradWeights[layer]!));
+        paramErr = Math.max(paramErr, worstRelError(p.value.toFloat32Array(), isBias ? plain.biases[layer]! : plain.weights[layer]!));
+      });
+      record(impl, "gradients", "plain JS", gradErr, TRAIN_TOL.grads);
+      record(impl, "updated parameters", "plain JS", paramErr, TRAIN_TOL.params);
+    }
+    return ok;
+  };
+
+  return {
+    id, group: "train", flops: trainStepFlops(batch), batch, trainKind: "step", tol: 0, impls, check,
+    dispose: () => {
+      // Long timing loops must not have driven the weights to Inf/NaN (that would time NaN arithmetic).
+      const bad: string[] = nets.filter(({ net }) => !net.parameters().every((p) => sd.allFinite(p.value))).map((n) => n.impl);
+      if (plain && !plain.weights.every((w) => w.every(Number.isFinite))) bad.push("js");
+      if (bad.length) notes.push(`${id}: parameters not finite after timing (${bad.join(", ")})`);
+      for (const { net, xb, yb } of nets) {
+        net.dispose();
+        xb.dispose();
+        yb.dispose();
+      }
+    },
+  };
+}
+
+/** The eight matrix products of one step at its exact shapes and transposes, and nothing else. */
+function trainGemmsWorkload(batch: number): Workload {
+  const tensors: sd.Tensor[] = [];
+  const layers = MLP_SIZES.length - 1;
+  const data = Array.from({ length: layers }, (_, l) => ({
+    x: randnData([batch, MLP_SIZES[l]!], 600 + 3 * l),
+    w: randnData([MLP_SIZES[l]!, MLP_SIZES[l + 1]!], 601 + 3 * l),
+    dz: randnData([batch, MLP_SIZES[l + 1]!], 602 + 3 * l),
+  }));
+  const impls: Impl[] = backends.map(({ impl, backend }) =>
+    onBackend(backend, () => {
+      const calls: (() => void)[] = [];
+      const outs: sd.Tensor[] = [];
+      data.forEach(({ x, w, dz }, l) => {
+        const [k, n] = [MLP_SIZES[l]!, MLP_SIZES[l + 1]!];
+        const X = sd.tensor(x, [batch, k]);
+        const W = sd.tensor(w, [k, n]);
+        const DZ = sd.tensor(dz, [batch, n]);
+        const Z = sd.zeros([batch, n]);
+        const GW = sd.zeros([k, n]);
+        tensors.push(X, W, DZ, Z, GW);
+        outs.push(Z, GW);
+        calls.push(() => void sd.matmul(X, W, { out: Z }));
+        calls.push(() => void sd.matmul(X, DZ, { transposeA: true, out: GW }));
+        if (l > 0) {
+          const DX = sd.zeros([batch, k]);
+          tensors.push(DX);
+          outs.push(DX);
+          calls.push(() => void sd.matmul(DZ, W, { transposeB: true, out: DX }));
+        }
+      });
+      const result = (): Float32Array => {
+        const parts = outs.map((t) => t.toFloat32Array());
+        const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+        let o = 0;
+        for (const p of parts) { all.set(p, o); o += p.length; }
+        return all;
+      };
+      return { impl, label: impl, run: () => { for (const c of calls) c(); }, result };
+    }),
+  );
+  return {
+    id: `train step B=${batch}: its 8 GEMMs alone`, group: "train", flops: trainStepFlops(batch), batch, trainKind: "gemms",
+    tol: 1e-4, impls, dispose: () => tensors.forEach((t) => t.dispose()),
+  };
+}
+
 // ---------------------------------------------------------------- checking and timing
 
 function checkWorkload(w: Workload): boolean {
@@ -350,23 +546,36 @@ for (const m of [32, 128]) {
 await runWorkload(softmaxWorkload(1024, 1024));
 await runWorkload(attentionWorkload(8, 256, 32));
 
+for (const batch of [32, 128]) {
+  for (const cfg of TRAIN_CONFIGS) await runWorkload(trainWorkload(cfg, batch));
+  await runWorkload(trainGemmsWorkload(batch));
+}
+
 // ---------------------------------------------------------------- ratios, table, files
 
 for (const r of rows) {
   const same = rows.filter((x) => x.workload === r.workload);
   const js = same.find((x) => x.implKind === "js");
   const sc = same.find((x) => x.implKind === "scalar");
+  if (r.error) continue;
   if (js && r.implKind !== "js") r.vsJs = js.medianMs / r.medianMs;
   if (sc && r.implKind !== "ceiling") r.vsScalar = sc.medianMs / r.medianMs;
   const baseId = r.group === "mlp" && r.workload.includes("(") ? r.workload.replace(/ \(.*\)$/, "") : undefined;
   const base = baseId ? rows.find((x) => x.workload === baseId && x.implKind === r.implKind) : undefined;
   if (base) r.vsUntransposed = r.medianMs / base.medianMs;
   if ((r.group === "gemm" || r.group === "mlp") && r.implKind === "simd" && r.gflops) r.pctOfCeiling = (100 * r.gflops) / ceiling.gflops;
+  if (r.trainKind === "step" && !r.error) {
+    const gemms = rows.find((x) => x.trainKind === "gemms" && x.batch === r.batch && x.implKind === r.implKind && !x.error);
+    if (gemms) r.gemmShare = gemms.medianMs / r.medianMs;
+  }
 }
+const mainTrain = TRAIN_CONFIGS[0]!;
+const isMainTrain = (r: Row): boolean => r.trainKind === "step" && r.workload.endsWith(`(${mainTrain.name})`);
 
 const header = ["workload", "impl", "median ms", "min–max ms", "n", "GFLOP/s", "× vs JS", "× vs scalar", "note"];
-const tableRows = rows.map((r) => {
+const tableRows = rows.filter((r) => r.group !== "train").map((r) => {
   const note: string[] = [];
+  if (r.error) note.push(r.error);
   if (r.vsUntransposed !== undefined) note.push(`${fmt(r.vsUntransposed)}× untransposed time`);
   if (r.pctOfCeiling !== undefined) note.push(`${r.pctOfCeiling.toFixed(0)}% of SIMD ceiling`);
   return [
@@ -375,12 +584,36 @@ const tableRows = rows.map((r) => {
   ];
 });
 const { text, markdown } = renderTable(header, tableRows);
+
+// The training step gets its own table: samples/s is its figure of merit.
+const trainHeader = ["workload", "impl", "ms / step", "min–max ms", "n", "samples/s", "GEMM GFLOP/s", "× vs JS", "× vs scalar", "note"];
+const trainTableRows = rows.filter((r) => r.group === "train").map((r) => {
+  const note: string[] = [];
+  if (r.error) note.push(r.error);
+  if (r.gemmShare !== undefined) note.push(`its GEMMs alone: ${(100 * r.gemmShare).toFixed(0)}% of the step`);
+  if (r.trainKind === "step" && !isMainTrain(r) && !r.error) {
+    const main = rows.find((x) => isMainTrain(x) && x.batch === r.batch && x.implKind === r.implKind && !x.error);
+    if (main) note.push(`${fmt(r.medianMs / main.medianMs)}× the ${mainTrain.name} step time`);
+  }
+  return [
+    r.workload, r.impl, fmt(r.medianMs), `${fmt(r.minMs)}–${fmt(r.maxMs)}`, String(r.samples), fmt(r.samplesPerSec), fmt(r.gflops),
+    r.vsJs !== undefined ? `${fmt(r.vsJs)}×` : "—", r.vsScalar !== undefined ? `${fmt(r.vsScalar)}×` : "—", note.join("; "),
+  ];
+});
+const trainTable = renderTable(trainHeader, trainTableRows);
+const target = rows.find((r) => isMainTrain(r) && r.batch === 128 && r.implKind === "simd");
+const targetLine = target?.vsJs !== undefined
+  ? `MLP training target (SIMD ≥ 40× plain JS at B = 128, ${mainTrain.name}): ${fmt(target.vsJs)}× — ${target.vsJs >= 40 ? "met" : "NOT met"}`
+  : "MLP training target: not measured (see notes)";
+
 const failed = checks.filter((c) => !c.ok);
 const elapsed = (performance.now() - started) / 1000;
 // Other processes on the machine skew timings: record the load at the end as well as at the start.
 const loadAverage1mEnd = Math.round(os.loadavg()[0]! * 100) / 100;
 
 console.log(`\n${text}\n`);
+console.log(`MLP ${MLP_SIZES.join("-")} training step (forward + loss + backward + update), one batch per call:\n${trainTable.text}\n`);
+console.log(targetLine);
 console.log(`SIMD ceiling: ${fmt(ceiling.gflops)} GFLOP/s (${ceiling.chains} independent f32x4 mul+add chains)`);
 console.log(`checks: ${checks.length - failed.length} passed, ${failed.length} failed (worst rel err per pair in latest.json)`);
 for (const note of notes) console.log(`note: ${note}`);
@@ -400,7 +633,10 @@ const report = {
     "SIMD and scalar are two backends in one process; rounds alternate the implementations (order rotated per round).",
     "GFLOP/s: 2·m·n·k for GEMM; for causal attention only the unmasked half, 2·2·d per visible (i, j) pair per head.",
     "× vs JS and × vs scalar are speedups (other median / this median); MLP variants also give time relative to the untransposed product.",
+    `Training step: \`net.trainBatch(xb, yb, lr)\` on a ${MLP_SIZES.join("-")} NeuralNetwork built on each backend (same seed, so the same initial weights), inputs uniform in [0, 1), one-hot targets, both made once; plain JS is bench/lib/plain-mlp.ts started from the same weights. samples/s = B / median step time. GEMM GFLOP/s counts the step's eight products only (forward and dW per layer, dx for layers 1 and 2).`,
+    `Training checks, before timing: one step of each network vs one plain-JS step from the same weights and batch: loss (rel. tol ${TRAIN_TOL.loss}), gradients (${TRAIN_TOL.grads}), updated parameters (${TRAIN_TOL.params}), as |x − y| ≤ tol · max(|y|, 0.01 · max|y|) per tensor; Adam has no plain-JS twin and is only checked for finite loss and parameters.`,
   ],
+  trainTarget: target ? { workload: target.workload, vsJs: target.vsJs, met: (target.vsJs ?? 0) >= 40 } : null,
   results: rows,
   checks,
   notes,
@@ -415,6 +651,12 @@ const md = [
   `SIMD ceiling (independent f32x4 mul+add chains, no FMA): **${fmt(ceiling.gflops)} GFLOP/s** with ${ceiling.chains} chains.`,
   "",
   markdown,
+  "",
+  `## MLP ${MLP_SIZES.join("-")} training step`,
+  "",
+  trainTable.markdown,
+  "",
+  `${targetLine}`,
   "",
   ...report.method.map((m) => `- ${m}`),
   ...notes.map((n) => `- Note: ${n}`),

@@ -1,0 +1,98 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { ArgumentError, NeuralNetwork, Random, cosineDecay, init, randomShift } from "../src/index.js";
+import { DEFAULT_MLP_CONFIG, TUTORIAL_MLP_CONFIG, parseTrainMlpArgs } from "../src/cli/train-mlp.js";
+
+const run = promisify(execFile);
+const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
+
+describe("train-mlp flags", () => {
+  it("defaults to the default recipe, and --preset tutorial to the tutorial's", () => {
+    expect(parseTrainMlpArgs([])).toEqual({ ...DEFAULT_MLP_CONFIG, loss: undefined, optimizer: undefined, simd: undefined, learningRate: undefined });
+    const t = parseTrainMlpArgs(["--preset", "tutorial"]);
+    expect(t).toMatchObject({ preset: "tutorial", epochs: 10, learningRate: 0.1, augmentShift: 0, cosine: false });
+    expect(TUTORIAL_MLP_CONFIG.learningRate).toBe(0.1);
+  });
+
+  it("reads every option", () => {
+    const c = parseTrainMlpArgs([
+      "--data", "/tmp/fashion", "--layers", "784, 64,10", "--epochs", "3", "--batch-size", "128", "--learning-rate", "0.05",
+      "--loss", "mse", "--optimizer", "momentum", "--augment", "0", "--no-cosine", "--seed", "7", "--output", "", "--scalar",
+    ]);
+    expect(c).toEqual({
+      data: "/tmp/fashion", preset: "default", layers: [784, 64, 10], epochs: 3, batchSize: 128, learningRate: 0.05, loss: "mse",
+      optimizer: "momentum", augmentShift: 0, cosine: false, seed: 7, output: "", simd: false,
+    });
+    expect(parseTrainMlpArgs(["--help"])).toBe("help");
+  });
+
+  it("rejects bad values, naming the flag", () => {
+    expect(() => parseTrainMlpArgs(["--epochs", "two"])).toThrow('--epochs must be an integer >= 1, got "two"');
+    expect(() => parseTrainMlpArgs(["--learning-rate=-1"])).toThrow(ArgumentError);
+    expect(() => parseTrainMlpArgs(["--loss", "hinge"])).toThrow(/--loss must be one of mse, mse-tutorial, cross-entropy/);
+    expect(() => parseTrainMlpArgs(["--layers", "784,,10"])).toThrow(/--layers must be comma-separated positive integers/);
+    expect(() => parseTrainMlpArgs(["--preset", "fast"])).toThrow(/--preset must be default or tutorial/);
+    expect(() => parseTrainMlpArgs(["--bogus"])).toThrow(/bogus/);
+  });
+});
+
+describe("the simdnet command", () => {
+  it("trains for one epoch, prints the tutorial's epoch line and test accuracy, and saves a loadable model", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "simdnet-cli-")), "m.safetensors");
+    const { stdout } = await run("node", [CLI, "train-mlp", "--epochs", "1", "--layers", "784,32,10", "--output", out]);
+    expect(stdout).toMatch(/Epoch 1\/1, Loss: \d+\.\d+, test loss \d+\.\d+, test accuracy \d+\.\d+%/);
+    expect(stdout).toMatch(/Test accuracy \d+\.\d+% on 2000 held-out digits/);
+    expect(stdout).toContain(`Saved the model to ${out}`);
+    await init();
+    const net = NeuralNetwork.load(new Uint8Array(readFileSync(out)));
+    expect(net.layerSizes).toEqual([784, 32, 10]);
+    net.dispose();
+  });
+
+  it("explains itself with --help and fails clearly on bad input", async () => {
+    const help = await run("node", [CLI, "train-mlp", "--help"]);
+    expect(help.stdout).toContain("--learning-rate");
+    const bad = await run("node", [CLI, "train-mlp", "--epochs", "0"]).catch((e) => e);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--epochs must be an integer >= 1");
+    const unknown = await run("node", [CLI, "frobnicate"]).catch((e) => e);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    const missing = await run("node", [CLI, "train-mlp", "--data", "/nonexistent-dir", "--epochs", "1"]).catch((e) => e);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nonexistent-dir/);
+  });
+});
+
+describe("training helpers", () => {
+  it("randomShift moves each image by at most the given pixels and keeps its ink", () => {
+    const h = 6, w = 5;
+    const img = new Float32Array(h * w);
+    img[2 * w + 2] = 1; // one lit pixel in the middle
+    const batch = new Float32Array(40 * h * w);
+    for (let i = 0; i < 40; i++) batch.set(img, i * h * w);
+    randomShift(batch, 40, h, w, 1, new Random(1));
+    const moves = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const at = batch.subarray(i * h * w, (i + 1) * h * w).indexOf(1);
+      const [y, x] = [Math.floor(at / w), at % w];
+      expect(Math.abs(y - 2)).toBeLessThanOrEqual(1);
+      expect(Math.abs(x - 2)).toBeLessThanOrEqual(1);
+      expect(batch.subarray(i * h * w, (i + 1) * h * w).reduce((a, b) => a + b)).toBe(1);
+      moves.add(`${y},${x}`);
+    }
+    expect(moves.size).toBeGreaterThan(4);
+  });
+
+  it("cosineDecay starts at the base rate and falls to the floor", () => {
+    const f = cosineDecay(0.1, 10, 0.001);
+    expect(f(1)).toBeCloseTo(0.1, 10);
+    expect(f(6)).toBeCloseTo(0.001 + 0.099 * 0.5 * (1 + Math.cos(Math.PI / 2)), 10);
+    expect(f(10)).toBeGreaterThan(0.001);
+    expect(f(11)).toBeCloseTo(0.001, 10);
+  });
+});
