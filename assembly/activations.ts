@@ -6,7 +6,7 @@
 // tutorial does (relu' = [y > 0], σ' = y(1 − y), tanh' = 1 − y²), so the forward input need not be kept.
 // Each has a SIMD path (ASC_FEATURE_SIMD, 4 lanes) and a scalar tail that is the whole loop in the scalar build.
 
-import { exp_v128, exp_scalar } from "./vmath";
+import { exp_v128, exp_scalar, tanh_v128, tanh_scalar } from "./vmath";
 
 // ---- relu ----
 
@@ -164,5 +164,100 @@ export function bias_sigmoid_f32(m: i32, n: i32, x: usize, ldx: i32, bias: usize
       const o = <usize>j << 2;
       store<f32>(orow + o, sigmoid_scalar(load<f32>(xr + o) + load<f32>(bias + o)));
     }
+  }
+}
+
+// ---- GELU, GPT-2's tanh approximation ----
+// gelu(x) = 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).
+// gelu'(x) = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(u).
+// Unlike the activations above, the backward takes the forward INPUT x (the output does not determine x).
+// Edges: tanh is exactly ±1 once |u| > 9 (|x| > 5.2), so gelu is exactly x for large x and ±0 for large
+// negative x; x³ may overflow to ±Inf for |x| > 7e12, which only saturates the tanh. In the derivative x² is
+// capped at GELU_X2_CAP (reached only where 1 − t² is already exactly 0), so huge |x| gives dx = dy·(0 or 1)
+// instead of 0·Inf = NaN. x = −Infinity gives NaN (−Inf·0), +Infinity gives +Infinity; the backward gives NaN
+// for x = ±Infinity; NaN stays NaN.
+// Accuracy: for x < 0 the factor 1 + t cancels, so the error is absolute (about |x|·1e-7), not relative.
+
+const GELU_C: f32 = 0.7978845608028654;   // √(2/π)
+const GELU_A: f32 = 0.044715;
+const GELU_A3: f32 = 0.134145;             // 3·GELU_A
+const GELU_X2_CAP: f32 = 100;              // |x| >= 10 ⇒ |u| > 9 ⇒ t = ±1 exactly
+
+// @ts-ignore: decorator
+@inline function gelu_v128(x: v128): v128 {
+  const x2 = f32x4.mul(x, x);
+  const u = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.mul(f32x4.splat(GELU_A), x2), x)));
+  const t = tanh_v128(u);
+  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), t));
+}
+
+// @ts-ignore: decorator
+@inline function gelu_scalar(x: f32): f32 {
+  const x2 = x * x;
+  const t = tanh_scalar(GELU_C * (x + (GELU_A * x2) * x));
+  return (<f32>0.5 * x) * (<f32>1 + t);
+}
+
+/** gelu'(x) on each lane (see the section header). */
+// @ts-ignore: decorator
+@inline function gelu_grad_v128(x: v128): v128 {
+  const x2 = f32x4.mul(x, x);
+  const one = f32x4.splat(1), half = f32x4.splat(0.5);
+  const t = tanh_v128(f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.mul(f32x4.splat(GELU_A), x2), x))));
+  const du = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(one, f32x4.mul(f32x4.splat(GELU_A3), f32x4.min(x2, f32x4.splat(GELU_X2_CAP)))));
+  const sech2 = f32x4.sub(one, f32x4.mul(t, t));
+  return f32x4.add(f32x4.mul(half, f32x4.add(one, t)), f32x4.mul(f32x4.mul(f32x4.mul(half, x), sech2), du));
+}
+
+// @ts-ignore: decorator
+@inline function gelu_grad_scalar(x: f32): f32 {
+  const x2 = x * x;
+  const t = tanh_scalar(GELU_C * (x + (GELU_A * x2) * x));
+  const du = GELU_C * (<f32>1 + GELU_A3 * min<f32>(x2, GELU_X2_CAP));
+  const sech2 = <f32>1 - t * t;
+  return <f32>0.5 * (<f32>1 + t) + ((<f32>0.5 * x) * sech2) * du;
+}
+
+/** out = gelu(x), GPT-2's tanh approximation (see the section header). out may equal x. */
+export function gelu_f32(n: i32, x: usize, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 8 <= n; i += 8) { // two independent tanh chains per iteration, as in tanh_f32
+      const o = <usize>i << 2;
+      const g0 = gelu_v128(v128.load(x + o));
+      const g1 = gelu_v128(v128.load(x + o, 16));
+      v128.store(out + o, g0);
+      v128.store(out + o, g1, 16);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, gelu_v128(v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, gelu_scalar(load<f32>(x + o)));
+  }
+}
+
+/** dx = dy·gelu'(x), x the saved forward INPUT. dx may equal dy or x. */
+export function gelu_backward_f32(n: i32, x: usize, dy: usize, dx: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const g0 = f32x4.mul(v128.load(dy + o), gelu_grad_v128(v128.load(x + o)));
+      const g1 = f32x4.mul(v128.load(dy + o, 16), gelu_grad_v128(v128.load(x + o, 16)));
+      v128.store(dx + o, g0);
+      v128.store(dx + o, g1, 16);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dx + o, f32x4.mul(v128.load(dy + o), gelu_grad_v128(v128.load(x + o))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(dy + o) * gelu_grad_scalar(load<f32>(x + o)));
   }
 }

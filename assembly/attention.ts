@@ -1,4 +1,5 @@
-// Scaled dot-product attention, fused: scores → mask → softmax → ·V per block of query rows.
+// Scaled dot-product attention, fused: scores → mask → softmax → ·V per block of query rows; and its backward
+// from the saved log-sum-exp (attention_backward_f32, in the section at the end).
 //
 // Layout: every operand is a contiguous stack of heads, [h, T, d] row-major f32 (row stride d):
 //   q [h, tq, d], k [h, tk, d], v [h, tk, d], out [h, tq, d]; lse (optional) [h, tq].
@@ -22,6 +23,7 @@
 
 import { softmax_row_f32, visible_cols } from "./softmax";
 import { dot_f32, fill_f32 } from "./blas";
+import { exp_v128, exp_scalar } from "./vmath";
 
 /** Query rows per fused block. 16 rows × tk scores stay in L2 for the sequence lengths of this project. */
 const BR: i32 = 16;
@@ -296,6 +298,205 @@ export function attention_scores_f32(
       const orow = out + ((<usize>hh * <usize>tq + <usize>i) * <usize>tk << 2);
       scores_range(0, cv, d, qh + <usize>i * rowBytes, kh, orow, scale);
       fill_f32(tk - cv, -Infinity, orow + (<usize>cv << 2));
+    }
+  }
+}
+
+// ---- backward ----
+//
+// FlashAttention-style: nothing of size tq×tk is kept from the forward. From the saved per-row log-sum-exp the
+// weights are recomputed per block of BR query rows, with the same score code (and so the same bits) as the
+// forward:
+//   P_ij = exp(S_ij − lse_i), S = Q·Kᵀ·scale (visible j only), D_i = Σ_c dO_ic·O_ic,
+//   dP = dO·Vᵀ, dS = P ⊙ (dP − D), dQ = dS·K·scale, dK = dSᵀ·Q·scale, dV = Pᵀ·dO.
+// Per block the scratch holds P and dS·scale, (block rows) × kext each, with kext the keys visible to the
+// block's last row: keys from kext on are masked for the whole block and are never read. Inside the block,
+// the entries of row i past its own visible keys are set to 0, so the transposed products (dK, dV) run over
+// all rows of the block without a mask (and skip, under the causal mask, the leading rows that see none of
+// the two keys at hand). dQ rows are complete after their block; dK and dV accumulate over the blocks.
+
+/** Rows of the blocks attention_backward_f32 works on: BR, or fewer when tq is smaller. */
+// @ts-ignore: decorator
+@inline function backward_block_rows(tq: i32): i32 {
+  return min(max(tq, 1), BR);
+}
+
+/** Bytes of scratch attention_backward_f32 needs (two blocks of up to BR × tk floats; 16-byte multiple). */
+export function attention_backward_scratch_bytes(tq: i32, tk: i32, d: i32): usize {
+  return (<usize>2 * <usize>backward_block_rows(tq) * <usize>max(tk, 1) * 4 + 15) & ~<usize>15;
+}
+
+/**
+ * o0[c] += Σ_{r0 <= r < nr} s0[r·ldS]·x[r, c] and the same for o1 with s1, for c < d: two columns of a block
+ * (stride ldS bytes) times the block's rows of x (stride d), added to two output rows. o1 == 0: one column.
+ * Columns go 16 (then 4) at a time with both outputs' sums in registers across all rows, so each x vector
+ * loaded feeds two keys.
+ */
+function acc_t_2cols(
+  r0: i32, nr: i32, d: i32, s0: usize, s1: usize, ldS: usize, x: usize, o0: usize, o1: usize,
+): void {
+  let c = 0;
+  const rowBytes = <usize>d << 2;
+  const two = o1 != 0;
+  if (!two) s1 = s0;
+  if (ASC_FEATURE_SIMD) {
+    for (; c + 16 <= d; c += 16) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      const xc = x + (<usize>c << 2);
+      for (let r = r0; r < nr; r++) {
+        const xr = xc + <usize>r * rowBytes;
+        const pa = v128.load32_splat(s0 + <usize>r * ldS), pb = v128.load32_splat(s1 + <usize>r * ldS);
+        let xv = v128.load(xr);
+        a0 = f32x4.add(a0, f32x4.mul(pa, xv));
+        b0 = f32x4.add(b0, f32x4.mul(pb, xv));
+        xv = v128.load(xr, 16);
+        a1 = f32x4.add(a1, f32x4.mul(pa, xv));
+        b1 = f32x4.add(b1, f32x4.mul(pb, xv));
+        xv = v128.load(xr, 32);
+        a2 = f32x4.add(a2, f32x4.mul(pa, xv));
+        b2 = f32x4.add(b2, f32x4.mul(pb, xv));
+        xv = v128.load(xr, 48);
+        a3 = f32x4.add(a3, f32x4.mul(pa, xv));
+        b3 = f32x4.add(b3, f32x4.mul(pb, xv));
+      }
+      const oa = o0 + (<usize>c << 2);
+      v128.store(oa, f32x4.add(v128.load(oa), a0));
+      v128.store(oa, f32x4.add(v128.load(oa, 16), a1), 16);
+      v128.store(oa, f32x4.add(v128.load(oa, 32), a2), 32);
+      v128.store(oa, f32x4.add(v128.load(oa, 48), a3), 48);
+      if (two) {
+        const ob = o1 + (<usize>c << 2);
+        v128.store(ob, f32x4.add(v128.load(ob), b0));
+        v128.store(ob, f32x4.add(v128.load(ob, 16), b1), 16);
+        v128.store(ob, f32x4.add(v128.load(ob, 32), b2), 32);
+        v128.store(ob, f32x4.add(v128.load(ob, 48), b3), 48);
+      }
+    }
+    for (; c + 4 <= d; c += 4) {
+      let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+      const xc = x + (<usize>c << 2);
+      for (let r = r0; r < nr; r++) {
+        const xv = v128.load(xc + <usize>r * rowBytes);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(s0 + <usize>r * ldS), xv));
+        b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(s1 + <usize>r * ldS), xv));
+      }
+      const oa = o0 + (<usize>c << 2);
+      v128.store(oa, f32x4.add(v128.load(oa), a0));
+      if (two) {
+        const ob = o1 + (<usize>c << 2);
+        v128.store(ob, f32x4.add(v128.load(ob), b0));
+      }
+    }
+  }
+  for (; c < d; c++) {
+    let a: f32 = 0, b: f32 = 0;
+    let xr = x + (<usize>c << 2) + <usize>r0 * rowBytes;
+    for (let r = r0; r < nr; r++, xr += rowBytes) {
+      const xv = load<f32>(xr);
+      a += load<f32>(s0 + <usize>r * ldS) * xv;
+      b += load<f32>(s1 + <usize>r * ldS) * xv;
+    }
+    const o = <usize>c << 2;
+    store<f32>(o0 + o, load<f32>(o0 + o) + a);
+    if (two) store<f32>(o1 + o, load<f32>(o1 + o) + b);
+  }
+}
+
+/**
+ * One row of the block: p[j] = exp(p[j] − l) (p holds the scores S on entry) and ds[j] = scale·p[j]·(ds[j] − dd)
+ * (ds holds dP on entry) for j < cv; both set to 0 for cv <= j < kext.
+ */
+function weights_row(cv: i32, kext: i32, p: usize, ds: usize, l: f32, dd: f32, scale: f32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vl = f32x4.splat(l), vd = f32x4.splat(dd), vs = f32x4.splat(scale);
+    for (; j + 4 <= cv; j += 4) {
+      const o = <usize>j << 2;
+      const pv = exp_v128(f32x4.sub(v128.load(p + o), vl));
+      v128.store(p + o, pv);
+      v128.store(ds + o, f32x4.mul(f32x4.mul(pv, vs), f32x4.sub(v128.load(ds + o), vd)));
+    }
+  }
+  for (; j < cv; j++) {
+    const o = <usize>j << 2;
+    const pv = exp_scalar(load<f32>(p + o) - l);
+    store<f32>(p + o, pv);
+    store<f32>(ds + o, (pv * scale) * (load<f32>(ds + o) - dd));
+  }
+  fill_f32(kext - cv, 0, p + (<usize>cv << 2));
+  fill_f32(kext - cv, 0, ds + (<usize>cv << 2));
+}
+
+/**
+ * Gradients of attention_f32 (same layout, scale and causal rule) w.r.t. q, k and v, given out and lse saved by
+ * the forward and dout = dL/d(out) [h, tq, d]. dq [h, tq, d], dk and dv [h, tk, d] are OVERWRITTEN.
+ * Query rows that see no key (lse = −Infinity) contribute nothing and get dq = 0.
+ * scratch: attention_backward_scratch_bytes(tq, tk, d) bytes, not overlapping any operand; dq, dk, dv must not
+ * overlap each other or the inputs.
+ */
+export function attention_backward_f32(
+  h: i32, tq: i32, tk: i32, d: i32, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize,
+  dq: usize, dk: usize, dv: usize, scale: f32, causal: i32, scratch: usize,
+): void {
+  const qHead = <usize>tq * <usize>d << 2;
+  const kHead = <usize>tk * <usize>d << 2;
+  const rowBytes = <usize>d << 2;
+  const br = backward_block_rows(tq);
+  const dsBlock = scratch + <usize>br * <usize>max(tk, 1) * 4;
+  for (let hh = 0; hh < h; hh++) {
+    const qh = q + <usize>hh * qHead, oh = out + <usize>hh * qHead, doh = dout + <usize>hh * qHead;
+    const dqh = dq + <usize>hh * qHead;
+    const kh = k + <usize>hh * kHead, vh = v + <usize>hh * kHead;
+    const dkh = dk + <usize>hh * kHead, dvh = dv + <usize>hh * kHead;
+    const lh = lse + (<usize>hh * <usize>tq << 2);
+    fill_f32(tk * d, 0, dkh);
+    fill_f32(tk * d, 0, dvh);
+    for (let i0 = 0; i0 < tq; i0 += br) {
+      const i1 = min(i0 + br, tq);
+      const nr = i1 - i0;
+      const kext = visible_cols(i1 - 1, tq, tk, causal);
+      const ldS = <usize>kext << 2;
+      // S into the P block and dP = dO·Vᵀ into the dS block, two rows at a time (as the forward pairs them).
+      for (let i = i0; i < i1; i += 2) {
+        const r = <usize>(i - i0) * ldS, q0 = qh + <usize>i * rowBytes, g0 = doh + <usize>i * rowBytes;
+        const cv0 = visible_cols(i, tq, tk, causal);
+        if (i + 1 < i1) {
+          const cv1 = visible_cols(i + 1, tq, tk, causal);
+          scores_2rows(cv0, cv1, d, q0, q0 + rowBytes, kh, scratch + r, scratch + r + ldS, scale);
+          scores_2rows(cv0, cv1, d, g0, g0 + rowBytes, vh, dsBlock + r, dsBlock + r + ldS, 1);
+        } else {
+          scores_range(0, cv0, d, q0, kh, scratch + r, scale);
+          scores_range(0, cv0, d, g0, vh, dsBlock + r, 1);
+        }
+      }
+      for (let i = i0; i < i1; i++) {
+        const r = <usize>(i - i0) * ldS;
+        const cv = visible_cols(i, tq, tk, causal);
+        const dd = dot_f32(d, doh + <usize>i * rowBytes, oh + <usize>i * rowBytes);
+        weights_row(cv, kext, scratch + r, dsBlock + r, load<f32>(lh + (<usize>i << 2)), dd, scale);
+      }
+      // dQ rows of the block = (dS·scale)·K over each row's visible keys.
+      for (let i = i0; i < i1; i += 2) {
+        const r = <usize>(i - i0) * ldS, o0 = dqh + <usize>i * rowBytes;
+        const cv0 = visible_cols(i, tq, tk, causal);
+        if (i + 1 < i1) {
+          pv_2rows(cv0, visible_cols(i + 1, tq, tk, causal), d, dsBlock + r, dsBlock + r + ldS, kh, o0, o0 + rowBytes);
+        } else {
+          pv_2rows(cv0, 0, d, dsBlock + r, 0, kh, o0, 0);
+        }
+      }
+      // dK += (dS·scale)ᵀ·Q and dV += Pᵀ·dO over the block's rows, two keys at a time. Under the causal mask,
+      // rows before the first that sees key j hold zeros for it and are skipped.
+      const qb = qh + <usize>i0 * rowBytes, gb = doh + <usize>i0 * rowBytes;
+      for (let j = 0; j < kext; j += 2) {
+        const r0 = causal ? min(max(j - (tk - tq) - i0, 0), nr) : 0;
+        const jo = <usize>j << 2;
+        const two = j + 1 < kext;
+        const dk0 = dkh + <usize>j * rowBytes, dv0 = dvh + <usize>j * rowBytes;
+        acc_t_2cols(r0, nr, d, dsBlock + jo, dsBlock + jo + 4, ldS, qb, dk0, two ? dk0 + rowBytes : 0);
+        acc_t_2cols(r0, nr, d, scratch + jo, scratch + jo + 4, ldS, gb, dv0, two ? dv0 + rowBytes : 0);
+      }
     }
   }
 }

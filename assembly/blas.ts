@@ -137,14 +137,51 @@ export function sum_f32(n: i32, x: usize): f32 {
   return s;
 }
 
-/** max x[i] (n >= 1; NaN propagates as in Math.max only on the scalar path, so callers must not rely on it). */
+/** max x[i] (−Infinity for n = 0); any NaN input gives NaN and max(−0, +0) = +0, on both builds (wasm max semantics). */
 export function max_f32(n: i32, x: usize): f32 {
   let i = 0;
   let m: f32 = -Infinity;
   if (ASC_FEATURE_SIMD) {
-    let vm = f32x4.splat(-Infinity);
-    for (; i + 4 <= n; i += 4) vm = f32x4.max(vm, v128.load(x + (<usize>i << 2)));
-    m = hmax4(vm);
+    // Fast path: f32x4.pmax (one maxps; `a < b ? b : a`) in four independent chains. f32x4.max lowers to
+    // about eight instructions on x86 (NaN propagation, −0 < +0), and one chain through it made this pass
+    // cost as much as softmax's exp pass. pmax differs from max only on NaN (dropped) and on ±0 ties, so:
+    // a running sum of the inputs turns NaN whenever an input is NaN (or ±Infinity of both signs, or sums
+    // that overflow both ways), and then, or when the result is ±0, the exact loop below decides.
+    let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
+    let s0 = f32x4.splat(0), s1 = s0;
+    for (; i + 16 <= n; i += 16) {
+      const o = <usize>i << 2;
+      const a = v128.load(x + o), b = v128.load(x + o, 16), c = v128.load(x + o, 32), d = v128.load(x + o, 48);
+      m0 = f32x4.pmax(m0, a);
+      m1 = f32x4.pmax(m1, b);
+      m2 = f32x4.pmax(m2, c);
+      m3 = f32x4.pmax(m3, d);
+      s0 = f32x4.add(s0, f32x4.add(a, b));
+      s1 = f32x4.add(s1, f32x4.add(c, d));
+    }
+    for (; i + 4 <= n; i += 4) {
+      const a = v128.load(x + (<usize>i << 2));
+      m0 = f32x4.pmax(m0, a);
+      s0 = f32x4.add(s0, a);
+    }
+    m = hmax4(f32x4.max(f32x4.max(m0, m1), f32x4.max(m2, m3)));
+    const s = hsum4(f32x4.add(s0, s1));
+    if (s == s && m != 0) {
+      for (; i < n; i++) m = max(m, load<f32>(x + (<usize>i << 2)));
+      return m;
+    }
+    // Exact path: f32x4.max (NaN-propagating, −0 < +0) over everything, four chains.
+    i = 0;
+    m0 = f32x4.splat(-Infinity); m1 = m0; m2 = m0; m3 = m0;
+    for (; i + 16 <= n; i += 16) {
+      const o = <usize>i << 2;
+      m0 = f32x4.max(m0, v128.load(x + o));
+      m1 = f32x4.max(m1, v128.load(x + o, 16));
+      m2 = f32x4.max(m2, v128.load(x + o, 32));
+      m3 = f32x4.max(m3, v128.load(x + o, 48));
+    }
+    for (; i + 4 <= n; i += 4) m0 = f32x4.max(m0, v128.load(x + (<usize>i << 2)));
+    m = hmax4(f32x4.max(f32x4.max(m0, m1), f32x4.max(m2, m3)));
   }
   for (; i < n; i++) m = max(m, load<f32>(x + (<usize>i << 2)));
   return m;

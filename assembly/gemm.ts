@@ -55,6 +55,11 @@ export function gemm_scratch_bytes(): usize {
   return (step + unit - 1) / unit * unit;
 }
 
+/**
+ * C (m×n) = alpha·op(A) (m×k)·op(B) (k×n) + beta·C; contract in the header above. Dispatch: empty C →
+ * nothing; k == 0 or alpha == 0 → C = beta·C; m == 1 or n == 1 → unpacked matrix-vector paths;
+ * otherwise the blocked, packed 4×8 path.
+ */
 export function gemm_f32(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
   a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, scratch: usize,

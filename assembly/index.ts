@@ -18,3 +18,8 @@ export {
   mse_f32, mse_backward_f32, softmax_xent_f32, softmax_xent_index_f32, argmax_rows_f32,
 } from "./loss";
 export { sgd_f32, sgd_momentum_f32, adam_f32, sum_squares_f32, all_finite_f32 } from "./optim";
+export { split_heads_f32, merge_heads_f32 } from "./layout";
+export { gelu_f32, gelu_backward_f32 } from "./activations";
+export { layernorm_f32, layernorm_backward_f32 } from "./norm";
+export { embedding_f32, embedding_backward_f32 } from "./embedding";
+export { attention_backward_f32, attention_backward_scratch_bytes } from "./attention";

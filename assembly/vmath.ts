@@ -59,6 +59,34 @@ const T11: f32 = -0.008863235529902197;  // -1382/155925
   return v128.andnot(res, f32x4.lt(x, f32x4.splat(EXP_LO)));
 }
 
+// Rounding shifter: for |y| < 2^22, y + 1.5·2^23 lands in [2^23, 2^24), where the f32 spacing is 1, so the
+// addition rounds y to the nearest integer (ties to even, like f32x4.nearest) and leaves that integer in the
+// low mantissa bits: (bits << 23) is n << 23 (the exponent and high mantissa bits shift out).
+const ROUND_SHIFT: f32 = 12582912.0; // 1.5·2^23
+
+/**
+ * e^x on each lane for x <= 0 or x = −Infinity, never NaN: softmax's (x − max)·invT. Same reduction,
+ * polynomial and underflow edge as exp_v128, so the results are bit-identical to exp_v128 and exp_scalar on
+ * that domain (x < EXP_LO, −Infinity included, gives exactly 0); it only leaves out what the domain makes
+ * unnecessary: the overflow test, and NaN safety of the rounding (n is taken from the ROUND_SHIFT addition,
+ * one add, instead of f32x4.nearest + i32x4.trunc_sat_f32x4_s, which lowers to about eight x86 instructions).
+ * Out of domain (x > 0 large, NaN) the result is garbage: callers must ensure the domain.
+ */
+// @ts-ignore: decorator
+@inline export function exp_nonpos_v128(x: v128): v128 {
+  const k = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_SHIFT));
+  const nf = f32x4.sub(k, f32x4.splat(ROUND_SHIFT)); // = nearest(x·log2 e), exactly
+  let r = f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(nf, f32x4.splat(LN2_LO)));
+  let p = f32x4.add(f32x4.splat(C5), f32x4.mul(r, f32x4.splat(C6)));
+  p = f32x4.add(f32x4.splat(C4), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(C3), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(C2), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.add(f32x4.splat(1), r), f32x4.mul(f32x4.mul(r, r), p));
+  const scaled = i32x4.add(p, i32x4.shl(k, 23));
+  return v128.andnot(scaled, f32x4.lt(x, f32x4.splat(EXP_LO)));
+}
+
 /** e^x, the scalar twin of exp_v128 (same reduction, polynomial and edges; used for tails and the scalar build). */
 // @ts-ignore: decorator
 @inline export function exp_scalar(x: f32): f32 {

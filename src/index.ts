@@ -5,3 +5,4 @@ export * from "./ops/index.js";
 export * from "./nn/index.js";
 export * from "./data/index.js";
 export * from "./io/index.js";
+export * from "./transformer/index.js";

@@ -2,12 +2,17 @@
 // The `simdnet` command. Subcommands are thin: each lives in its own module under src/cli/.
 
 import { runDemo } from "./demo.js";
+import { runGenerate, runTrainGpt } from "./gpt.js";
+import { runStart } from "./start.js";
 import { runTrainMlp } from "./train-mlp.js";
 
 const USAGE = `Usage: simdnet <command>
 
 Commands:
-  train-mlp   train the tutorial's neural network on MNIST digits and save it (what \`npm start\` runs first)
+  start       what \`npm start\` runs: train-mlp, then a short train-gpt with a sample
+  train-mlp   train the tutorial's neural network on MNIST digits and save it
+  train-gpt   train a small GPT on a text (the embedded King James Bible excerpt by default)
+  generate    generate text from a train-gpt checkpoint
   demo        a short tour of the ops with timings
   help        this text
 
@@ -17,8 +22,14 @@ Commands:
 async function main(argv: string[]): Promise<number> {
   const [command = "help", ...rest] = argv;
   switch (command) {
+    case "start":
+      return runStart(rest);
     case "train-mlp":
       return runTrainMlp(rest);
+    case "train-gpt":
+      return runTrainGpt(rest);
+    case "generate":
+      return runGenerate(rest);
     case "demo":
       await runDemo();
       return 0;

@@ -9,3 +9,4 @@ export { Trainer, type EpochStats, type BatchStats, type FitOptions, type EvalRe
 export { NeuralNetwork, type NeuralNetworkOptions, type TrainOptions } from "./neural-network.js";
 export { gradCheck, type GradCheckOptions, type GradCheckResult, type GradCheckEntry, type Checkable } from "./gradcheck.js";
 export { cosineDecay } from "./schedules.js";
+export { LayerNorm } from "./layer-norm.js";

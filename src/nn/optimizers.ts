@@ -67,6 +67,8 @@ export interface AdamOptions {
   eps?: number;
   /** Decoupled weight decay (AdamW). */
   weightDecay?: number;
+  /** Which parameters decay (default all). Transformers decay weight matrices, not biases or LayerNorm gains. */
+  decays?: (param: Parameter) => boolean;
 }
 
 export class Adam implements Optimizer {
@@ -75,6 +77,7 @@ export class Adam implements Optimizer {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
+  private readonly decays: (param: Parameter) => boolean;
   private t = 0;
   private readonly m = new StateTensors();
   private readonly v = new StateTensors();
@@ -85,12 +88,28 @@ export class Adam implements Optimizer {
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
+    this.decays = options.decays ?? (() => true);
+  }
+
+  /** Steps taken (for bias correction); settable when resuming from a checkpoint. */
+  get stepCount(): number {
+    return this.t;
+  }
+
+  set stepCount(t: number) {
+    this.t = t;
+  }
+
+  /** The first and second moment tensors of a parameter (created on first use), for checkpoints. */
+  moments(param: Tensor): { m: Tensor; v: Tensor } {
+    return { m: this.m.for(param), v: this.v.for(param) };
   }
 
   step(params: readonly Parameter[]): void {
     this.t++;
     const h = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: this.t };
-    for (const p of params) adamStep(p.value, p.grad, this.m.for(p.value), this.v.for(p.value), h);
+    const noDecay = { ...h, weightDecay: 0 };
+    for (const p of params) adamStep(p.value, p.grad, this.m.for(p.value), this.v.for(p.value), this.decays(p) ? h : noDecay);
   }
 
   dispose(): void {

@@ -11,16 +11,22 @@ export interface AttentionOptions extends OutOption {
   causal?: boolean;
   /** Multiplies the scores; default 1/√d. */
   scale?: number;
+  /**
+   * Filled with each query row's log-sum-exp of its scaled, masked scores ([h, Tq], or [Tq] for rank-2 q;
+   * −Infinity for a row that sees no key), which attentionBackward needs.
+   */
+  lse?: Tensor;
 }
 
-interface Dims {
+export interface AttentionDims {
   h: number;
   tq: number;
   tk: number;
   d: number;
 }
 
-function attentionDims(op: string, q: Tensor, k: Tensor, v?: Tensor): Dims {
+/** h, Tq, Tk, d of q [Tq, d] / [h, Tq, d] with k (and v) of the same rank; throws ShapeError naming op and shapes. */
+export function attentionDims(op: string, q: Tensor, k: Tensor, v?: Tensor): AttentionDims {
   requireRank(op, "q", q, [2, 3]);
   for (const [name, t] of [["k", k], ["v", v]] as const) {
     if (!t) continue;
@@ -40,31 +46,49 @@ function attentionDims(op: string, q: Tensor, k: Tensor, v?: Tensor): Dims {
   return { h, tq, tk, d };
 }
 
-function scaleFor(op: string, d: number, scale: number | undefined): number {
+/** The score scale: the given one (checked finite) or 1/√d. */
+export function scaleFor(op: string, d: number, scale: number | undefined): number {
   const s = scale ?? 1 / Math.sqrt(Math.max(d, 1));
   if (typeof s !== "number" || !Number.isFinite(s)) throw new ArgumentError(`${op}: scale must be a finite number, got ${String(scale)}`);
   return s;
 }
 
+/** The shape of the per-row log-sum-exp for q: [h, Tq], or [Tq] for rank-2 q. */
+export function lseShape(q: Tensor, dims: AttentionDims): number[] {
+  return q.rank === 3 ? [dims.h, dims.tq] : [dims.tq];
+}
+
+/** Throws ShapeError unless lse has the shape lseShape gives. */
+export function checkLse(op: string, lse: Tensor, q: Tensor, dims: AttentionDims): void {
+  const want = lseShape(q, dims);
+  if (lse.rank !== want.length || lse.shape.some((n, i) => n !== want[i])) {
+    throw new ShapeError(`${op}: lse ${formatShape(lse.shape)} must be ${formatShape(want)} (one per query row of q ${formatShape(q.shape)})`);
+  }
+}
+
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
   const op = "attention";
-  const backend = backendOf(op, q, k, v);
-  const { h, tq, tk, d } = attentionDims(op, q, k, v);
+  const { lse } = options;
+  const backend = lse ? backendOf(op, q, k, v, lse) : backendOf(op, q, k, v);
+  const dims = attentionDims(op, q, k, v);
+  const { h, tq, tk, d } = dims;
   const scale = scaleFor(op, d, options.scale);
+  if (lse) checkLse(op, lse, q, dims);
   const out = output(op, backend, q.shape, options.out);
-  if (out.size === 0) return out;
+  const kern = backend.kernels;
   if (tk === 0) {
-    backend.kernels.fill_f32(out.size, 0, out.ptr); // nothing to attend to: defined as zeros
+    kern.fill_f32(out.size, 0, out.ptr); // nothing to attend to: defined as zeros
+    if (lse) kern.fill_f32(lse.size, -Infinity, lse.ptr);
     return out;
   }
-  const kern = backend.kernels;
+  if (out.size === 0 && !(lse && lse.size > 0)) return out;
   const scratch = backend.scratch(kern.attention_scratch_bytes(tk, d));
-  kern.attention_f32(h, tq, tk, d, q.ptr, k.ptr, v.ptr, out.ptr, scale, options.causal ? 1 : 0, 0, scratch);
+  kern.attention_f32(h, tq, tk, d, q.ptr, k.ptr, v.ptr, out.ptr, scale, options.causal ? 1 : 0, lse ? lse.ptr : 0, scratch);
   return out;
 }
 
 /** The scaled scores Q·Kᵀ·scale ([Tq, Tk] or [h, Tq, Tk]); masked entries are −Infinity. */
-export function attentionScores(q: Tensor, k: Tensor, options: Omit<AttentionOptions, "out"> & OutOption = {}): Tensor {
+export function attentionScores(q: Tensor, k: Tensor, options: Omit<AttentionOptions, "out" | "lse"> & OutOption = {}): Tensor {
   const op = "attentionScores";
   const backend = backendOf(op, q, k);
   const { h, tq, tk, d } = attentionDims(op, q, k);

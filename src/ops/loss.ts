@@ -52,6 +52,38 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: Cr
   return total / rows;
 }
 
+/**
+ * Softmax cross-entropy against class indices (one label per row; rows labelled `ignoreIndex`
+ * contribute nothing): mean over the counted rows of −log softmax(logits)[label]. With `grad`,
+ * writes d(mean loss)/d(logits). Labels outside [0, classes) other than ignoreIndex are an error.
+ */
+export function softmaxCrossEntropyIndex(
+  logits: Tensor, labels: Int32Array, options: CrossEntropyOptions & { ignoreIndex?: number } = {},
+): number {
+  const op = "softmaxCrossEntropyIndex";
+  const backend = backendOf(op, logits);
+  requireRank(op, "logits", logits, [2]);
+  const [rows, cols] = logits.shape as [number, number];
+  if (labels.length !== rows) throw new ShapeError(`${op}: ${labels.length} labels for ${rows} rows of logits ${formatShape(logits.shape)}`);
+  const ignore = options.ignoreIndex ?? -1;
+  let counted = 0;
+  for (let i = 0; i < rows; i++) {
+    const l = labels[i]!;
+    if (l === ignore) continue;
+    if (!(l >= 0 && l < cols)) throw new ArgumentError(`${op}: label ${l} at row ${i} is outside [0, ${cols})`);
+    counted++;
+  }
+  if (counted === 0) {
+    if (options.grad) backend.kernels.fill_f32(options.grad.size, 0, output(op, backend, logits.shape, options.grad).ptr);
+    return 0;
+  }
+  const gradPtr = options.grad ? output(op, backend, logits.shape, options.grad).ptr : 0;
+  const labelPtr = backend.scratch(rows * 4);
+  new Int32Array(backend.memory.buffer, labelPtr, rows).set(labels);
+  const total = backend.kernels.softmax_xent_index_f32(rows, cols, logits.ptr, labelPtr, gradPtr, 1 / counted, ignore);
+  return total / counted;
+}
+
 /** Index of the largest value in each row of [rows, cols] (first on ties). */
 export function argmaxRows(x: Tensor): Int32Array {
   const op = "argmaxRows";

@@ -63,6 +63,10 @@ export interface Kernels {
   softmax_xent_index_f32(rows: number, cols: number, logits: Ptr, labels: Ptr, dlogits: Ptr, gradScale: number, ignoreIndex: number): number;
   argmax_rows_f32(rows: number, cols: number, x: Ptr, out: Ptr): void;
 
+  // layout.ts: [B,T,H,D] ⇄ [B,H,T,D]
+  split_heads_f32(b: number, t: number, h: number, d: number, src: Ptr, srcStride: number, dst: Ptr): void;
+  merge_heads_f32(b: number, t: number, h: number, d: number, src: Ptr, dst: Ptr, dstStride: number): void;
+
   // optim.ts
   sgd_f32(n: number, lr: number, grad: Ptr, param: Ptr): void;
   sgd_momentum_f32(n: number, lr: number, momentum: number, grad: Ptr, velocity: Ptr, param: Ptr): void;
@@ -72,6 +76,29 @@ export interface Kernels {
   ): void;
   sum_squares_f32(n: number, x: Ptr): number;
   all_finite_f32(n: number, x: Ptr): number;
+
+  // activations.ts: GELU (tanh approximation); the backward takes the forward input x
+  gelu_f32(n: number, x: Ptr, out: Ptr): void;
+  gelu_backward_f32(n: number, x: Ptr, dy: Ptr, dx: Ptr): void;
+
+  // norm.ts: layer normalization over the last axis; mean/rstd [rows] (0 = don't save)
+  layernorm_f32(
+    rows: number, cols: number, x: Ptr, gamma: Ptr, beta: Ptr, out: Ptr, mean: Ptr, rstd: Ptr, eps: number,
+  ): void;
+  layernorm_backward_f32(
+    rows: number, cols: number, dy: Ptr, x: Ptr, gamma: Ptr, mean: Ptr, rstd: Ptr, dx: Ptr, dgamma: Ptr, dbeta: Ptr,
+  ): void;
+
+  // embedding.ts: ids are i32; rows with ids outside [0, vocab) are zero (forward) or skipped (backward)
+  embedding_f32(n: number, ids: Ptr, table: Ptr, d: number, vocab: number, out: Ptr): void;
+  embedding_backward_f32(n: number, ids: Ptr, dout: Ptr, d: number, vocab: number, dtable: Ptr): void;
+
+  // attention.ts, backward from the forward's saved out and lse; dq/dk/dv overwritten
+  attention_backward_f32(
+    h: number, tq: number, tk: number, d: number, q: Ptr, k: Ptr, v: Ptr, out: Ptr, dout: Ptr, lse: Ptr,
+    dq: Ptr, dk: Ptr, dv: Ptr, scale: number, causal: number, scratch: Ptr,
+  ): void;
+  attention_backward_scratch_bytes(tq: number, tk: number, d: number): number;
 }
 
 export const REQUIRED_EXPORTS: readonly (keyof Kernels)[] = [
@@ -85,4 +112,8 @@ export const REQUIRED_EXPORTS: readonly (keyof Kernels)[] = [
   "attention_f32", "attention_scratch_bytes", "attention_scores_f32",
   "mse_f32", "mse_backward_f32", "softmax_xent_f32", "softmax_xent_index_f32", "argmax_rows_f32",
   "sgd_f32", "sgd_momentum_f32", "adam_f32", "sum_squares_f32", "all_finite_f32",
+  "gelu_f32", "gelu_backward_f32",
+  "layernorm_f32", "layernorm_backward_f32",
+  "embedding_f32", "embedding_backward_f32",
+  "attention_backward_f32", "attention_backward_scratch_bytes",
 ];

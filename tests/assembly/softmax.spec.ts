@@ -1,4 +1,6 @@
 import { softmax_f32, log_softmax_f32, softmax_backward_f32 } from "../../assembly/softmax";
+import { max_f32 } from "../../assembly/blas";
+import { exp_v128, exp_scalar } from "../../assembly/vmath";
 import { patternBuffer, zerosBuffer, ptr } from "./helpers/buffers";
 
 const SIZES: i32[] = [1, 2, 3, 4, 5, 7, 8, 17, 33, 65, 129];
@@ -37,6 +39,78 @@ function refSoftmax(rows: i32, cols: i32, x: StaticArray<f32>, ldx: i32, invT: f
     }
   }
   return out;
+}
+
+/**
+ * The original kernel's algorithm, kept as the oracle for the faster one: scalar max of the visible entries,
+ * e^{(x − m)·invT} with exp_v128 in two chains over 8-element steps (the same summation order: two lane
+ * accumulators, then 4-element steps, the lanes added 0+1+2+3, then the scalar tail with exp_scalar), then
+ * a multiply by 1/Σ (softmax) or (x − m)·invT − log Σ (log-softmax). The kernels must match it bit for bit.
+ * Without SIMD (the scalar build) it is the scalar loop from j = 0, as the original scalar path was.
+ */
+function origSoftmax(
+  rows: i32, cols: i32, x: StaticArray<f32>, ldx: i32, invT: f32, causal: i32, log: bool,
+): StaticArray<f32> {
+  const out = new StaticArray<f32>(max(rows * cols, 1));
+  const e = new StaticArray<f32>(max(cols, 1));
+  for (let i = 0; i < rows; i++) {
+    const cv = visible(i, rows, cols, causal);
+    const xr = ptr(x) + (<usize>(i * ldx) << 2);
+    let m: f32 = -Infinity;
+    for (let j = 0; j < cv; j++) m = max(m, load<f32>(xr + (<usize>j << 2)));
+    if (m == -Infinity || m != m || m == Infinity) {
+      for (let j = 0; j < cols; j++) {
+        out[i * cols + j] = j >= cv || m == -Infinity ? (log ? -Infinity : 0) : NaN;
+      }
+      continue;
+    }
+    let j = 0;
+    let sum: f32 = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vm = f32x4.splat(m), vt = f32x4.splat(invT);
+      let acc = f32x4.splat(0), acc1 = acc;
+      for (; j + 8 <= cv; j += 8) {
+        const e0 = exp_v128(f32x4.mul(f32x4.sub(v128.load(xr + (<usize>j << 2)), vm), vt));
+        const e1 = exp_v128(f32x4.mul(f32x4.sub(v128.load(xr + (<usize>j << 2), 16), vm), vt));
+        v128.store(ptr(e) + (<usize>j << 2), e0);
+        v128.store(ptr(e) + (<usize>j << 2), e1, 16);
+        acc = f32x4.add(acc, e0);
+        acc1 = f32x4.add(acc1, e1);
+      }
+      acc = f32x4.add(acc, acc1);
+      for (; j + 4 <= cv; j += 4) {
+        const e0 = exp_v128(f32x4.mul(f32x4.sub(v128.load(xr + (<usize>j << 2)), vm), vt));
+        v128.store(ptr(e) + (<usize>j << 2), e0);
+        acc = f32x4.add(acc, e0);
+      }
+      sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+    }
+    for (; j < cv; j++) {
+      e[j] = exp_scalar((x[i * ldx + j] - m) * invT);
+      sum += e[j];
+    }
+    const inv = <f32>1 / sum;
+    const ls = <f32>Math.log(<f64>sum);
+    for (j = 0; j < cols; j++) {
+      if (j >= cv) out[i * cols + j] = log ? -Infinity : 0;
+      else out[i * cols + j] = log ? (x[i * ldx + j] - m) * invT - ls : e[j] * inv;
+    }
+  }
+  return out;
+}
+
+/** Number of entries of got (rows×cols, stride ldo) whose bits differ from want (rows×cols, dense). */
+function bitDiffs(rows: i32, cols: i32, got: StaticArray<f32>, ldo: i32, want: StaticArray<f32>): i32 {
+  let bad = 0;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      if (reinterpret<u32>(got[i * ldo + j]) != reinterpret<u32>(want[i * cols + j])) {
+        // Every NaN is the same answer.
+        if (!(isNaN(got[i * ldo + j]) && isNaN(want[i * cols + j]))) bad++;
+      }
+    }
+  }
+  return bad;
 }
 
 function closeProb(got: f32, want: f64): bool {
@@ -159,6 +233,103 @@ describe("softmax_f32", () => {
       softmax_f32(rows, cols, ptr(x), cols, ptr(out), cols, 0.7, 1);
       softmax_f32(rows, cols, ptr(x), cols, ptr(x), cols, 0.7, 1);
       for (let i = 0; i < rows * cols; i++) expect<f32>(x[i]).toBe(out[i]);
+    }
+  });
+});
+
+describe("softmax kernels vs the original algorithm (bit for bit)", () => {
+  it("softmax_f32 and log_softmax_f32 equal the original on ragged and long rows, temperatures, causal or not", () => {
+    const colsList: i32[] = [1, 3, 4, 7, 8, 9, 12, 15, 16, 17, 31, 33, 100, 129, 1000, 1027];
+    const rows = 4;
+    for (let c = 0; c < colsList.length; c++) {
+      const cols = colsList[c];
+      const ldx = cols + 1, ldo = cols + 2;
+      for (let causal = 0; causal < 2; causal++) {
+        for (let t = 0; t < 3; t++) {
+          const invT: f32 = t == 0 ? 1 : (t == 1 ? 0.37 : 3.1);
+          // Spread 40: some entries lie below e^{−87} relative to the max (underflow to exactly 0).
+          const x = randomBuffer(rows * ldx, <u32>(c * 11 + t * 3 + causal), t == 2 ? 40 : 6);
+          const out = zerosBuffer(rows * ldo);
+          for (let lg = 0; lg < 2; lg++) {
+            if (lg == 0) softmax_f32(rows, cols, ptr(x), ldx, ptr(out), ldo, invT, causal);
+            else log_softmax_f32(rows, cols, ptr(x), ldx, ptr(out), ldo, invT, causal);
+            const want = origSoftmax(rows, cols, x, ldx, invT, causal, lg == 1);
+            expect<i32>(bitDiffs(rows, cols, out, ldo, want)).toBe(0);
+          }
+        }
+      }
+    }
+  });
+
+  it("NaN or +Infinity in the visible part gives NaN for every visible entry (masked stay 0 / −Infinity)", () => {
+    const rows = 3, cols = 21;
+    for (let pos = 0; pos < cols; pos += 5) {
+      for (let kind = 0; kind < 2; kind++) {
+        const x = randomBuffer(rows * cols, <u32>pos, 3);
+        // Row 2 sees every column; put the bad value there and in row 1 (which sees 20 columns).
+        x[2 * cols + pos] = kind == 0 ? NaN : Infinity;
+        x[1 * cols + pos] = kind == 0 ? NaN : Infinity;
+        const out = zerosBuffer(rows * cols);
+        for (let lg = 0; lg < 2; lg++) {
+          if (lg == 0) softmax_f32(rows, cols, ptr(x), cols, ptr(out), cols, 1, 1);
+          else log_softmax_f32(rows, cols, ptr(x), cols, ptr(out), cols, 1, 1);
+          const want = origSoftmax(rows, cols, x, cols, 1, 1, lg == 1);
+          expect<i32>(bitDiffs(rows, cols, out, cols, want)).toBe(0);
+          for (let j = 0; j < cols; j++) {
+            expect<bool>(isNaN(out[2 * cols + j])).toBe(true);
+            const v = out[cols + j];
+            if (j < cols - 1) expect<bool>(pos == cols - 1 ? !isNaN(v) : isNaN(v)).toBe(true);
+            else expect<f32>(v).toBe(lg == 0 ? 0 : -Infinity);
+          }
+        }
+      }
+    }
+  });
+
+  it("keeps exact zeros for huge spreads and for −Infinity, in place too", () => {
+    const cols = 37;
+    const x = randomBuffer(cols, 77, 1);
+    x[3] = -Infinity; x[20] = -200; x[33] = -3.4e38; x[36] = 30;
+    const out = zerosBuffer(cols);
+    softmax_f32(1, cols, ptr(x), cols, ptr(out), cols, 1, 0);
+    expect<f32>(out[3]).toBe(0);
+    expect<f32>(out[20]).toBe(0);
+    expect<f32>(out[33]).toBe(0);
+    expect<bool>(out[36] > 0.999999).toBe(true);
+    const want = origSoftmax(1, cols, x, cols, 1, 0, false);
+    softmax_f32(1, cols, ptr(x), cols, ptr(x), cols, 1, 0);
+    expect<i32>(bitDiffs(1, cols, x, cols, want)).toBe(0);
+  });
+});
+
+/** Exact reference: wasm max, NaN-propagating, max(−0, +0) = +0. */
+function refMax(n: i32, x: StaticArray<f32>): f32 {
+  let m: f32 = -Infinity;
+  for (let i = 0; i < n; i++) m = max(m, x[i]);
+  return m;
+}
+function same(a: f32, b: f32): bool {
+  return reinterpret<u32>(a) == reinterpret<u32>(b) || (isNaN(a) && isNaN(b));
+}
+
+describe("max_f32 (the softmax row max)", () => {
+  it("equals the exact max with NaN anywhere, ±0 ties, ±Infinity and overflowing sums, every length", () => {
+    for (let n = 0; n <= 40; n++) {
+      for (let scene = 0; scene < 8; scene++) {
+        for (let pos = 0; pos < max(n, 1); pos += 3) {
+          const x = randomBuffer(n, <u32>(n * 8 + scene), 5);
+          if (n > 0) {
+            if (scene == 1) x[pos] = NaN;
+            if (scene == 2) { for (let i = 0; i < n; i++) x[i] = -0.0; x[pos] = 0; }
+            if (scene == 3) { for (let i = 0; i < n; i++) x[i] = -0.0; }
+            if (scene == 4) { for (let i = 0; i < n; i++) x[i] = -abs(x[i]); x[pos] = 0; }
+            if (scene == 5) { x[pos] = Infinity; x[n - 1 - pos % n] = -Infinity; }
+            if (scene == 6) { for (let i = 0; i < n; i++) x[i] = i & 1 ? 3e38 : -3e38; }
+            if (scene == 7) { for (let i = 0; i < n; i++) x[i] = -Infinity; }
+          }
+          expect<bool>(same(max_f32(n, ptr(x)), refMax(n, x))).toBe(true);
+        }
+      }
     }
   });
 });

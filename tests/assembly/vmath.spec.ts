@@ -1,4 +1,4 @@
-import { exp_f32, tanh_f32, exp_scalar, tanh_scalar } from "../../assembly/vmath";
+import { exp_f32, tanh_f32, exp_scalar, tanh_scalar, exp_v128, exp_nonpos_v128 } from "../../assembly/vmath";
 import { patternBuffer, zerosBuffer, ptr } from "./helpers/buffers";
 
 const SIZES: i32[] = [0, 1, 2, 3, 4, 5, 7, 8, 17, 33, 65, 129];
@@ -109,6 +109,51 @@ describe("exp", () => {
     out[5] = 42;
     exp_f32(5, ptr(x), ptr(out));
     expect<f32>(out[5]).toBe(42);
+  });
+});
+
+/** Lane-by-lane bit comparison of exp_nonpos_v128 with exp_v128 and exp_scalar; returns the mismatches. */
+function mismatches(a: f32, b: f32, c: f32, d: f32): i32 {
+  if (!ASC_FEATURE_SIMD) return 0; // vector-only function: nothing to compare in the scalar build
+  const v = f32x4(a, b, c, d);
+  v128.store(ptr(LANES), exp_nonpos_v128(v));
+  v128.store(ptr(LANES), exp_v128(v), 16);
+  let bad = 0;
+  for (let l = 0; l < 4; l++) {
+    const lane: f32 = l == 0 ? a : (l == 1 ? b : (l == 2 ? c : d));
+    const got = reinterpret<u32>(LANES[l]);
+    if (got != reinterpret<u32>(LANES[4 + l])) bad++;
+    if (got != reinterpret<u32>(exp_scalar(lane))) bad++;
+  }
+  return bad;
+}
+const LANES = new StaticArray<f32>(8);
+
+describe("exp_nonpos_v128 (softmax's exp on x <= 0)", () => {
+  it("is bit-identical to exp_v128 and exp_scalar on a sweep of every non-positive magnitude", () => {
+    // Every 1021st bit pattern from −0 down to −Infinity (so below EXP_LO and the huge magnitudes too).
+    let bad = 0;
+    const end: u32 = 0xff800000;
+    let bits: u32 = 0x80000000;
+    while (bits < end) {
+      const b1 = min(bits + 1021, end), b2 = min(bits + 2042, end), b3 = min(bits + 3063, end);
+      bad += mismatches(reinterpret<f32>(bits), reinterpret<f32>(b1), reinterpret<f32>(b2), reinterpret<f32>(b3));
+      bits += 4084;
+    }
+    expect<i32>(bad).toBe(0);
+  });
+
+  it("gives exactly 1 at 0, exactly 0 below ln(FLT_MIN) and at −Infinity, and matches at the edges", () => {
+    if (!ASC_FEATURE_SIMD) return;
+    const v = exp_nonpos_v128(f32x4(0, -0.0, -Infinity, -3.4e38));
+    expect<f32>(f32x4.extract_lane(v, 0)).toBe(1);
+    expect<f32>(f32x4.extract_lane(v, 1)).toBe(1);
+    expect<f32>(f32x4.extract_lane(v, 2)).toBe(0);
+    expect<f32>(f32x4.extract_lane(v, 3)).toBe(0);
+    // Around EXP_LO = ln(FLT_MIN) and the rounding ties of x·log2(e) (n = −126 … −125, −1 … 0).
+    expect<i32>(mismatches(-87.33654, -87.33655, -87.3365, -87.4)).toBe(0);
+    expect<i32>(mismatches(-86.98, -0.34657359, -0.34657362, -1e-30)).toBe(0);
+    expect<i32>(mismatches(-1.0397208, -1.0397207, -0.6931472, -0.6931471)).toBe(0);
   });
 });
 

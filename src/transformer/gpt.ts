@@ -1,0 +1,233 @@
+// GPT: a decoder-only transformer built from the tutorial's parts.
+//
+//   ids [B·T] ──W_E──▶ token vectors + positions ──▶ N × Block ──▶ LayerNorm ──W_U──▶ logits [B·T, vocab]
+//
+// W_E [vocab, d] is the embedding matrix (one row per token; the tutorial draws it as one column
+// per word); positions are sinusoidal (fixed, as in the tutorial) or learned [context, d]; W_U maps
+// each final vector to one score per vocabulary token — tied to W_E by default (logits = h·W_Eᵀ).
+//
+// Scale: sinusoidal positions have entries of size ~1. Token vectors drawn at GPT-2's 0.02 would be
+// drowned by them (the model then sees where a token is but hardly which one, and learns little
+// beyond letter frequencies), so with sinusoidal positions W_E starts at N(0, 1/d) and looked-up
+// rows are multiplied by √d, as in "Attention Is All You Need". Learned positions follow GPT-2
+// (both tables at ~0.02, no scaling).
+// Training predicts every position at once: the causal mask lets position t see only tokens ≤ t, so
+// one sequence of T tokens is T training examples (the tutorial's "every subsequence").
+
+import { getBackend } from "../runtime/engine.js";
+import type { Backend } from "../runtime/backend.js";
+import { tensor } from "../runtime/creation.js";
+import { ArgumentError, ShapeError } from "../runtime/errors.js";
+import { Random } from "../runtime/random.js";
+import type { Tensor } from "../runtime/tensor.js";
+import { untracked } from "../runtime/tidy.js";
+import { add, scale } from "../ops/elementwise.js";
+import { embedding, embeddingBackward } from "../ops/embedding.js";
+import { softmaxCrossEntropyIndex } from "../ops/loss.js";
+import { matmul } from "../ops/matmul.js";
+import { addPositions, sinusoidalPositions, sumPositions } from "../ops/positional.js";
+import { BufferCache } from "../nn/buffers.js";
+import { initWeights } from "../nn/init.js";
+import { LayerNorm } from "../nn/layer-norm.js";
+import type { Parameter } from "../nn/module.js";
+import { Block } from "./block.js";
+import type { KvCache } from "./attention.js";
+
+export interface GptConfig {
+  vocabSize: number;
+  /** Longest sequence the model sees (T). */
+  contextLength: number;
+  dModel: number;
+  heads: number;
+  layers: number;
+  /** "sinusoidal" (fixed, the tutorial's) or "learned" (a trained [context, d] table). Default sinusoidal. */
+  positional?: "sinusoidal" | "learned";
+  /** Use W_E for the unembedding too (logits = h·W_Eᵀ). Default true. */
+  tieEmbeddings?: boolean;
+  seed?: number;
+}
+
+function param(name: string, value: Tensor): Parameter {
+  return { name, value, grad: untracked(() => tensor(new Float32Array(value.size), value.shape)) };
+}
+
+export class GPT {
+  readonly config: Readonly<Required<GptConfig>>;
+  readonly blocks: Block[];
+  readonly lnF: LayerNorm;
+  private readonly backend: Backend;
+  private readonly wte: Parameter;
+  private readonly wpe: Parameter | undefined;
+  private readonly fixedPositions: Tensor | undefined;
+  private readonly wu: Parameter | undefined;
+  private readonly buffers = new BufferCache();
+  /** Multiplies looked-up token vectors (√d with sinusoidal positions, else 1; see the top comment). */
+  private readonly embedScale: number;
+  private saved: { ids: Int32Array; batch: number; seq: number; h: Tensor } | undefined;
+
+  constructor(config: GptConfig) {
+    const c = { positional: "sinusoidal" as const, tieEmbeddings: true, seed: 0, ...config };
+    for (const key of ["vocabSize", "contextLength", "dModel", "heads", "layers"] as const) {
+      if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`GPT: ${key} must be a positive integer, got ${c[key]}`);
+    }
+    if (c.dModel % c.heads !== 0) throw new ArgumentError(`GPT: dModel ${c.dModel} is not divisible by heads ${c.heads}`);
+    if (c.positional !== "sinusoidal" && c.positional !== "learned") throw new ArgumentError(`GPT: positional must be "sinusoidal" or "learned", got "${c.positional}"`);
+    this.config = Object.freeze(c);
+    this.backend = getBackend();
+    const rng = new Random(c.seed);
+    const d = c.dModel;
+    this.embedScale = c.positional === "sinusoidal" ? Math.sqrt(d) : 1;
+    const wteData = initWeights("gpt2", c.vocabSize, d, rng);
+    if (c.positional === "sinusoidal") wteData.forEach((v, i, a) => (a[i] = (v / 0.02) / Math.sqrt(d)));
+    this.wte = untracked(() => param("wte", tensor(wteData, [c.vocabSize, d])));
+    if (c.positional === "learned") {
+      this.wpe = untracked(() => param("wpe", tensor(initWeights("gpt2", c.contextLength, d, rng).map((v) => v / 2), [c.contextLength, d])));
+    } else {
+      this.fixedPositions = untracked(() => tensor(sinusoidalPositions(c.contextLength, d), [c.contextLength, d]));
+    }
+    this.blocks = Array.from({ length: c.layers }, (_, i) => new Block(d, c.heads, { init: "gpt2", rng, name: `blocks.${i}` }));
+    this.lnF = new LayerNorm(d, { name: "ln_f" });
+    if (!c.tieEmbeddings) this.wu = untracked(() => param("wu", tensor(initWeights("gpt2", d, c.vocabSize, rng), [d, c.vocabSize])));
+  }
+
+  /** W_E [vocab, d]. */
+  get embeddingMatrix(): Tensor {
+    return this.wte.value;
+  }
+
+  /** The position table added to the embeddings, [context, d]. */
+  get positionTable(): Tensor {
+    return this.wpe?.value ?? this.fixedPositions!;
+  }
+
+  parameters(): Parameter[] {
+    return [
+      this.wte,
+      ...(this.wpe ? [this.wpe] : []),
+      ...this.blocks.flatMap((b) => b.parameters()),
+      ...this.lnF.parameters(),
+      ...(this.wu ? [this.wu] : []),
+    ];
+  }
+
+  /** Number of trained scalars. */
+  get parameterCount(): number {
+    return this.parameters().reduce((n, p) => n + p.value.size, 0);
+  }
+
+  /**
+   * Logits [B·T, vocab] for B sequences of T token ids laid out row after row in `ids`
+   * (a buffer owned by the model, valid until its next call).
+   */
+  forward(ids: Int32Array, batch = 1): Tensor {
+    const seq = this.checkIds(ids, batch);
+    const d = this.config.dModel;
+    const rows = batch * seq;
+    let x = embedding(ids, this.wte.value, { out: this.buffers.get(this.backend, "emb", [rows, d]) });
+    if (this.embedScale !== 1) scale(x, this.embedScale, { out: x });
+    x = addPositions(x, this.positionTable, seq, { out: x });
+    for (const block of this.blocks) x = block.forward(x, batch);
+    const h = this.lnF.forward(x);
+    this.saved = { ids: ids.slice(), batch, seq, h };
+    return this.unembed(h, rows);
+  }
+
+  /**
+   * Mean cross-entropy of predicting targets[i] from ids[0..i] within each sequence (targets are the
+   * ids shifted by one), and the gradient of it with respect to the logits, ready for backward().
+   */
+  loss(ids: Int32Array, targets: Int32Array, batch = 1): number {
+    const logits = this.forward(ids, batch);
+    if (targets.length !== ids.length) throw new ShapeError(`GPT.loss: ${targets.length} targets for ${ids.length} ids`);
+    return softmaxCrossEntropyIndex(logits, targets, { grad: this.buffers.get(this.backend, "dlogits", logits.shape) });
+  }
+
+  /** Gradients of every parameter for the last loss() call (overwritten, not accumulated). */
+  backward(): void {
+    const s = this.saved;
+    if (!s) throw new ShapeError("GPT.backward: call loss() first");
+    const rows = s.batch * s.seq;
+    const d = this.config.dModel;
+    const dlogits = this.buffers.get(this.backend, "dlogits", [rows, this.config.vocabSize]);
+    const dh = this.buffers.get(this.backend, "dh", [rows, d]);
+    let tiedGrad: Tensor | undefined;
+    if (this.wu) {
+      matmul(dlogits, this.wu.value, { transposeB: true, out: dh });
+      matmul(s.h, dlogits, { transposeA: true, out: this.wu.grad });
+    } else {
+      matmul(dlogits, this.wte.value, { out: dh });
+      tiedGrad = matmul(dlogits, s.h, { transposeA: true, out: this.buffers.get(this.backend, "dwte-unembed", this.wte.value.shape) });
+    }
+    let dx = this.lnF.backward(dh)!;
+    for (let i = this.blocks.length - 1; i >= 0; i--) dx = this.blocks[i]!.backward(dx)!;
+    if (this.wpe) {
+      // Only the first `seq` positions were used; the rest of the table gets no gradient.
+      this.wpe.grad.view().fill(0);
+      sumPositions(dx, s.seq, { out: this.wpe.grad.slice(0, [s.seq, d]) });
+    }
+    if (this.embedScale !== 1) scale(dx, this.embedScale, { out: dx });
+    embeddingBackward(s.ids, dx, this.config.vocabSize, { out: this.wte.grad });
+    if (tiedGrad) add(this.wte.grad, tiedGrad, { out: this.wte.grad });
+  }
+
+  /** Per-layer KV caches for generating one sequence of up to `capacity` tokens (caller disposes). */
+  createCaches(capacity = this.config.contextLength): KvCache[] {
+    if (capacity > this.config.contextLength) throw new ArgumentError(`GPT: a cache of ${capacity} exceeds the context length ${this.config.contextLength}`);
+    return this.blocks.map((b) => b.attn.createCache(capacity));
+  }
+
+  /** Run the prompt (one sequence) through the model, fill the caches, return the last position's logits. */
+  prefill(ids: Int32Array, caches: KvCache[]): Float32Array {
+    const logits = this.forward(ids, 1);
+    this.blocks.forEach((b, i) => b.attn.fillCache(caches[i]!));
+    const v = this.config.vocabSize;
+    return logits.view().slice((ids.length - 1) * v, ids.length * v);
+  }
+
+  /** Logits for the token `id` at `position`, using and extending the caches: O(position·d) per layer. */
+  step(id: number, position: number, caches: KvCache[]): Float32Array {
+    if (position >= this.config.contextLength) throw new ArgumentError(`GPT.step: position ${position} is past the context length ${this.config.contextLength}`);
+    const one = Int32Array.of(id);
+    this.checkIds(one, 1);
+    const d = this.config.dModel;
+    let x = embedding(one, this.wte.value, { out: this.buffers.get(this.backend, "emb1", [1, d]) });
+    if (this.embedScale !== 1) scale(x, this.embedScale, { out: x });
+    x = addPositions(x, this.positionTable, 1, { start: position, out: x });
+    this.blocks.forEach((b, i) => (x = b.forwardCached(x, caches[i]!, position)));
+    const h = this.lnF.forward(x);
+    return this.unembed(h, 1).view().slice();
+  }
+
+  dispose(): void {
+    for (const p of [this.wte, ...(this.wpe ? [this.wpe] : []), ...(this.wu ? [this.wu] : [])]) {
+      p.value.dispose();
+      p.grad.dispose();
+    }
+    this.fixedPositions?.dispose();
+    for (const b of this.blocks) b.dispose();
+    this.lnF.dispose();
+    this.buffers.dispose();
+  }
+
+  private unembed(h: Tensor, rows: number): Tensor {
+    const out = this.buffers.get(this.backend, "logits", [rows, this.config.vocabSize]);
+    return this.wu ? matmul(h, this.wu.value, { out }) : matmul(h, this.wte.value, { transposeB: true, out });
+  }
+
+  private checkIds(ids: Int32Array, batch: number): number {
+    if (!(ids instanceof Int32Array)) throw new ArgumentError("GPT: token ids must be an Int32Array");
+    if (!Number.isInteger(batch) || batch < 1 || ids.length % batch !== 0 || ids.length === 0) {
+      throw new ShapeError(`GPT: ${ids.length} ids are not ${batch} equal non-empty sequences`);
+    }
+    const seq = ids.length / batch;
+    if (seq > this.config.contextLength) {
+      throw new ArgumentError(`GPT: sequences of ${seq} tokens exceed the context length ${this.config.contextLength}`);
+    }
+    const v = this.config.vocabSize;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!(id >= 0 && id < v)) throw new ArgumentError(`GPT: token id ${id} at position ${i} is outside the vocabulary [0, ${v})`);
+    }
+    return seq;
+  }
+}

@@ -1,0 +1,12 @@
+// The transformer: the tutorial's parts (tokens, W_E, positions, attention, W_U, softmax with
+// temperature, sampling) and a GPT built from them that trains and generates.
+export { Tokenizer, type TokenizerKind, type TokenizerJSON, type EncodeOptions, type CharacterTokenizerOptions, type WordTokenizerOptions } from "./tokenizer.js";
+export { probabilities, samplingDistribution, sampleToken, argmax as argmaxToken, type SamplingOptions } from "./sampling.js";
+export { SelfAttention, MultiHeadAttention, type AttentionLayerOptions, type HeadWeights, type KvCache } from "./attention.js";
+export { FeedForward } from "./mlp.js";
+export { Block } from "./block.js";
+export { GPT, type GptConfig } from "./gpt.js";
+export { GptTrainer, decaysWeight, type GptTrainOptions, type GptStepStats } from "./train.js";
+export { generate, generateStream, type GenerateOptions, type Generation } from "./generate.js";
+export { saveCheckpoint, loadCheckpoint, GPT_FORMAT, type CheckpointInfo, type LoadedCheckpoint } from "./checkpoint.js";
+export { attentionMaps, type AttentionMaps } from "./attention-maps.js";
