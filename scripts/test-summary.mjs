@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Reads the output of `npm test` (as-pect, vitest, the browser test) on stdin and prints one closing
+// line with the totals, "all: N passed, M failed", so a CI log says in one place how many tests ran.
+import { readFileSync } from "node:fs";
+
+const log = readFileSync(0, "utf8").replace(/\x1b\[[0-9;]*m/g, "");
+let passed = 0;
+let failed = 0;
+const found = [];
+
+const aspect = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(log);
+if (aspect) {
+  passed += Number(aspect[1]);
+  failed += Number(aspect[2]) - Number(aspect[1]);
+  found.push(`as-pect ${aspect[1]}/${aspect[2]}`);
+}
+const vitest = /^\s*Tests\s+(?:(\d+) failed\s*\|\s*)?(\d+) passed/m.exec(log);
+if (vitest) {
+  passed += Number(vitest[2]);
+  failed += Number(vitest[1] ?? 0);
+  found.push(`vitest ${vitest[2]} passed${vitest[1] ? `, ${vitest[1]} failed` : ""}`);
+}
+const browser = /^browser: (\d+) passed, (\d+) failed/m.exec(log);
+if (browser) {
+  passed += Number(browser[1]);
+  failed += Number(browser[2]);
+  found.push(`browser ${browser[1]} passed, ${browser[2]} failed`);
+}
+console.log(`(${found.join("; ") || "no test summaries found"})`);
+console.log(`all: ${passed} passed, ${failed} failed`);

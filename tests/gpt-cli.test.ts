@@ -1,0 +1,117 @@
+// The GPT pipeline end to end at toy scale: checkpoints resume exactly, the commands run, and the
+// files they write load back. (The full default run is timed by `npm run bench`, not here.)
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { GPT, GptTrainer, Tokenizer, attentionMaps, generateStream, init, loadCheckpoint, saveCheckpoint } from "../src/index.js";
+import { parseTrainGptArgs, DEFAULT_GPT_CONFIG } from "../src/cli/gpt.js";
+
+const run = promisify(execFile);
+const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
+const TEXT = "In the beginning God created the heaven and the earth. And the earth was without form, and void. ".repeat(30);
+
+beforeAll(async () => {
+  await init();
+});
+
+function setup(seed = 2) {
+  const tok = Tokenizer.characters(TEXT);
+  const ids = tok.encode(TEXT);
+  const model = new GPT({ vocabSize: tok.vocabSize, contextLength: 16, dModel: 16, heads: 2, layers: 1, seed });
+  const opts = { batchSize: 4, learningRate: 5e-3, warmupSteps: 3, totalSteps: 20, weightDecay: 0.1, clipNorm: 1, evalSequences: 8, seed: 5 };
+  return { tok, ids, model, trainer: new GptTrainer(model, ids, ids, opts), opts };
+}
+
+describe("checkpoints", () => {
+  it("a run resumed from a checkpoint continues exactly as the uninterrupted run", () => {
+    const straight = setup();
+    const full = Array.from({ length: 20 }, () => straight.trainer.trainStep().loss);
+
+    const first = setup();
+    for (let i = 0; i < 10; i++) first.trainer.trainStep();
+    const bytes = saveCheckpoint(first.model, { tokenizer: JSON.stringify(first.tok.toJSON()), step: 10 }, first.trainer.optimizer);
+    const loaded = loadCheckpoint(bytes);
+    expect(loaded.step).toBe(10);
+    const resumed = new GptTrainer(loaded.model, first.ids, first.ids, first.opts);
+    resumed.step = loaded.step;
+    expect(loaded.restoreOptimizer(resumed.optimizer)).toBe(true);
+    const rest = Array.from({ length: 10 }, () => resumed.trainStep().loss);
+    expect(rest).toEqual(full.slice(10));
+    for (const x of [straight, first]) { x.trainer.dispose(); x.model.dispose(); }
+    resumed.dispose();
+    loaded.model.dispose();
+  });
+});
+
+describe("generation and attention maps", () => {
+  it("streams the same text generate() returns, and maps every head's weights", async () => {
+    const { tok, model, trainer } = setup();
+    for (let i = 0; i < 10; i++) trainer.trainStep();
+    const pieces: string[] = [];
+    const stream = generateStream(model, tok, "In the", { maxNewTokens: 12, temperature: 0.9, seed: 1 });
+    let r = await stream.next();
+    while (!r.done) {
+      pieces.push(r.value);
+      r = await stream.next();
+    }
+    expect(pieces).toHaveLength(12);
+    expect("In the" + pieces.join("")).toBe(r.value.text);
+    const maps = attentionMaps(model, tok, "In the be");
+    expect(maps.tokens).toEqual([..."In the be"]);
+    expect(maps.weights).toHaveLength(1);
+    expect(maps.weights[0]).toHaveLength(2);
+    const w = maps.weights[0]![0]!;
+    for (let i = 0; i < 9; i++) {
+      let sum = 0;
+      for (let j = 0; j < 9; j++) {
+        if (j > i) expect(w[i * 9 + j]).toBe(0);
+        sum += w[i * 9 + j]!;
+      }
+      expect(sum).toBeCloseTo(1, 5);
+    }
+    trainer.dispose();
+    model.dispose();
+  });
+});
+
+describe("the train-gpt and generate commands", () => {
+  it("parse their flags and reject bad ones", () => {
+    expect(parseTrainGptArgs([])).toEqual({ ...DEFAULT_GPT_CONFIG, simd: undefined });
+    expect(parseTrainGptArgs(["--layers", "3", "--d-model", "64", "--tokenizer", "words"])).toMatchObject({ layers: 3, dModel: 64, tokenizer: "words" });
+    expect(() => parseTrainGptArgs(["--heads", "0"])).toThrow('--heads must be an integer >= 1, got "0"');
+    expect(() => parseTrainGptArgs(["--tokenizer", "bytes"])).toThrow(/characters or words/);
+  });
+
+  it("train on a file, save a checkpoint, a loss chart and a sample; generate streams from it; bad input fails clearly", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "simdnet-gpt-"));
+    const textFile = join(dir, "text.txt");
+    writeFileSync(textFile, TEXT);
+    const ckpt = join(dir, "m.safetensors");
+    const chart = join(dir, "loss.svg");
+    const { stdout } = await run("node", [CLI, "train-gpt", "--text", textFile, "--layers", "1", "--d-model", "16", "--heads", "2", "--context", "16", "--batch-size", "4", "--steps", "6", "--eval-every", "3", "--output", ckpt, "--loss-chart", chart, "--sample", "20"]);
+    expect(stdout).toMatch(/step 3: train loss \d+\.\d+, held-out loss \d+\.\d+ nats\/token/);
+    expect(stdout).toContain("Sample (temperature 0.8, top-k 5):");
+    expect(readFileSync(chart, "utf8")).toMatch(/^<\?xml|^<svg/);
+    const loaded = loadCheckpoint(new Uint8Array(readFileSync(ckpt)));
+    expect(loaded.model.config).toMatchObject({ layers: 1, dModel: 16, heads: 2, contextLength: 16 });
+    loaded.model.dispose();
+
+    const svg = join(dir, "att.svg");
+    const gen = await run("node", [CLI, "generate", "--model", ckpt, "--prompt", "In the", "--max-new-tokens", "10", "--attention-svg", svg]);
+    expect(gen.stdout.startsWith("In the")).toBe(true);
+    expect(gen.stdout.trimEnd().length).toBe("In the".length + 10);
+    expect(readFileSync(svg, "utf8")).toContain("head 2");
+
+    const tooLong = await run("node", [CLI, "generate", "--model", ckpt, "--prompt", "x".repeat(20)]).catch((e) => e);
+    expect(tooLong.code).toBe(1);
+    const unknown = await run("node", [CLI, "generate", "--model", ckpt, "--prompt", "Zebra"]).catch((e) => e);
+    expect(unknown.stderr).toMatch(/"Z"/);
+    const cold = await run("node", [CLI, "generate", "--model", ckpt, "--prompt", "In", "--temperature", "0"]).catch((e) => e);
+    expect(cold.stderr).toMatch(/temperature must be a number > 0/);
+    const noModel = await run("node", [CLI, "generate", "--prompt", "In"]).catch((e) => e);
+    expect(noModel.stderr).toContain("--model FILE is required");
+  });
+});
