@@ -1,17 +1,7 @@
 import { attention_f32, attention_scores_f32, attention_scratch_bytes } from "../../assembly/attention";
 import { softmax_f32 } from "../../assembly/softmax";
-import { zerosBuffer, ptr } from "./helpers/buffers";
+import { zerosBuffer, ptr, randomBuffer } from "./helpers/buffers";
 
-/** Deterministic values in [-a, a) from an xorshift generator. */
-function randomBuffer(n: i32, seed: u32, a: f32): StaticArray<f32> {
-  const out = new StaticArray<f32>(max(n, 1));
-  let s: u32 = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s ^= s >> 17; s ^= s << 5;
-    out[i] = (<f32>(s >> 8) / <f32>16777216.0 * 2 - 1) * a;
-  }
-  return out;
-}
 
 function scratchFor(tk: i32, d: i32): StaticArray<f32> {
   return new StaticArray<f32>(<i32>(attention_scratch_bytes(tk, d) >> 2) + 4);

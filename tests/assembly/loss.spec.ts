@@ -1,21 +1,11 @@
 import {
   mse_f32, mse_backward_f32, softmax_xent_f32, softmax_xent_index_f32, argmax_rows_f32,
 } from "../../assembly/loss";
-import { zerosBuffer, ptr } from "./helpers/buffers";
+import { zerosBuffer, ptr, randomBuffer } from "./helpers/buffers";
 
 // Around the vector width, the 16-wide unroll and beyond, so every tail path runs.
 const SIZES: i32[] = [1, 2, 3, 4, 5, 7, 8, 17, 33, 65, 129];
 
-/** Deterministic values in [-a, a) from an xorshift generator. */
-function randomBuffer(n: i32, seed: u32, a: f32): StaticArray<f32> {
-  const out = new StaticArray<f32>(max(n, 1));
-  let s: u32 = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s ^= s >> 17; s ^= s << 5;
-    out[i] = (<f32>(s >> 8) / <f32>16777216.0 * 2 - 1) * a;
-  }
-  return out;
-}
 
 function labelBuffer(n: i32): StaticArray<i32> {
   return new StaticArray<i32>(max(n, 1));

@@ -1,18 +1,7 @@
 import { layernorm_f32, layernorm_backward_f32 } from "../../assembly/norm";
-import { zerosBuffer, ptr } from "./helpers/buffers";
+import { zerosBuffer, ptr, randomBuffer } from "./helpers/buffers";
 
 const COLS: i32[] = [1, 2, 3, 4, 5, 7, 8, 9, 17, 33, 65, 129];
-
-/** Deterministic values in [-a, a) + offset from an xorshift generator. */
-function randomBuffer(n: i32, seed: u32, a: f32, offset: f32): StaticArray<f32> {
-  const out = new StaticArray<f32>(max(n, 1));
-  let s: u32 = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s ^= s >> 17; s ^= s << 5;
-    out[i] = (<f32>(s >> 8) / <f32>16777216.0 * 2 - 1) * a + offset;
-  }
-  return out;
-}
 
 function near(got: f32, want: f64, rel: f64, abs: f64): bool {
   return Math.abs(<f64>got - want) <= rel * Math.abs(want) + abs;

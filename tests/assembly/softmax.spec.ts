@@ -1,20 +1,10 @@
 import { softmax_f32, log_softmax_f32, softmax_backward_f32 } from "../../assembly/softmax";
 import { max_f32 } from "../../assembly/blas";
 import { exp_v128, exp_scalar } from "../../assembly/vmath";
-import { patternBuffer, zerosBuffer, ptr } from "./helpers/buffers";
+import { patternBuffer, zerosBuffer, ptr, randomBuffer } from "./helpers/buffers";
 
 const SIZES: i32[] = [1, 2, 3, 4, 5, 7, 8, 17, 33, 65, 129];
 
-/** Deterministic values in [-a, a) from an xorshift generator (the pattern helper repeats every 11). */
-function randomBuffer(n: i32, seed: u32, a: f32): StaticArray<f32> {
-  const out = new StaticArray<f32>(max(n, 1));
-  let s: u32 = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s ^= s >> 17; s ^= s << 5;
-    out[i] = (<f32>(s >> 8) / <f32>16777216.0 * 2 - 1) * a;
-  }
-  return out;
-}
 
 function visible(i: i32, rows: i32, cols: i32, causal: i32): i32 {
   if (!causal) return cols;
