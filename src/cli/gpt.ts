@@ -50,7 +50,7 @@ export const DEFAULT_GPT_CONFIG: Readonly<GptRunConfig> = {
   heads: 4,
   context: 64,
   batchSize: 32,
-  steps: 1000,
+  steps: 800,
   learningRate: 3e-3,
   warmupSteps: 60,
   weightDecay: 0.1,
@@ -198,7 +198,7 @@ Options:
   --heads N            attention heads (default 4; must divide --d-model)
   --context N          tokens per sequence (default 64)
   --batch-size N       sequences per step (default 32)
-  --steps N            optimisation steps (default 1000)
+  --steps N            optimisation steps (default 800)
   --learning-rate X    peak AdamW rate (default 3e-3)
   --warmup N           warm-up steps (default 60)
   --weight-decay X     (default 0.1)
