@@ -63,16 +63,23 @@ export function adam_f32(
 ): void {
   const c1: f32 = <f32>1 - beta1, c2: f32 = <f32>1 - beta2;
   const ib1: f32 = <f32>1 / bias1, ib2: f32 = <f32>1 / bias2;
+  // Moments of a parameter whose gradient stays exactly 0 (a dead ReLU's weights, an always-blank
+  // pixel's) decay geometrically into subnormal floats, which Wasm cannot flush to zero and which
+  // make arithmetic on them many times slower. Below TINY they are set to 0: their contribution to
+  // the step (≤ 1e-30 / (√v + eps)) is far below f32 resolution of any weight.
+  const TINY: f32 = 1e-30;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vb1 = f32x4.splat(beta1), vb2 = f32x4.splat(beta2), vc1 = f32x4.splat(c1), vc2 = f32x4.splat(c2);
     const vib1 = f32x4.splat(ib1), vib2 = f32x4.splat(ib2), veps = f32x4.splat(eps);
-    const vlr = f32x4.splat(lr), vwd = f32x4.splat(weightDecay);
+    const vlr = f32x4.splat(lr), vwd = f32x4.splat(weightDecay), vtiny = f32x4.splat(TINY);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const g = v128.load(grad + o);
-      const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vc1, g));
-      const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vc2, f32x4.mul(g, g)));
+      let mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vc1, g));
+      let vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vc2, f32x4.mul(g, g)));
+      mm = v128.and(mm, f32x4.ge(f32x4.abs(mm), vtiny)); // lanes below TINY become +0
+      vv = v128.and(vv, f32x4.ge(vv, vtiny));
       v128.store(m + o, mm);
       v128.store(v + o, vv);
       const p = v128.load(param + o);
@@ -83,8 +90,10 @@ export function adam_f32(
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const g = load<f32>(grad + o);
-    const mm = beta1 * load<f32>(m + o) + c1 * g;
-    const vv = beta2 * load<f32>(v + o) + c2 * (g * g);
+    let mm = beta1 * load<f32>(m + o) + c1 * g;
+    let vv = beta2 * load<f32>(v + o) + c2 * (g * g);
+    if (abs<f32>(mm) < TINY) mm = 0;
+    if (vv < TINY) vv = 0;
     store<f32>(m + o, mm);
     store<f32>(v + o, vv);
     const p = load<f32>(param + o);

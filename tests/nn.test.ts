@@ -264,6 +264,31 @@ describe("training", () => {
     net.dispose();
   });
 
+  it("a network keeps working on its own backend when another backend becomes current", async () => {
+    const { createBackend, setBackend, getBackend } = await import("../src/index.js");
+    const original = getBackend();
+    const scalar = await createBackend({ simd: false });
+    setBackend(scalar);
+    const { x, y } = clusters(64, 4, 2, 8);
+    const nets = [new NeuralNetwork([4, 6, 2], { seed: 1 }), new NeuralNetwork([4, 6, 2], { seed: 1, loss: "mse" })];
+    const model = new Sequential([new Dense(4, 6, { seed: 1 }), new ReLU(), new Dense(6, 2, { seed: 2 })]);
+    setBackend(original); // the SIMD backend is current again; everything above lives on the scalar one
+    for (const net of nets) {
+      const h = net.train(x, y, { epochs: 2 });
+      expect(h[1]!.loss).toBeLessThan(h[0]!.loss);
+      expect(net.layers[0]!.weights.backend).toBe(scalar);
+    }
+    const loss = createLoss("mse");
+    const xt = (await import("../src/index.js")).tensorOn(scalar, x, [64, 4]);
+    const yt = (await import("../src/index.js")).tensorOn(scalar, y, [64, 2]);
+    expect(Number.isFinite(loss.forward(model.forward(xt), yt))).toBe(true);
+    model.backward(loss.backward());
+    for (const t of [xt, yt]) t.dispose();
+    for (const n of nets) n.dispose();
+    model.dispose();
+    loss.dispose();
+  });
+
   it("rejects bad arguments with typed errors that say what was wrong", () => {
     expect(() => new NeuralNetwork([784])).toThrow(ShapeError);
     expect(() => new NeuralNetwork([784, 0, 10])).toThrow(/at least two positive integers/);

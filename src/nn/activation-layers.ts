@@ -1,7 +1,6 @@
 // Activation functions as standalone layers, for Sequential models that keep them separate from
 // Dense (Dense({ activation }) fuses them into the bias pass, which is faster).
 
-import { getBackend } from "../runtime/engine.js";
 import { ShapeError } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { relu, sigmoid, tanh } from "../ops/activations.js";
@@ -16,7 +15,7 @@ abstract class ActivationLayer implements Layer {
   private output: Tensor | undefined;
 
   forward(x: Tensor): Tensor {
-    const out = this.buffers.get(getBackend(), "out", x.shape);
+    const out = this.buffers.get(x.backend, "out", x.shape);
     const apply = this.fn === "relu" ? relu : this.fn === "sigmoid" ? sigmoid : tanh;
     this.output = apply(x, { out });
     return out;
@@ -25,7 +24,7 @@ abstract class ActivationLayer implements Layer {
   backward(dy: Tensor, needInputGrad = true): Tensor | undefined {
     if (!this.output) throw new ShapeError(`${this.kind}: backward called before forward`);
     if (!needInputGrad) return undefined;
-    const dx = this.buffers.get(getBackend(), "dx", dy.shape);
+    const dx = this.buffers.get(dy.backend, "dx", dy.shape);
     return activationBackward(this.fn, this.output, dy, { out: dx });
   }
 

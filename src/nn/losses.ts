@@ -7,7 +7,6 @@
 // and "mse-tutorial" (the tutorial's step, for reproducing its runs exactly). gradCheck tells them
 // apart: only "mse" agrees with finite differences of the reported value.
 
-import { getBackend } from "../runtime/engine.js";
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { mse, mseBackward, softmaxCrossEntropy } from "../ops/loss.js";
@@ -51,7 +50,7 @@ class MseLoss implements Loss {
     const [pred, target] = this.last;
     const rows = pred.shape[0]!;
     const scale = this.name === "mse" ? 2 / pred.size : 2 / rows;
-    return mseBackward(pred, target, scale, { out: this.buffers.get(getBackend(), "grad", pred.shape) });
+    return mseBackward(pred, target, scale, { out: this.buffers.get(pred.backend, "grad", pred.shape) });
   }
 
   dispose(): void {
@@ -67,7 +66,7 @@ class CrossEntropyLoss implements Loss {
 
   forward(logits: Tensor, target: Tensor): number {
     checkPair(this.name, logits, target);
-    this.grad = this.buffers.get(getBackend(), "grad", logits.shape);
+    this.grad = this.buffers.get(logits.backend, "grad", logits.shape);
     return softmaxCrossEntropy(logits, target, { grad: this.grad });
   }
 

@@ -12,7 +12,7 @@
 
 import { getBackend } from "../runtime/engine.js";
 import type { Backend } from "../runtime/backend.js";
-import { empty, tensor, type TensorData } from "../runtime/creation.js";
+import { empty, tensorOn, type TensorData } from "../runtime/creation.js";
 import { ArgumentError, FormatError, ShapeError, formatShape } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import { Tensor } from "../runtime/tensor.js";
@@ -162,7 +162,7 @@ export class NeuralNetwork {
     const owned: Tensor[] = [];
     const own = (v: Tensor | TensorData, what: string, cols: number): Tensor => {
       if (v instanceof Tensor) return v;
-      const t = untracked(() => toMatrix(v, cols, what));
+      const t = untracked(() => toMatrix(this.backend, v, cols, what));
       owned.push(t);
       return t;
     };
@@ -228,8 +228,8 @@ export class NeuralNetwork {
   /** Mean loss and argmax accuracy on a data set. */
   evaluate(x: Tensor | TensorData, y: Tensor | TensorData): EvalResult {
     const trainer = this.trainerFor(undefined);
-    const xt = x instanceof Tensor ? x : untracked(() => toMatrix(x, this.inputs, "inputs"));
-    const yt = y instanceof Tensor ? y : untracked(() => toMatrix(y, this.outputs, "targets"));
+    const xt = x instanceof Tensor ? x : untracked(() => toMatrix(this.backend, x, this.inputs, "inputs"));
+    const yt = y instanceof Tensor ? y : untracked(() => toMatrix(this.backend, y, this.outputs, "targets"));
     try {
       checkDataset("evaluate", xt, yt, this.inputs, this.outputs);
       return trainer.evaluate(xt, yt);
@@ -319,7 +319,7 @@ export class NeuralNetwork {
   }
 
   private withInput<T>(x: Tensor | TensorData, op: string, fn: (x: Tensor) => T): T {
-    const xt = x instanceof Tensor ? x : untracked(() => toMatrix(x, this.inputs, "inputs"));
+    const xt = x instanceof Tensor ? x : untracked(() => toMatrix(this.backend, x, this.inputs, "inputs"));
     try {
       if (xt.rank !== 2 || xt.shape[1] !== this.inputs) {
         throw new ShapeError(`NeuralNetwork.${op}: inputs ${formatShape(xt.shape)} must be [rows,${this.inputs}]`);
@@ -339,8 +339,8 @@ function copyOf(t: Tensor): Tensor {
 }
 
 /** Nested rows or flat data with `cols` columns → a [rows, cols] tensor. */
-function toMatrix(data: TensorData, cols: number, what: string): Tensor {
+function toMatrix(backend: Backend, data: TensorData, cols: number, what: string): Tensor {
   const flat = typeof data === "number" ? [data] : Array.isArray(data) && data.some(Array.isArray) ? (data as number[][]).flat() : (data as ArrayLike<number>);
   if (flat.length % cols !== 0) throw new ShapeError(`NeuralNetwork: ${flat.length} ${what} values do not form rows of ${cols}`);
-  return tensor(flat, [flat.length / cols, cols]);
+  return tensorOn(backend, flat, [flat.length / cols, cols]);
 }

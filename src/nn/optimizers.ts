@@ -1,7 +1,7 @@
 // Optimizers: turn each parameter's gradient into an update. State (velocities, moments) lives in
 // tensors allocated on first use and reused every step.
 
-import { tensor } from "../runtime/creation.js";
+import { tensorOn } from "../runtime/creation.js";
 import { ArgumentError } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
@@ -26,7 +26,7 @@ class StateTensors {
 
   for(param: Tensor): Tensor {
     let s = this.map.get(param);
-    if (!s) this.map.set(param, (s = untracked(() => tensor(new Float32Array(param.size), param.shape))));
+    if (!s) this.map.set(param, (s = untracked(() => tensorOn(param.backend, new Float32Array(param.size), param.shape))));
     return s;
   }
 

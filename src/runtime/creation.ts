@@ -21,6 +21,11 @@ export function empty(shape: readonly number[], backend: Backend = getBackend(),
  * (shape inferred, ragged nesting is a ShapeError) or a single number (rank 0).
  */
 export function tensor(data: TensorData, shape?: readonly number[]): Tensor {
+  return tensorOn(getBackend(), data, shape);
+}
+
+/** tensor() on a given backend rather than the current one (for code that owns a backend). */
+export function tensorOn(backend: Backend, data: TensorData, shape?: readonly number[]): Tensor {
   let flat: ArrayLike<number>;
   let inferred: number[];
   if (typeof data === "number") {
@@ -38,7 +43,7 @@ export function tensor(data: TensorData, shape?: readonly number[]): Tensor {
   if (size !== flat.length) {
     throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${formatShape(target)} (${size} elements)`);
   }
-  const t = empty(target, getBackend(), "tensor");
+  const t = empty(target, backend, "tensor");
   t.view().set(flat);
   return t;
 }

@@ -1,7 +1,7 @@
 export { init, createBackend, setBackend, getBackend, backendInfo, memory } from "./engine.js";
 export { Backend, type BackendOptions, type BackendInfo, type MemoryInfo } from "./backend.js";
 export { Tensor, type NestedArray } from "./tensor.js";
-export { tensor, zeros, ones, full, randn, randu, empty, type TensorData, type RandomOptions } from "./creation.js";
+export { tensor, tensorOn, zeros, ones, full, randn, randu, empty, type TensorData, type RandomOptions } from "./creation.js";
 export { tidy, keep, untracked } from "./tidy.js";
 export { Random } from "./random.js";
 export {

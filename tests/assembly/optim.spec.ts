@@ -119,6 +119,25 @@ describe("adam_f32", () => {
   });
 });
 
+describe("adam_f32 with a gradient that stays 0", () => {
+  it("flushes decaying moments to exactly 0 instead of letting them turn subnormal", () => {
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const p = zerosBuffer(n), g = zerosBuffer(n), m = zerosBuffer(n), v = zerosBuffer(n);
+      for (let i = 0; i < n; i++) { m[i] = 0.5; v[i] = 0.25; p[i] = 1; }
+      // 0.9^t·0.5 passes 1e-30 after ~650 steps and the subnormal range (< 1.2e-38) after ~830.
+      for (let t = 1; t <= 900; t++) {
+        adam_f32(n, 1e-3, 0.9, 0.999, 1e-8, 0, 1, 1, ptr(g), ptr(m), ptr(v), ptr(p));
+      }
+      for (let i = 0; i < n; i++) {
+        expect<f32>(m[i]).toBe(0);
+        expect<bool>(v[i] == 0 || v[i] >= <f32>1e-30).toBe(true);
+        expect<bool>(isFinite<f32>(p[i])).toBe(true);
+      }
+    }
+  });
+});
+
 describe("sum_squares_f32", () => {
   it("matches an f64 sum on ragged sizes and is 0 for n = 0", () => {
     expect<f32>(sum_squares_f32(0, 0)).toBe(0);
