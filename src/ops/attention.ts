@@ -35,13 +35,14 @@ export function attentionDims(op: string, q: Tensor, k: Tensor, v?: Tensor): Att
   const h = q.rank === 3 ? q.shape[0]! : 1;
   const [tq, d] = q.shape.slice(-2) as [number, number];
   const [tk, dk] = k.shape.slice(-2) as [number, number];
-  const all = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}${v ? `, v ${formatShape(v.shape)}` : ""}`;
-  if (q.rank === 3 && (k.shape[0] !== h || (v && v.shape[0] !== h))) throw new ShapeError(`${op}: head counts differ (${all})`);
-  if (dk !== d) throw new ShapeError(`${op}: q and k widths ${d} and ${dk} differ (${all})`);
+  // The shapes for a message, built only when one is thrown (generation calls this per head per token).
+  const all = () => `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}${v ? `, v ${formatShape(v.shape)}` : ""}`;
+  if (q.rank === 3 && (k.shape[0] !== h || (v && v.shape[0] !== h))) throw new ShapeError(`${op}: head counts differ (${all()})`);
+  if (dk !== d) throw new ShapeError(`${op}: q and k widths ${d} and ${dk} differ (${all()})`);
   if (v) {
     const [tv, dv] = v.shape.slice(-2) as [number, number];
-    if (tv !== tk) throw new ShapeError(`${op}: k has ${tk} positions but v has ${tv} (${all})`);
-    if (dv !== d) throw new ShapeError(`${op}: v width ${dv} must equal the head width ${d} (${all})`);
+    if (tv !== tk) throw new ShapeError(`${op}: k has ${tk} positions but v has ${tv} (${all()})`);
+    if (dv !== d) throw new ShapeError(`${op}: v width ${dv} must equal the head width ${d} (${all()})`);
   }
   return { h, tq, tk, d };
 }
