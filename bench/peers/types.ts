@@ -1,0 +1,95 @@
+// The contract between bench/compare.ts and the peer adapters (one file per peer in this folder).
+// An adapter turns the benchmark's plain Float32Array inputs into its library's objects once, outside
+// the timed function, and returns a PeerImpl per workload; a workload it cannot run is reported with
+// the reason (`unsupported`), and an adapter whose setup throws is reported with its error.
+
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+export interface PeerImpl {
+  /** One call of the workload (one product, one softmax, one attention forward, one training step). */
+  run: () => void | Promise<void>;
+  /** True when run returns a Promise (timed with the await inside the measured window). */
+  async?: boolean;
+  /**
+   * The output of the last call as float32: the product / softmax / attention output; for training,
+   * [loss of the first step, then every parameter after it, layer by layer, W then b].
+   */
+  result: () => Float32Array | Promise<Float32Array>;
+  /** Called before each batch of calls (tfjs: make this backend the current one). */
+  before?: () => Promise<void>;
+  dispose?: () => void;
+}
+
+/** x [T, d] (one sequence), W_q, W_k, W_v, W_o [d, d], h heads of d/h; causal; no biases. */
+export interface AttentionInputs {
+  x: Float32Array;
+  wq: Float32Array;
+  wk: Float32Array;
+  wv: Float32Array;
+  wo: Float32Array;
+  T: number;
+  d: number;
+  h: number;
+}
+
+/**
+ * One SGD step of a ReLU MLP with a linear output and loss mean((a − y)²) over all elements, from
+ * the given initial weights ([inputs, outputs] row-major) and biases; x [batch, sizes[0]], y one-hot.
+ */
+export interface MlpInputs {
+  sizes: number[];
+  weights: Float32Array[];
+  biases: Float32Array[];
+  x: Float32Array;
+  y: Float32Array;
+  batch: number;
+  lr: number;
+}
+
+export type WorkloadKind = "gemm" | "softmax" | "attention" | "train";
+
+export interface Peer {
+  /** Column name in the tables. */
+  name: string;
+  /** Library and version, and how it is set up (threads, SIMD, backend). */
+  setup: string;
+  /** C [m, n] = A [m, k] · B [k, n], row-major. */
+  gemm?(a: Float32Array, b: Float32Array, m: number, k: number, n: number): PeerImpl;
+  softmax?(x: Float32Array, rows: number, cols: number): PeerImpl;
+  attention?(inputs: AttentionInputs): PeerImpl;
+  train?(inputs: MlpInputs): PeerImpl;
+  /** Makes this peer's backend current before its inputs are created (tfjs: several backends share one engine). */
+  activate?: () => Promise<void>;
+  /** Why a workload is not run by this peer. */
+  unsupported?: Partial<Record<WorkloadKind, string>>;
+}
+
+/** Concatenate float32 parts (training results). */
+export function concat(parts: ArrayLike<number>[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** The installed version of a package (walks up from its resolved entry; works without an exported package.json). */
+export function packageVersion(name: string): string {
+  const require = createRequire(import.meta.url);
+  let dir = dirname(require.resolve(name));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === name) return pkg.version ?? "?";
+    } catch {
+      // no package.json here
+    }
+    const up = dirname(dir);
+    if (up === dir) return "?";
+    dir = up;
+  }
+}
