@@ -5,6 +5,7 @@ import {
 import { MultiHeadAttention, SelfAttention } from "../src/transformer/attention.js";
 import { Block } from "../src/transformer/block.js";
 import { GPT } from "../src/transformer/gpt.js";
+import { Embedding, Unembedding } from "../src/transformer/embedding.js";
 import { FeedForward } from "../src/transformer/mlp.js";
 import { generate } from "../src/transformer/generate.js";
 import { Tokenizer } from "../src/transformer/tokenizer.js";
@@ -171,6 +172,37 @@ describe("gradient checks (central differences)", () => {
       model.dispose();
     });
   }
+});
+
+describe("Embedding (W_E) and Unembedding (W_U)", () => {
+  it("look up rows of W_E (scaled), and score vectors against W_U or the tied W_E", () => {
+    const [vocab, d] = [5, 3];
+    const w = randomFloats(vocab * d, 1);
+    const emb = new Embedding(vocab, d, w, 2);
+    const out = emb.forward(Int32Array.of(4, 0, 4)).toFloat32Array();
+    expect(Array.from(out)).toEqual([...w.subarray(12, 15), ...w.subarray(0, 3), ...w.subarray(12, 15)].map((v) => Math.fround(2 * v)));
+    const h = randomFloats(2 * d, 2);
+    tidy(() => {
+      const tied = new Unembedding(d, vocab, { tiedTo: emb });
+      const logits = tied.forward(tensor(h, [2, d])).toFloat32Array();
+      const own = randomFloats(d * vocab, 3);
+      const untied = new Unembedding(d, vocab, { weights: own });
+      const logits2 = untied.forward(tensor(h, [2, d])).toFloat32Array();
+      for (let r = 0; r < 2; r++) {
+        for (let t = 0; t < vocab; t++) {
+          let a = 0, b = 0;
+          for (let c = 0; c < d; c++) { a += h[r * d + c]! * w[t * d + c]!; b += h[r * d + c]! * own[c * vocab + t]!; }
+          expect(logits[r * vocab + t]).toBeCloseTo(a, 5);
+          expect(logits2[r * vocab + t]).toBeCloseTo(b, 5);
+        }
+      }
+      expect(tied.parameters()).toHaveLength(0);
+      expect(untied.parameters().map((p) => p.name)).toEqual(["wu"]);
+      untied.dispose();
+    });
+    expect(() => new Embedding(2, 2, new Float32Array(3))).toThrow(ShapeError);
+    emb.dispose();
+  });
 });
 
 describe("GPT", () => {

@@ -21,16 +21,14 @@ import { ArgumentError, ShapeError } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
-import { add, scale } from "../ops/elementwise.js";
-import { embedding, embeddingBackward } from "../ops/embedding.js";
 import { softmaxCrossEntropyIndex } from "../ops/loss.js";
-import { matmul } from "../ops/matmul.js";
 import { addPositions, sinusoidalPositions, sumPositions } from "../ops/positional.js";
 import { BufferCache } from "../nn/buffers.js";
 import { initWeights } from "../nn/init.js";
 import { LayerNorm } from "../nn/layer-norm.js";
 import type { Parameter } from "../nn/module.js";
 import { Block } from "./block.js";
+import { Embedding, Unembedding } from "./embedding.js";
 import type { KvCache } from "./attention.js";
 
 export interface GptConfig {
@@ -55,15 +53,13 @@ export class GPT {
   readonly config: Readonly<Required<GptConfig>>;
   readonly blocks: Block[];
   readonly lnF: LayerNorm;
+  readonly embedding: Embedding;
+  readonly unembedding: Unembedding;
   private readonly backend: Backend;
-  private readonly wte: Parameter;
   private readonly wpe: Parameter | undefined;
   private readonly fixedPositions: Tensor | undefined;
-  private readonly wu: Parameter | undefined;
   private readonly buffers = new BufferCache();
-  /** Multiplies looked-up token vectors (√d with sinusoidal positions, else 1; see the top comment). */
-  private readonly embedScale: number;
-  private saved: { ids: Int32Array; batch: number; seq: number; h: Tensor } | undefined;
+  private saved: { batch: number; seq: number } | undefined;
 
   constructor(config: GptConfig) {
     const c = { positional: "sinusoidal" as const, tieEmbeddings: true, seed: 0, ...config };
@@ -76,10 +72,10 @@ export class GPT {
     this.backend = getBackend();
     const rng = new Random(c.seed);
     const d = c.dModel;
-    this.embedScale = c.positional === "sinusoidal" ? Math.sqrt(d) : 1;
+    // Sinusoidal positions: W_E ~ N(0, 1/d) and rows scaled by √d (see the top comment).
     const wteData = initWeights("gpt2", c.vocabSize, d, rng);
-    if (c.positional === "sinusoidal") wteData.forEach((v, i, a) => (a[i] = (v / 0.02) / Math.sqrt(d)));
-    this.wte = untracked(() => param("wte", tensor(wteData, [c.vocabSize, d])));
+    if (c.positional === "sinusoidal") wteData.forEach((v, i, a) => (a[i] = v / 0.02 / Math.sqrt(d)));
+    this.embedding = new Embedding(c.vocabSize, d, wteData, c.positional === "sinusoidal" ? Math.sqrt(d) : 1);
     if (c.positional === "learned") {
       this.wpe = untracked(() => param("wpe", tensor(initWeights("gpt2", c.contextLength, d, rng).map((v) => v / 2), [c.contextLength, d])));
     } else {
@@ -87,12 +83,12 @@ export class GPT {
     }
     this.blocks = Array.from({ length: c.layers }, (_, i) => new Block(d, c.heads, { init: "gpt2", rng, name: `blocks.${i}` }));
     this.lnF = new LayerNorm(d, { name: "ln_f" });
-    if (!c.tieEmbeddings) this.wu = untracked(() => param("wu", tensor(initWeights("gpt2", d, c.vocabSize, rng), [d, c.vocabSize])));
+    this.unembedding = new Unembedding(d, c.vocabSize, c.tieEmbeddings ? { tiedTo: this.embedding } : { weights: initWeights("gpt2", d, c.vocabSize, rng) });
   }
 
   /** W_E [vocab, d]. */
   get embeddingMatrix(): Tensor {
-    return this.wte.value;
+    return this.embedding.table.value;
   }
 
   /** The position table added to the embeddings, [context, d]. */
@@ -102,11 +98,11 @@ export class GPT {
 
   parameters(): Parameter[] {
     return [
-      this.wte,
+      this.embedding.table,
       ...(this.wpe ? [this.wpe] : []),
       ...this.blocks.flatMap((b) => b.parameters()),
       ...this.lnF.parameters(),
-      ...(this.wu ? [this.wu] : []),
+      ...this.unembedding.parameters(),
     ];
   }
 
@@ -123,13 +119,10 @@ export class GPT {
     const seq = this.checkIds(ids, batch);
     const d = this.config.dModel;
     const rows = batch * seq;
-    let x = embedding(ids, this.wte.value, { out: this.buffers.get(this.backend, "emb", [rows, d]) });
-    if (this.embedScale !== 1) scale(x, this.embedScale, { out: x });
-    x = addPositions(x, this.positionTable, seq, { out: x });
+    let x = addPositions(this.embedding.forward(ids), this.positionTable, seq, { out: this.buffers.get(this.backend, "x0", [rows, d]) });
     for (const block of this.blocks) x = block.forward(x, batch);
-    const h = this.lnF.forward(x);
-    this.saved = { ids: ids.slice(), batch, seq, h };
-    return this.unembed(h, rows);
+    this.saved = { batch, seq };
+    return this.unembedding.forward(this.lnF.forward(x));
   }
 
   /**
@@ -149,25 +142,15 @@ export class GPT {
     const rows = s.batch * s.seq;
     const d = this.config.dModel;
     const dlogits = this.buffers.get(this.backend, "dlogits", [rows, this.config.vocabSize]);
-    const dh = this.buffers.get(this.backend, "dh", [rows, d]);
-    let tiedGrad: Tensor | undefined;
-    if (this.wu) {
-      matmul(dlogits, this.wu.value, { transposeB: true, out: dh });
-      matmul(s.h, dlogits, { transposeA: true, out: this.wu.grad });
-    } else {
-      matmul(dlogits, this.wte.value, { out: dh });
-      tiedGrad = matmul(dlogits, s.h, { transposeA: true, out: this.buffers.get(this.backend, "dwte-unembed", this.wte.value.shape) });
-    }
-    let dx = this.lnF.backward(dh)!;
+    let dx = this.lnF.backward(this.unembedding.backward(dlogits))!;
     for (let i = this.blocks.length - 1; i >= 0; i--) dx = this.blocks[i]!.backward(dx)!;
     if (this.wpe) {
       // Only the first `seq` positions were used; the rest of the table gets no gradient.
       this.wpe.grad.view().fill(0);
       sumPositions(dx, s.seq, { out: this.wpe.grad.slice(0, [s.seq, d]) });
     }
-    if (this.embedScale !== 1) scale(dx, this.embedScale, { out: dx });
-    embeddingBackward(s.ids, dx, this.config.vocabSize, { out: this.wte.grad });
-    if (tiedGrad) add(this.wte.grad, tiedGrad, { out: this.wte.grad });
+    // Tied: the unembedding already wrote its part of W_E's gradient; the lookup's part adds to it.
+    this.embedding.backward(dx, { accumulate: this.config.tieEmbeddings });
   }
 
   /** Per-layer KV caches for generating one sequence of up to `capacity` tokens (caller disposes). */
@@ -190,28 +173,22 @@ export class GPT {
     const one = Int32Array.of(id);
     this.checkIds(one, 1);
     const d = this.config.dModel;
-    let x = embedding(one, this.wte.value, { out: this.buffers.get(this.backend, "emb1", [1, d]) });
-    if (this.embedScale !== 1) scale(x, this.embedScale, { out: x });
-    x = addPositions(x, this.positionTable, 1, { start: position, out: x });
+    let x = addPositions(this.embedding.forward(one), this.positionTable, 1, { start: position, out: this.buffers.get(this.backend, "x1", [1, d]) });
     this.blocks.forEach((b, i) => (x = b.forwardCached(x, caches[i]!, position)));
-    const h = this.lnF.forward(x);
-    return this.unembed(h, 1).view().slice();
+    return this.unembedding.forward(this.lnF.forward(x)).view().slice();
   }
 
   dispose(): void {
-    for (const p of [this.wte, ...(this.wpe ? [this.wpe] : []), ...(this.wu ? [this.wu] : [])]) {
-      p.value.dispose();
-      p.grad.dispose();
+    this.embedding.dispose();
+    this.unembedding.dispose();
+    if (this.wpe) {
+      this.wpe.value.dispose();
+      this.wpe.grad.dispose();
     }
     this.fixedPositions?.dispose();
     for (const b of this.blocks) b.dispose();
     this.lnF.dispose();
     this.buffers.dispose();
-  }
-
-  private unembed(h: Tensor, rows: number): Tensor {
-    const out = this.buffers.get(this.backend, "logits", [rows, this.config.vocabSize]);
-    return this.wu ? matmul(h, this.wu.value, { out }) : matmul(h, this.wte.value, { transposeB: true, out });
   }
 
   private checkIds(ids: Int32Array, batch: number): number {

@@ -2,6 +2,8 @@
 // temperature, sampling) and a GPT built from them that trains and generates.
 export { Tokenizer, type TokenizerKind, type TokenizerJSON, type EncodeOptions, type CharacterTokenizerOptions, type WordTokenizerOptions } from "./tokenizer.js";
 export { probabilities, samplingDistribution, sampleToken, argmax as argmaxToken, type SamplingOptions } from "./sampling.js";
+// The tutorial's name for the fixed position vectors.
+export { sinusoidalPositions as positionalEncoding } from "../ops/positional.js";
 export { SelfAttention, MultiHeadAttention, type AttentionLayerOptions, type HeadWeights, type KvCache } from "./attention.js";
 export { FeedForward } from "./mlp.js";
 export { Block } from "./block.js";
@@ -10,3 +12,4 @@ export { GptTrainer, decaysWeight, type GptTrainOptions, type GptStepStats } fro
 export { generate, generateStream, type GenerateOptions, type Generation } from "./generate.js";
 export { saveCheckpoint, loadCheckpoint, GPT_FORMAT, type CheckpointInfo, type LoadedCheckpoint } from "./checkpoint.js";
 export { attentionMaps, type AttentionMaps } from "./attention-maps.js";
+export { Embedding, Unembedding } from "./embedding.js";
