@@ -16,7 +16,8 @@
 // convention), i.e. loss +Infinity if it has target mass and gradient −gradScale·targets.
 
 import { exp_v128, exp_scalar } from "./vmath";
-import { fill_f32, scale_f32, sum_f32 } from "./blas";
+// max_f32 propagates NaN, which the cross-entropy relies on to turn a NaN logit into a NaN loss.
+import { fill_f32, max_f32, scale_f32, sum_f32 } from "./blas";
 
 // ---- accurate sum of squares (shared with optim.ts) ----
 
@@ -100,32 +101,6 @@ export function mse_backward_f32(n: i32, a: usize, y: usize, scale: f32, dx: usi
 
 // ---- softmax cross-entropy ----
 
-/**
- * max x[j] over n >= 0 entries (−Infinity for n = 0); NaN propagates (wasm max semantics on both paths), which
- * the cross-entropy relies on to turn a NaN logit into a NaN loss. Same result as blas max_f32, but with four
- * independent vector accumulators: f32x4.max with NaN propagation lowers to a multi-instruction sequence on
- * x86, and a single dependency chain through it made the max pass cost more than the exp pass.
- */
-// @ts-ignore: decorator
-@inline function row_max(n: i32, x: usize): f32 {
-  let j = 0;
-  let m: f32 = -Infinity;
-  if (ASC_FEATURE_SIMD) {
-    let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
-    for (; j + 16 <= n; j += 16) {
-      const o = <usize>j << 2;
-      m0 = f32x4.max(m0, v128.load(x + o));
-      m1 = f32x4.max(m1, v128.load(x + o, 16));
-      m2 = f32x4.max(m2, v128.load(x + o, 32));
-      m3 = f32x4.max(m3, v128.load(x + o, 48));
-    }
-    for (; j + 4 <= n; j += 4) m0 = f32x4.max(m0, v128.load(x + (<usize>j << 2)));
-    const v = f32x4.max(f32x4.max(m0, m1), f32x4.max(m2, m3));
-    m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
-  }
-  for (; j < n; j++) m = max(m, load<f32>(x + (<usize>j << 2)));
-  return m;
-}
 
 // Softmax rows can be long (vocabularies of 50k+): the row sums are accumulated per block of XENT_BLOCK
 // elements in f32 vectors (64 terms per lane) and the blocks are added in f64, so the sums, and with them the
@@ -173,7 +148,7 @@ const XENT_BLOCK: i32 = 256;
  * after pass 2) but must not overlap t (t is read again in pass 3).
  */
 function xent_dense_row(cols: i32, x: usize, t: usize, d: usize, g: f32): f64 {
-  const m = row_max(cols, x);
+  const m = max_f32(cols, x);
   if (m == -Infinity) {
     // Empty or all −Infinity row: p = 0 (see the file header).
     const tsum = sum_f32(cols, t);
@@ -279,7 +254,7 @@ export function softmax_xent_index_f32(
     }
     const lo = <usize>label << 2;
     const xl = load<f32>(x + lo);
-    const m = row_max(cols, x);
+    const m = max_f32(cols, x);
     if (m == -Infinity) {
       // All −Infinity: p = 0, so the loss is +Infinity and the gradient is −gradScale at the label.
       loss += Infinity;

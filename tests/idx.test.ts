@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { FormatError } from "../src/runtime/errors.js";
 import { imagesAndLabels, loadIdxDir, oneHot, readIdx, readIdxSync, type IdxArray } from "../src/data/index.js";
+import { formatError } from "./helpers/format-error.js";
 
 // ---- building IDX files by hand (independent of the reader) ----
 
@@ -56,21 +57,6 @@ function setIsize(file: Uint8Array, isize: number): Uint8Array {
   return out;
 }
 
-/** The FormatError `fn` throws (sync or async), checked for offset and message. */
-async function formatError(fn: () => unknown, offset: number, message: RegExp): Promise<FormatError> {
-  let error: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error, "expected a FormatError").toBeInstanceOf(FormatError);
-  const fe = error as FormatError;
-  expect(fe.message).toMatch(message);
-  expect(fe.offset, fe.message).toBe(offset);
-  expect(fe.message).toContain(`(at byte offset ${offset})`);
-  return fe;
-}
 
 const pixels = Array.from({ length: 3 * 4 * 5 }, (_, i) => (i * 37 + 11) % 256);
 

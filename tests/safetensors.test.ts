@@ -3,9 +3,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FormatError, ShapeError, ArgumentError } from "../src/runtime/errors.js";
+import { ShapeError, ArgumentError } from "../src/runtime/errors.js";
 import { readSafetensors, writeSafetensors } from "../src/io/index.js";
 import { randomFloats } from "./helpers/compare.js";
+import { formatError } from "./helpers/format-error.js";
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
 const fromBits = (words: number[]) => new Float32Array(new Uint32Array(words).buffer);
@@ -30,20 +31,6 @@ function handmade(header: unknown, data: Uint8Array | number = 0): Uint8Array {
   return out;
 }
 
-async function formatError(fn: () => unknown, offset: number, message: RegExp): Promise<FormatError> {
-  let error: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error, "expected a FormatError").toBeInstanceOf(FormatError);
-  const fe = error as FormatError;
-  expect(fe.message).toMatch(message);
-  expect(fe.offset, fe.message).toBe(offset);
-  expect(fe.message).toContain(`(at byte offset ${offset})`);
-  return fe;
-}
 
 // Values whose bits must survive: NaN payloads (quiet and signalling, both signs), ±0, ±Inf,
 // subnormals, the extremes.
