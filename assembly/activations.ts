@@ -6,6 +6,7 @@
 // tutorial does (relu' = [y > 0], σ' = y(1 − y), tanh' = 1 − y²), so the forward input need not be kept.
 // Each has a SIMD path (ASC_FEATURE_SIMD, 4 lanes) and a scalar tail that is the whole loop in the scalar build.
 
+import { fmadd } from "./simd";
 import { exp_v128, exp_scalar, tanh_v128, tanh_scalar } from "./vmath";
 
 // ---- relu ----
@@ -186,7 +187,7 @@ const GELU_X2_CAP: f32 = 100;              // |x| >= 10 ⇒ |u| > 9 ⇒ t = ±1 
 // @ts-ignore: decorator
 @inline function gelu_v128(x: v128): v128 {
   const x2 = f32x4.mul(x, x);
-  const u = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.mul(f32x4.splat(GELU_A), x2), x)));
+  const u = f32x4.mul(f32x4.splat(GELU_C), fmadd(f32x4.mul(f32x4.splat(GELU_A), x2), x, x));
   const t = tanh_v128(u);
   return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), t));
 }
@@ -203,10 +204,10 @@ const GELU_X2_CAP: f32 = 100;              // |x| >= 10 ⇒ |u| > 9 ⇒ t = ±1 
 @inline function gelu_grad_v128(x: v128): v128 {
   const x2 = f32x4.mul(x, x);
   const one = f32x4.splat(1), half = f32x4.splat(0.5);
-  const t = tanh_v128(f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.mul(f32x4.splat(GELU_A), x2), x))));
-  const du = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(one, f32x4.mul(f32x4.splat(GELU_A3), f32x4.min(x2, f32x4.splat(GELU_X2_CAP)))));
+  const t = tanh_v128(f32x4.mul(f32x4.splat(GELU_C), fmadd(f32x4.mul(f32x4.splat(GELU_A), x2), x, x)));
+  const du = f32x4.mul(f32x4.splat(GELU_C), fmadd(f32x4.splat(GELU_A3), f32x4.min(x2, f32x4.splat(GELU_X2_CAP)), one));
   const sech2 = f32x4.sub(one, f32x4.mul(t, t));
-  return f32x4.add(f32x4.mul(half, f32x4.add(one, t)), f32x4.mul(f32x4.mul(f32x4.mul(half, x), sech2), du));
+  return fmadd(f32x4.mul(f32x4.mul(half, x), sech2), du, f32x4.mul(half, f32x4.add(one, t)));
 }
 
 // @ts-ignore: decorator

@@ -21,6 +21,7 @@
 // (17–20 GFLOP/s at d = 64, 10 at d = 16 where the exps dominate). Own loops keep the stronger contract
 // (masked keys are never read, not even inside the diagonal block) and need no extra scratch.
 
+import { fmadd } from "./simd";
 import { softmax_row_f32, visible_cols } from "./softmax";
 import { dot_f32, fill_f32 } from "./blas";
 import { exp_v128, exp_scalar } from "./vmath";
@@ -66,15 +67,15 @@ function scores_range(j0: i32, nk: i32, d: i32, qrow: usize, k: usize, s: usize,
       for (; p + 4 <= d; p += 4) {
         const o = <usize>p << 2;
         const qv = v128.load(qrow + o);
-        a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(k0 + o)));
-        a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(k1 + o)));
-        a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k2 + o)));
-        a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k3 + o)));
+        a0 = fmadd(qv, v128.load(k0 + o), a0);
+        a1 = fmadd(qv, v128.load(k1 + o), a1);
+        a2 = fmadd(qv, v128.load(k2 + o), a2);
+        a3 = fmadd(qv, v128.load(k3 + o), a3);
       }
       let r = hsum4x4(a0, a1, a2, a3);
       for (; p < d; p++) {
         const o = <usize>p << 2;
-        r = f32x4.add(r, f32x4.mul(v128.load32_splat(qrow + o), gather4(k0, k1, k2, k3, o)));
+        r = fmadd(v128.load32_splat(qrow + o), gather4(k0, k1, k2, k3, o), r);
       }
       v128.store(s + (<usize>j << 2), f32x4.mul(r, vscale));
     }
@@ -105,24 +106,24 @@ function scores_2rows(
         const o = <usize>p << 2;
         const qa = v128.load(q0 + o), qb = v128.load(q1 + o);
         let kv = v128.load(k0 + o);
-        a0 = f32x4.add(a0, f32x4.mul(qa, kv));
-        b0 = f32x4.add(b0, f32x4.mul(qb, kv));
+        a0 = fmadd(qa, kv, a0);
+        b0 = fmadd(qb, kv, b0);
         kv = v128.load(k1 + o);
-        a1 = f32x4.add(a1, f32x4.mul(qa, kv));
-        b1 = f32x4.add(b1, f32x4.mul(qb, kv));
+        a1 = fmadd(qa, kv, a1);
+        b1 = fmadd(qb, kv, b1);
         kv = v128.load(k2 + o);
-        a2 = f32x4.add(a2, f32x4.mul(qa, kv));
-        b2 = f32x4.add(b2, f32x4.mul(qb, kv));
+        a2 = fmadd(qa, kv, a2);
+        b2 = fmadd(qb, kv, b2);
         kv = v128.load(k3 + o);
-        a3 = f32x4.add(a3, f32x4.mul(qa, kv));
-        b3 = f32x4.add(b3, f32x4.mul(qb, kv));
+        a3 = fmadd(qa, kv, a3);
+        b3 = fmadd(qb, kv, b3);
       }
       let ra = hsum4x4(a0, a1, a2, a3), rb = hsum4x4(b0, b1, b2, b3);
       for (; p < d; p++) {
         const o = <usize>p << 2;
         const kv = gather4(k0, k1, k2, k3, o);
-        ra = f32x4.add(ra, f32x4.mul(v128.load32_splat(q0 + o), kv));
-        rb = f32x4.add(rb, f32x4.mul(v128.load32_splat(q1 + o), kv));
+        ra = fmadd(v128.load32_splat(q0 + o), kv, ra);
+        rb = fmadd(v128.load32_splat(q1 + o), kv, rb);
       }
       v128.store(s0 + (<usize>j << 2), f32x4.mul(ra, vscale));
       v128.store(s1 + (<usize>j << 2), f32x4.mul(rb, vscale));
@@ -163,34 +164,34 @@ function pv_2rows(nk0: i32, nk1: i32, d: i32, p0: usize, p1: usize, v: usize, o0
         const vr = vc + <usize>j * rowBytes;
         const pa = v128.load32_splat(p0 + (<usize>j << 2)), pb = v128.load32_splat(p1 + (<usize>j << 2));
         let x = v128.load(vr);
-        a0 = f32x4.add(a0, f32x4.mul(pa, x));
-        b0 = f32x4.add(b0, f32x4.mul(pb, x));
+        a0 = fmadd(pa, x, a0);
+        b0 = fmadd(pb, x, b0);
         x = v128.load(vr, 16);
-        a1 = f32x4.add(a1, f32x4.mul(pa, x));
-        b1 = f32x4.add(b1, f32x4.mul(pb, x));
+        a1 = fmadd(pa, x, a1);
+        b1 = fmadd(pb, x, b1);
         x = v128.load(vr, 32);
-        a2 = f32x4.add(a2, f32x4.mul(pa, x));
-        b2 = f32x4.add(b2, f32x4.mul(pb, x));
+        a2 = fmadd(pa, x, a2);
+        b2 = fmadd(pb, x, b2);
         x = v128.load(vr, 48);
-        a3 = f32x4.add(a3, f32x4.mul(pa, x));
-        b3 = f32x4.add(b3, f32x4.mul(pb, x));
+        a3 = fmadd(pa, x, a3);
+        b3 = fmadd(pb, x, b3);
       }
       // Keys only one of the rows sees.
       for (let jj = j; jj < nk0; jj++) {
         const vr = vc + <usize>jj * rowBytes;
         const pa = v128.load32_splat(p0 + (<usize>jj << 2));
-        a0 = f32x4.add(a0, f32x4.mul(pa, v128.load(vr)));
-        a1 = f32x4.add(a1, f32x4.mul(pa, v128.load(vr, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(pa, v128.load(vr, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(pa, v128.load(vr, 48)));
+        a0 = fmadd(pa, v128.load(vr), a0);
+        a1 = fmadd(pa, v128.load(vr, 16), a1);
+        a2 = fmadd(pa, v128.load(vr, 32), a2);
+        a3 = fmadd(pa, v128.load(vr, 48), a3);
       }
       for (let jj = j; jj < nk1; jj++) {
         const vr = vc + <usize>jj * rowBytes;
         const pb = v128.load32_splat(p1 + (<usize>jj << 2));
-        b0 = f32x4.add(b0, f32x4.mul(pb, v128.load(vr)));
-        b1 = f32x4.add(b1, f32x4.mul(pb, v128.load(vr, 16)));
-        b2 = f32x4.add(b2, f32x4.mul(pb, v128.load(vr, 32)));
-        b3 = f32x4.add(b3, f32x4.mul(pb, v128.load(vr, 48)));
+        b0 = fmadd(pb, v128.load(vr), b0);
+        b1 = fmadd(pb, v128.load(vr, 16), b1);
+        b2 = fmadd(pb, v128.load(vr, 32), b2);
+        b3 = fmadd(pb, v128.load(vr, 48), b3);
       }
       const oa = o0 + (<usize>c << 2);
       v128.store(oa, a0);
@@ -211,14 +212,14 @@ function pv_2rows(nk0: i32, nk1: i32, d: i32, p0: usize, p1: usize, v: usize, o0
       let j = 0;
       for (; j < nj; j++) {
         const x = v128.load(vc + <usize>j * rowBytes);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(p0 + (<usize>j << 2)), x));
-        b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(p1 + (<usize>j << 2)), x));
+        a0 = fmadd(v128.load32_splat(p0 + (<usize>j << 2)), x, a0);
+        b0 = fmadd(v128.load32_splat(p1 + (<usize>j << 2)), x, b0);
       }
       for (let jj = j; jj < nk0; jj++) {
-        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(p0 + (<usize>jj << 2)), v128.load(vc + <usize>jj * rowBytes)));
+        a0 = fmadd(v128.load32_splat(p0 + (<usize>jj << 2)), v128.load(vc + <usize>jj * rowBytes), a0);
       }
       for (let jj = j; jj < nk1; jj++) {
-        b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(p1 + (<usize>jj << 2)), v128.load(vc + <usize>jj * rowBytes)));
+        b0 = fmadd(v128.load32_splat(p1 + (<usize>jj << 2)), v128.load(vc + <usize>jj * rowBytes), b0);
       }
       v128.store(o0 + (<usize>c << 2), a0);
       if (two) v128.store(o1 + (<usize>c << 2), b0);
@@ -348,17 +349,17 @@ function acc_t_2cols(
         const xr = xc + <usize>r * rowBytes;
         const pa = v128.load32_splat(s0 + <usize>r * ldS), pb = v128.load32_splat(s1 + <usize>r * ldS);
         let xv = v128.load(xr);
-        a0 = f32x4.add(a0, f32x4.mul(pa, xv));
-        b0 = f32x4.add(b0, f32x4.mul(pb, xv));
+        a0 = fmadd(pa, xv, a0);
+        b0 = fmadd(pb, xv, b0);
         xv = v128.load(xr, 16);
-        a1 = f32x4.add(a1, f32x4.mul(pa, xv));
-        b1 = f32x4.add(b1, f32x4.mul(pb, xv));
+        a1 = fmadd(pa, xv, a1);
+        b1 = fmadd(pb, xv, b1);
         xv = v128.load(xr, 32);
-        a2 = f32x4.add(a2, f32x4.mul(pa, xv));
-        b2 = f32x4.add(b2, f32x4.mul(pb, xv));
+        a2 = fmadd(pa, xv, a2);
+        b2 = fmadd(pb, xv, b2);
         xv = v128.load(xr, 48);
-        a3 = f32x4.add(a3, f32x4.mul(pa, xv));
-        b3 = f32x4.add(b3, f32x4.mul(pb, xv));
+        a3 = fmadd(pa, xv, a3);
+        b3 = fmadd(pb, xv, b3);
       }
       const oa = o0 + (<usize>c << 2);
       v128.store(oa, f32x4.add(v128.load(oa), a0));
@@ -378,8 +379,8 @@ function acc_t_2cols(
       const xc = x + (<usize>c << 2);
       for (let r = r0; r < nr; r++) {
         const xv = v128.load(xc + <usize>r * rowBytes);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(s0 + <usize>r * ldS), xv));
-        b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(s1 + <usize>r * ldS), xv));
+        a0 = fmadd(v128.load32_splat(s0 + <usize>r * ldS), xv, a0);
+        b0 = fmadd(v128.load32_splat(s1 + <usize>r * ldS), xv, b0);
       }
       const oa = o0 + (<usize>c << 2);
       v128.store(oa, f32x4.add(v128.load(oa), a0));

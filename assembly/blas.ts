@@ -5,6 +5,7 @@
 // Each has a SIMD path (ASC_FEATURE_SIMD, 4 lanes) and a scalar tail that also serves as the
 // whole loop in the scalar build, so both builds share one source.
 
+import { fmadd } from "./simd";
 /** Σ x[i]·y[i]. Four independent vector accumulators hide the add latency. */
 export function dot_f32(n: i32, x: usize, y: usize): f32 {
   let i = 0;
@@ -13,14 +14,14 @@ export function dot_f32(n: i32, x: usize, y: usize): f32 {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     for (; i + 16 <= n; i += 16) {
       const o = <usize>i << 2;
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(x + o, 16), v128.load(y + o, 16)));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(x + o, 32), v128.load(y + o, 32)));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(x + o, 48), v128.load(y + o, 48)));
+      a0 = fmadd(v128.load(x + o), v128.load(y + o), a0);
+      a1 = fmadd(v128.load(x + o, 16), v128.load(y + o, 16), a1);
+      a2 = fmadd(v128.load(x + o, 32), v128.load(y + o, 32), a2);
+      a3 = fmadd(v128.load(x + o, 48), v128.load(y + o, 48), a3);
     }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+      a0 = fmadd(v128.load(x + o), v128.load(y + o), a0);
     }
     s = hsum4(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
   }
@@ -38,7 +39,7 @@ export function axpy_f32(n: i32, alpha: f32, x: usize, y: usize): void {
     const va = f32x4.splat(alpha);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
-      v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(va, v128.load(x + o))));
+      v128.store(y + o, fmadd(va, v128.load(x + o), v128.load(y + o)));
     }
   }
   for (; i < n; i++) {

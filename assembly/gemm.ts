@@ -27,6 +27,7 @@
 
 // ---- blocking parameters ----
 
+import { fmadd } from "./simd";
 /** Micro-tile rows (rows of op(A) per packed strip). */
 const MR: i32 = 4;
 /** Micro-tile columns (columns of op(B) per packed strip): two f32x4 vectors. */
@@ -137,10 +138,10 @@ function gemv_t(
       let px = x, pm = mat + (<usize>j << 2);
       for (let p = 0; p < k; p++) {
         const xv = v128.load32_splat(px);
-        s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(pm)));
-        s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(pm, 16)));
-        s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(pm, 32)));
-        s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(pm, 48)));
+        s0 = fmadd(xv, v128.load(pm), s0);
+        s1 = fmadd(xv, v128.load(pm, 16), s1);
+        s2 = fmadd(xv, v128.load(pm, 32), s2);
+        s3 = fmadd(xv, v128.load(pm, 48), s3);
         px += sx;
         pm += rowM;
       }
@@ -154,7 +155,7 @@ function gemv_t(
       let s0 = f32x4.splat(0);
       let px = x, pm = mat + (<usize>j << 2);
       for (let p = 0; p < k; p++) {
-        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(px), v128.load(pm)));
+        s0 = fmadd(v128.load32_splat(px), v128.load(pm), s0);
         px += sx;
         pm += rowM;
       }
@@ -207,10 +208,10 @@ function gemv_n(
         for (; p + 4 <= k; p += 4) {
           const o = <usize>p << 2;
           const xv = v128.load(x + o);
-          v0 = f32x4.add(v0, f32x4.mul(v128.load(m0 + o), xv));
-          v1 = f32x4.add(v1, f32x4.mul(v128.load(m1 + o), xv));
-          v2 = f32x4.add(v2, f32x4.mul(v128.load(m2 + o), xv));
-          v3 = f32x4.add(v3, f32x4.mul(v128.load(m3 + o), xv));
+          v0 = fmadd(v128.load(m0 + o), xv, v0);
+          v1 = fmadd(v128.load(m1 + o), xv, v1);
+          v2 = fmadd(v128.load(m2 + o), xv, v2);
+          v3 = fmadd(v128.load(m3 + o), xv, v3);
         }
         s0 = hsum(v0); s1 = hsum(v1); s2 = hsum(v2); s3 = hsum(v3);
       }
@@ -244,7 +245,7 @@ function gemv_n(
 @inline function store4(po: usize, so: usize, v: v128, alpha: f32, beta: f32): void {
   const r = f32x4.mul(f32x4.splat(alpha), v);
   if (so == 4) {
-    v128.store(po, beta == 0 ? r : f32x4.add(r, f32x4.mul(f32x4.splat(beta), v128.load(po))));
+    v128.store(po, beta == 0 ? r : fmadd(f32x4.splat(beta), v128.load(po), r));
   } else {
     store_c(po, f32x4.extract_lane(v, 0), alpha, beta);
     store_c(po + so, f32x4.extract_lane(v, 1), alpha, beta);
@@ -407,17 +408,17 @@ function ukernel_4x8(
       const b0 = v128.load(pb);
       const b1 = v128.load(pb, 16);
       let av = v128.load32_splat(pa);
-      c00 = f32x4.add(c00, f32x4.mul(av, b0));
-      c01 = f32x4.add(c01, f32x4.mul(av, b1));
+      c00 = fmadd(av, b0, c00);
+      c01 = fmadd(av, b1, c01);
       av = v128.load32_splat(pa, 4);
-      c10 = f32x4.add(c10, f32x4.mul(av, b0));
-      c11 = f32x4.add(c11, f32x4.mul(av, b1));
+      c10 = fmadd(av, b0, c10);
+      c11 = fmadd(av, b1, c11);
       av = v128.load32_splat(pa, 8);
-      c20 = f32x4.add(c20, f32x4.mul(av, b0));
-      c21 = f32x4.add(c21, f32x4.mul(av, b1));
+      c20 = fmadd(av, b0, c20);
+      c21 = fmadd(av, b1, c21);
       av = v128.load32_splat(pa, 12);
-      c30 = f32x4.add(c30, f32x4.mul(av, b0));
-      c31 = f32x4.add(c31, f32x4.mul(av, b1));
+      c30 = fmadd(av, b0, c30);
+      c31 = fmadd(av, b1, c31);
       pa += MR << 2;
       pb += NR << 2;
     }
@@ -454,8 +455,8 @@ function ukernel_4x8(
     v128.store(p, f32x4.mul(va, v1), 16);
   } else {
     const vb = f32x4.splat(beta);
-    v128.store(p, f32x4.add(f32x4.mul(va, v0), f32x4.mul(vb, v128.load(p))));
-    v128.store(p, f32x4.add(f32x4.mul(va, v1), f32x4.mul(vb, v128.load(p, 16))), 16);
+    v128.store(p, fmadd(vb, v128.load(p), f32x4.mul(va, v0)));
+    v128.store(p, fmadd(vb, v128.load(p, 16), f32x4.mul(va, v1)), 16);
   }
 }
 

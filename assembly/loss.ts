@@ -15,6 +15,7 @@
 // A row whose logits are all −Infinity has no distribution: it is treated as p = 0 (the softmax kernel's
 // convention), i.e. loss +Infinity if it has target mass and gradient −gradScale·targets.
 
+import { fmadd } from "./simd";
 import { exp_v128, exp_scalar } from "./vmath";
 // max_f32 propagates NaN, which the cross-entropy relies on to turn a NaN logit into a NaN loss.
 import { fill_f32, max_f32, scale_f32, sum_f32 } from "./blas";
@@ -55,10 +56,10 @@ const SUM_BLOCK: i32 = 1024;
           d2 = f32x4.sub(d2, v128.load(y + o, 32));
           d3 = f32x4.sub(d3, v128.load(y + o, 48));
         }
-        a0 = f32x4.add(a0, f32x4.mul(d0, d0));
-        a1 = f32x4.add(a1, f32x4.mul(d1, d1));
-        a2 = f32x4.add(a2, f32x4.mul(d2, d2));
-        a3 = f32x4.add(a3, f32x4.mul(d3, d3));
+        a0 = fmadd(d0, d0, a0);
+        a1 = fmadd(d1, d1, a1);
+        a2 = fmadd(d2, d2, a2);
+        a3 = fmadd(d3, d3, a3);
       }
       total += hsum4_f64(a0) + hsum4_f64(a1) + hsum4_f64(a2) + hsum4_f64(a3);
     }

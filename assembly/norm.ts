@@ -13,6 +13,7 @@
 // overlap. No allocation; SIMD under ASC_FEATURE_SIMD with scalar tails that are the whole loop in the scalar
 // build.
 
+import { fmadd } from "./simd";
 import { fill_f32, hsum4, sum_f32 } from "./blas";
 
 /** Σ_j (x[j] − m)² over one row. */
@@ -26,12 +27,12 @@ import { fill_f32, hsum4, sum_f32 } from "./blas";
     for (; j + 8 <= n; j += 8) {
       const o = <usize>j << 2;
       const d0 = f32x4.sub(v128.load(x + o), vm), d1 = f32x4.sub(v128.load(x + o, 16), vm);
-      a0 = f32x4.add(a0, f32x4.mul(d0, d0));
-      a1 = f32x4.add(a1, f32x4.mul(d1, d1));
+      a0 = fmadd(d0, d0, a0);
+      a1 = fmadd(d1, d1, a1);
     }
     for (; j + 4 <= n; j += 4) {
       const d0 = f32x4.sub(v128.load(x + (<usize>j << 2)), vm);
-      a0 = f32x4.add(a0, f32x4.mul(d0, d0));
+      a0 = fmadd(d0, d0, a0);
     }
     s = hsum4(f32x4.add(a0, a1));
   }
@@ -63,7 +64,7 @@ export function layernorm_f32(
       for (; j + 4 <= cols; j += 4) {
         const o = <usize>j << 2;
         const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vm), vr);
-        v128.store(orow + o, f32x4.add(f32x4.mul(xh, v128.load(gamma + o)), v128.load(beta + o)));
+        v128.store(orow + o, fmadd(xh, v128.load(gamma + o), v128.load(beta + o)));
       }
     }
     for (; j < cols; j++) {
@@ -101,7 +102,7 @@ export function layernorm_backward_f32(
         const g = f32x4.mul(v128.load(dyr + o), v128.load(gamma + o));
         const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vm), vr);
         ag = f32x4.add(ag, g);
-        agx = f32x4.add(agx, f32x4.mul(g, xh));
+        agx = fmadd(g, xh, agx);
       }
       sg = hsum4(ag);
       sgx = hsum4(agx);
@@ -122,7 +123,7 @@ export function layernorm_backward_f32(
         const d = v128.load(dyr + o);
         const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vm), vr);
         const g = f32x4.mul(d, v128.load(gamma + o));
-        v128.store(dgamma + o, f32x4.add(v128.load(dgamma + o), f32x4.mul(d, xh)));
+        v128.store(dgamma + o, fmadd(d, xh, v128.load(dgamma + o)));
         v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o), d));
         v128.store(dxr + o, f32x4.mul(vr, f32x4.sub(f32x4.sub(g, va), f32x4.mul(xh, vb))));
       }

@@ -7,6 +7,7 @@
 // on the host. No allocation, no globals. SIMD path (ASC_FEATURE_SIMD, 4 lanes) plus a scalar loop that is
 // the ragged tail there and the whole loop in the scalar build.
 
+import { fmadd } from "./simd";
 import { sum_sq_f64 } from "./loss";
 
 /** param[i] −= lr·grad[i]. */
@@ -35,7 +36,7 @@ export function sgd_momentum_f32(n: i32, lr: f32, momentum: f32, grad: usize, ve
     const vlr = f32x4.splat(lr), vmu = f32x4.splat(momentum);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
-      const vel = f32x4.add(f32x4.mul(vmu, v128.load(velocity + o)), v128.load(grad + o));
+      const vel = fmadd(vmu, v128.load(velocity + o), v128.load(grad + o));
       v128.store(velocity + o, vel);
       v128.store(param + o, f32x4.sub(v128.load(param + o), f32x4.mul(vlr, vel)));
     }
@@ -76,15 +77,15 @@ export function adam_f32(
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const g = v128.load(grad + o);
-      let mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vc1, g));
-      let vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vc2, f32x4.mul(g, g)));
+      let mm = fmadd(vc1, g, f32x4.mul(vb1, v128.load(m + o)));
+      let vv = fmadd(vc2, f32x4.mul(g, g), f32x4.mul(vb2, v128.load(v + o)));
       mm = v128.and(mm, f32x4.ge(f32x4.abs(mm), vtiny)); // lanes below TINY become +0
       vv = v128.and(vv, f32x4.ge(vv, vtiny));
       v128.store(m + o, mm);
       v128.store(v + o, vv);
       const p = v128.load(param + o);
       const step = f32x4.div(f32x4.mul(mm, vib1), f32x4.add(f32x4.sqrt(f32x4.mul(vv, vib2)), veps));
-      v128.store(param + o, f32x4.sub(p, f32x4.mul(vlr, f32x4.add(step, f32x4.mul(vwd, p)))));
+      v128.store(param + o, f32x4.sub(p, f32x4.mul(vlr, fmadd(vwd, p, step))));
     }
   }
   for (; i < n; i++) {

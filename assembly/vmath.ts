@@ -21,6 +21,7 @@
 // with normal results): max relative error vs Math.exp (f64) 1.19e-7, i.e. about 2 ulp. The scalar twin
 // gives bit-identical results (same operations in the same order, no FMA).
 
+import { fmadd } from "./simd";
 const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375;          // 355/512
 const LN2_LO: f32 = -2.12194440e-4;       // ln2 − LN2_HI
@@ -48,11 +49,11 @@ const T11: f32 = -0.008863235529902197;  // -1382/155925
   const nf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
   let r = f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(nf, f32x4.splat(LN2_LO)));
-  let p = f32x4.add(f32x4.splat(C5), f32x4.mul(r, f32x4.splat(C6)));
-  p = f32x4.add(f32x4.splat(C4), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(C3), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(C2), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.add(f32x4.splat(1), r), f32x4.mul(f32x4.mul(r, r), p));
+  let p = fmadd(r, f32x4.splat(C6), f32x4.splat(C5));
+  p = fmadd(r, p, f32x4.splat(C4));
+  p = fmadd(r, p, f32x4.splat(C3));
+  p = fmadd(r, p, f32x4.splat(C2));
+  p = fmadd(f32x4.mul(r, r), p, f32x4.add(f32x4.splat(1), r));
   // trunc_sat keeps huge or NaN lanes defined; those lanes are replaced below anyway.
   const scaled = i32x4.add(p, i32x4.shl(i32x4.trunc_sat_f32x4_s(nf), 23));
   const res = v128.bitselect(f32x4.splat(Infinity), scaled, f32x4.gt(x, f32x4.splat(EXP_HI)));
@@ -74,15 +75,15 @@ const ROUND_SHIFT: f32 = 12582912.0; // 1.5·2^23
  */
 // @ts-ignore: decorator
 @inline export function exp_nonpos_v128(x: v128): v128 {
-  const k = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_SHIFT));
+  const k = fmadd(x, f32x4.splat(LOG2E), f32x4.splat(ROUND_SHIFT));
   const nf = f32x4.sub(k, f32x4.splat(ROUND_SHIFT)); // = nearest(x·log2 e), exactly
   let r = f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(nf, f32x4.splat(LN2_LO)));
-  let p = f32x4.add(f32x4.splat(C5), f32x4.mul(r, f32x4.splat(C6)));
-  p = f32x4.add(f32x4.splat(C4), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(C3), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(C2), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.add(f32x4.splat(1), r), f32x4.mul(f32x4.mul(r, r), p));
+  let p = fmadd(r, f32x4.splat(C6), f32x4.splat(C5));
+  p = fmadd(r, p, f32x4.splat(C4));
+  p = fmadd(r, p, f32x4.splat(C3));
+  p = fmadd(r, p, f32x4.splat(C2));
+  p = fmadd(f32x4.mul(r, r), p, f32x4.add(f32x4.splat(1), r));
   const scaled = i32x4.add(p, i32x4.shl(k, 23));
   return v128.andnot(scaled, f32x4.lt(x, f32x4.splat(EXP_LO)));
 }
@@ -113,11 +114,11 @@ const ROUND_SHIFT: f32 = 12582912.0; // 1.5·2^23
   const big = f32x4.div(f32x4.sub(one, t), f32x4.add(one, t));
   const signed = v128.or(big, v128.and(x, f32x4.splat(-0.0)));
   const x2 = f32x4.mul(x, x);
-  let q = f32x4.add(f32x4.splat(T9), f32x4.mul(x2, f32x4.splat(T11)));
-  q = f32x4.add(f32x4.splat(T7), f32x4.mul(x2, q));
-  q = f32x4.add(f32x4.splat(T5), f32x4.mul(x2, q));
-  q = f32x4.add(f32x4.splat(T3), f32x4.mul(x2, q));
-  const small = f32x4.add(x, f32x4.mul(f32x4.mul(x, x2), q));
+  let q = fmadd(x2, f32x4.splat(T11), f32x4.splat(T9));
+  q = fmadd(x2, q, f32x4.splat(T7));
+  q = fmadd(x2, q, f32x4.splat(T5));
+  q = fmadd(x2, q, f32x4.splat(T3));
+  const small = fmadd(f32x4.mul(x, x2), q, x);
   return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(TANH_SMALL)));
 }
 

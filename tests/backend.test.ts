@@ -4,18 +4,38 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   BackendMismatchError, OutOfMemoryError, WasmLoadError, add, backendInfo, createBackend,
-  engineSupportsSimd, init, memory, setBackend, tensor, zeros,
+  engineSupportsRelaxedSimd, engineSupportsSimd, init, memory, setBackend, tensor, zeros,
 } from "../src/index.js";
+import { execFileSync } from "node:child_process";
 
 describe("init and backendInfo", () => {
-  it("picks the SIMD build where the engine supports it and says why", async () => {
+  it("picks the relaxed-SIMD build where the engine accepts it and says why", async () => {
     expect(engineSupportsSimd()).toBe(true); // Node 20 has SIMD128
+    expect(engineSupportsRelaxedSimd()).toBe(true); // vitest.config.ts passes --experimental-wasm-relaxed-simd
     const info = await init();
-    expect(info.build).toBe("simd");
+    expect(info.build).toBe("relaxed");
     expect(info.simd).toBe(true);
-    expect(info.reason).toMatch(/supports SIMD128/);
-    expect(info.source).toMatch(/build\/simdnet\.wasm$/);
+    expect(info.reason).toMatch(/relaxed SIMD/);
+    expect(info.source).toMatch(/build\/simdnet\.relaxed\.wasm$/);
     expect(backendInfo()).toEqual({ ...info, memoryBytes: backendInfo().memoryBytes });
+  });
+
+  it("picks the plain SIMD build where relaxed SIMD is off (Node 20 without the flag)", () => {
+    // A child Node without --experimental-wasm-relaxed-simd, loading the compiled package (npm test builds dist/).
+    const script = 'import { init } from "./dist/index.js"; console.log(JSON.stringify(await init()));';
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: new URL("..", import.meta.url), encoding: "utf8", execArgv: [],
+    } as Parameters<typeof execFileSync>[2] & { encoding: "utf8" });
+    const info = JSON.parse(out) as { build: string; reason: string; source: string };
+    expect(info.build).toBe("simd");
+    expect(info.reason).toMatch(/supports SIMD128 but not relaxed SIMD/);
+    expect(info.source).toMatch(/build\/simdnet\.wasm$/);
+  });
+
+  it("builds can be requested by name, and a missing one is a clear error", async () => {
+    expect((await init({ build: "simd" })).source).toMatch(/build\/simdnet\.wasm$/);
+    expect((await init({ simd: true })).build).toBe("simd");
+    await expect(init({ build: "avx512" as never })).rejects.toThrow(/build must be "relaxed", "simd" or "scalar", got "avx512"/);
   });
 
   it("forces the scalar build with simd: false", async () => {

@@ -12,7 +12,7 @@ const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
 
 describe("train-mlp flags", () => {
   it("defaults to the default recipe, and --preset tutorial to the tutorial's", () => {
-    expect(parseTrainMlpArgs([])).toEqual({ ...DEFAULT_MLP_CONFIG, loss: undefined, optimizer: undefined, simd: undefined, learningRate: undefined });
+    expect(parseTrainMlpArgs([])).toEqual({ ...DEFAULT_MLP_CONFIG, loss: undefined, optimizer: undefined, build: undefined, learningRate: undefined });
     const t = parseTrainMlpArgs(["--preset", "tutorial"]);
     expect(t).toMatchObject({ preset: "tutorial", epochs: 10, learningRate: 0.1, augmentShift: 0, cosine: false });
     expect(TUTORIAL_MLP_CONFIG.learningRate).toBe(0.1);
@@ -25,7 +25,7 @@ describe("train-mlp flags", () => {
     ]);
     expect(c).toEqual({
       data: "/tmp/fashion", preset: "default", layers: [784, 64, 10], epochs: 3, batchSize: 128, learningRate: 0.05, loss: "mse",
-      optimizer: "momentum", augmentShift: 0, cosine: false, seed: 7, output: "", simd: false,
+      optimizer: "momentum", augmentShift: 0, cosine: false, seed: 7, output: "", build: "scalar",
     });
     expect(parseTrainMlpArgs(["--help"])).toBe("help");
   });
@@ -37,6 +37,9 @@ describe("train-mlp flags", () => {
     expect(() => parseTrainMlpArgs(["--layers", "784,,10"])).toThrow(/--layers must be comma-separated positive integers/);
     expect(() => parseTrainMlpArgs(["--preset", "fast"])).toThrow(/--preset must be default or tutorial/);
     expect(() => parseTrainMlpArgs(["--bogus"])).toThrow(/bogus/);
+    expect(() => parseTrainMlpArgs(["--build", "avx"])).toThrow('--build must be one of relaxed, simd, scalar, got "avx"');
+    expect(() => parseTrainMlpArgs(["--build", "simd", "--scalar"])).toThrow("--scalar contradicts --build simd");
+    expect(parseTrainMlpArgs(["--build", "simd"])).toMatchObject({ build: "simd" });
   });
 });
 
@@ -44,6 +47,8 @@ describe("the simdnet command", () => {
   it("trains for one epoch, prints the tutorial's epoch line and test accuracy, and saves a loadable model", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "simdnet-cli-")), "m.safetensors");
     const { stdout } = await run("node", [CLI, "train-mlp", "--epochs", "1", "--layers", "784,32,10", "--output", out]);
+    // The command turns on Node 20's relaxed-SIMD flag for itself, so it runs the fused multiply-add build.
+    expect(stdout).toMatch(/preset, relaxed kernels/);
     expect(stdout).toMatch(/Epoch 1\/1, Loss: \d+\.\d+, test loss \d+\.\d+, test accuracy \d+\.\d+%/);
     expect(stdout).toMatch(/Test accuracy \d+\.\d+% on 2000 held-out digits/);
     expect(stdout).toContain(`Saved the model to ${out}`);

@@ -4,7 +4,8 @@
 
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { ArgumentError, init } from "../index.js";
+import type { BuildName } from "../runtime/index.js";
+import { ArgumentError, backendInfo, init } from "../index.js";
 import { loadEmbeddedCorpus, readTextFile, splitText } from "../data/text.js";
 import { GPT } from "../transformer/gpt.js";
 import { GptTrainer, type GptStepStats } from "../transformer/train.js";
@@ -14,6 +15,7 @@ import { loadCheckpoint, saveCheckpoint } from "../transformer/checkpoint.js";
 import { attentionMaps } from "../transformer/attention-maps.js";
 import { attentionHeatmapSvg, lossChartSvg } from "./svg.js";
 import { formatSeconds, progressLine } from "./progress.js";
+import { BUILD_HELP, parseBuildOption } from "./build-option.js";
 
 export interface GptRunConfig {
   /** A UTF-8 file to train on; "" = the embedded corpus. */
@@ -39,7 +41,8 @@ export interface GptRunConfig {
   /** Loss chart (SVG) path ("" = none). */
   lossChart: string;
   sampleTokens: number;
-  simd?: boolean;
+  /** Kernel build; undefined = the fastest the engine accepts. */
+  build?: BuildName;
 }
 
 export const DEFAULT_GPT_CONFIG: Readonly<GptRunConfig> = {
@@ -76,7 +79,7 @@ export interface GptRunResult {
 }
 
 export async function trainGpt(config: GptRunConfig, log: (line: string) => void = () => {}): Promise<GptRunResult> {
-  await init(config.simd === undefined ? {} : { simd: config.simd });
+  await init(config.build === undefined ? {} : { build: config.build });
   const text = config.text ? await readTextFile(config.text) : await loadEmbeddedCorpus();
   const { train, validation } = splitText(text, 0.1);
   let model: GPT;
@@ -110,7 +113,7 @@ export async function trainGpt(config: GptRunConfig, log: (line: string) => void
     resumed.restoreOptimizer(trainer.optimizer);
   }
   const c = model.config;
-  log(`simdnet train-gpt: ${c.layers} layers, d_model ${c.dModel}, ${c.heads} heads, context ${c.contextLength}, ${tokenizer.kind}-level vocabulary of ${tokenizer.vocabSize}; ${model.parameterCount.toLocaleString("en-US")} parameters`);
+  log(`simdnet train-gpt: ${c.layers} layers, d_model ${c.dModel}, ${c.heads} heads, context ${c.contextLength}, ${tokenizer.kind}-level vocabulary of ${tokenizer.vocabSize}; ${model.parameterCount.toLocaleString("en-US")} parameters; ${backendInfo().build} kernels`);
   log(`  text: ${config.text || "the embedded King James Bible excerpt (Genesis–Esther)"}, ${trainIds.length.toLocaleString("en-US")} training / ${validIds.length.toLocaleString("en-US")} held-out tokens`);
   log(`  ${config.steps} steps of ${config.batchSize}×${c.contextLength} tokens, AdamW lr ${config.learningRate} (warm-up ${config.warmupSteps}, cosine decay), clip ${config.clipNorm}${resumed ? `; resuming at step ${startStep}` : ""}`);
   const history: GptStepStats[] = [];
@@ -209,7 +212,7 @@ Options:
   --resume FILE        continue training from a checkpoint
   --loss-chart FILE    SVG loss curve (default gpt-loss.svg; "" = none)
   --sample N           characters/words to generate at the end (default 300)
-  --scalar             use the scalar (non-SIMD) kernels
+${BUILD_HELP}
 `;
 
 export function parseTrainGptArgs(argv: string[]): GptRunConfig | "help" {
@@ -223,6 +226,7 @@ export function parseTrainGptArgs(argv: string[]): GptRunConfig | "help" {
         ),
       ),
       scalar: { type: "boolean" as const },
+      build: { type: "string" as const },
       help: { type: "boolean" as const },
     },
   }) as { values: Record<string, string | boolean | undefined> };
@@ -251,7 +255,7 @@ export function parseTrainGptArgs(argv: string[]): GptRunConfig | "help" {
     resume: s("resume") ?? d.resume,
     lossChart: s("loss-chart") ?? d.lossChart,
     sampleTokens: intFlag("sample", s("sample"), d.sampleTokens, 0),
-    simd: values.scalar ? false : undefined,
+    build: parseBuildOption(s("build"), values.scalar === true),
   };
 }
 

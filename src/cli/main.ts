@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `simdnet` command. Subcommands are thin: each lives in its own module under src/cli/.
 
+import { enableRelaxedSimd } from "./build-option.js";
 import { runDemo } from "./demo.js";
 import { runGenerate, runTrainGpt } from "./gpt.js";
 import { runStart } from "./start.js";
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+enableRelaxedSimd();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

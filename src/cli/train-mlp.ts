@@ -4,11 +4,13 @@
 
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import type { BuildName } from "../runtime/index.js";
 import {
-  ArgumentError, NeuralNetwork, cosineDecay, init, loadEmbeddedMnist, loadIdxDir, oneHot, randomShift, tensor, untracked,
+  ArgumentError, NeuralNetwork, backendInfo, cosineDecay, init, loadEmbeddedMnist, loadIdxDir, oneHot, randomShift, tensor, untracked,
   LOSS_NAMES, OPTIMIZER_NAMES, type Dataset, type EpochStats, type LossName, type OptimizerName,
 } from "../index.js";
 import { formatSeconds, progressLine } from "./progress.js";
+import { BUILD_HELP, parseBuildOption } from "./build-option.js";
 
 export interface MlpRunConfig {
   /** "mnist" (the 10,000 embedded digits) or a folder with the four MNIST/Fashion-MNIST IDX files. */
@@ -29,7 +31,8 @@ export interface MlpRunConfig {
   seed: number;
   /** Where to save the model ("" to skip). */
   output: string;
-  simd?: boolean;
+  /** Kernel build; undefined = the fastest the engine accepts. */
+  build?: BuildName;
 }
 
 export const DEFAULT_MLP_CONFIG: Readonly<MlpRunConfig> = {
@@ -70,7 +73,7 @@ async function loadData(source: string): Promise<{ train: Dataset; test: Dataset
 }
 
 export async function trainMlp(config: MlpRunConfig, log: (line: string) => void = () => {}): Promise<MlpRunResult> {
-  await init(config.simd === undefined ? {} : { simd: config.simd });
+  await init(config.build === undefined ? {} : { build: config.build });
   const { train, test } = await loadData(config.data);
   const pixels = train.rows * train.cols;
   const layers = config.layers.slice();
@@ -93,7 +96,7 @@ export async function trainMlp(config: MlpRunConfig, log: (line: string) => void
     tensor(test.images, [test.count, pixels]),
     tensor(oneHot(test.labels), [test.count, 10]),
   ]);
-  log(`simdnet train-mlp: ${layers.join("-")} on ${config.data === "mnist" ? "the embedded MNIST digits" : config.data} (${train.count} train / ${test.count} test), ${config.preset} preset`);
+  log(`simdnet train-mlp: ${layers.join("-")} on ${config.data === "mnist" ? "the embedded MNIST digits" : config.data} (${train.count} train / ${test.count} test), ${config.preset} preset, ${backendInfo().build} kernels`);
   log(`  loss ${net.options.loss}, optimizer ${net.options.optimizer} lr ${rate}${config.cosine ? " (cosine decay)" : ""}, batch ${config.batchSize}, ${config.epochs} epochs${config.augmentShift ? `, random shifts ±${config.augmentShift}px` : ""}`);
   const bar = progressLine();
   const t0 = performance.now();
@@ -163,7 +166,7 @@ Options:
   --no-cosine          keep the learning rate constant (default: cosine decay over the epochs)
   --seed N             weights, shuffling and augmentation (default 0)
   --output FILE        where to save the model (default mnist-mlp.safetensors; "" = don't save)
-  --scalar             use the scalar (non-SIMD) kernels
+${BUILD_HELP}
   --help               this text
 `;
 
@@ -184,6 +187,7 @@ export function parseTrainMlpArgs(argv: string[]): MlpRunConfig | "help" {
       seed: { type: "string" },
       output: { type: "string" },
       scalar: { type: "boolean" },
+      build: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -222,7 +226,7 @@ export function parseTrainMlpArgs(argv: string[]): MlpRunConfig | "help" {
     cosine: values["no-cosine"] ? false : base.cosine,
     seed: int("seed", values.seed, base.seed, 0),
     output: values.output ?? base.output,
-    simd: values.scalar ? false : undefined,
+    build: parseBuildOption(values.build, values.scalar),
   };
 }
 

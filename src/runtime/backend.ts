@@ -6,13 +6,21 @@
 import { Allocator } from "./allocator.js";
 import { ArgumentError, WasmLoadError } from "./errors.js";
 import { REQUIRED_EXPORTS, type Kernels } from "./kernels.js";
-import { compileWasm, defaultWasmUrl, engineSupportsSimd, type WasmSource } from "./wasm-loader.js";
+import {
+  compileWasm, defaultWasmUrl, engineSupportsRelaxedSimd, engineSupportsSimd, type BuildName, type WasmSource,
+} from "./wasm-loader.js";
 
 const PAGE = 65536;
 const MB = 1024 * 1024;
 
 export interface BackendOptions {
-  /** true: require the SIMD build; false: force the scalar build; undefined: SIMD where the engine has it. */
+  /**
+   * Which kernel module to run. Default: the fastest the engine accepts — "relaxed" (SIMD128 with fused
+   * multiply-add), else "simd", else "scalar". "relaxed" results depend on the CPU (FMA or not) in the
+   * last bits; "simd" gives the same bits in every engine. Asking for a build the engine lacks throws.
+   */
+  build?: BuildName;
+  /** Older switch: true = the plain "simd" build, false = "scalar"; ignored when `build` is given. */
   simd?: boolean;
   /** Where to load the module from (URL, path, bytes or a compiled Module) instead of the package's build/. */
   wasm?: WasmSource;
@@ -24,7 +32,8 @@ export interface BackendOptions {
 
 export interface BackendInfo {
   /** Which module runs the kernels. */
-  build: "simd" | "scalar";
+  build: BuildName;
+  /** Whether that module uses SIMD128 (true for "relaxed" and "simd"). */
   simd: boolean;
   /** Why that build was chosen. */
   reason: string;
@@ -48,6 +57,38 @@ export interface MemoryInfo {
   /** Size of the Wasm memory. */
   wasmBytes: number;
 }
+
+/** The build `options` ask for, checked against what the engine accepts, and why it was chosen. */
+function chooseBuild(options: BackendOptions): { build: BuildName; reason: string } {
+  const relaxed = engineSupportsRelaxedSimd();
+  const simd = engineSupportsSimd();
+  const requested: BuildName | undefined = options.build ?? (options.simd === true ? "simd" : options.simd === false ? "scalar" : undefined);
+  if (requested !== undefined) {
+    if (!(requested in BUILD_NEEDS)) {
+      throw new ArgumentError(`init: build must be "relaxed", "simd" or "scalar", got ${JSON.stringify(requested)}`);
+    }
+    if (requested === "relaxed" && !relaxed) {
+      throw new WasmLoadError(
+        "init: the relaxed-SIMD build was requested but this engine does not accept relaxed SIMD " +
+          "(Node 20 needs --experimental-wasm-relaxed-simd; Node >= 22 and Chromium >= 114 have it)",
+      );
+    }
+    if (requested === "simd" && !simd) {
+      throw new WasmLoadError("init: the SIMD build was requested but this engine does not support WebAssembly SIMD128");
+    }
+    const how = options.build !== undefined ? `build: "${requested}"` : `simd: ${options.simd}`;
+    return { build: requested, reason: `${requested} build requested (${how}; ${BUILD_NEEDS[requested]})` };
+  }
+  if (relaxed) return { build: "relaxed", reason: "the engine accepts relaxed SIMD (fused multiply-add): the fastest build" };
+  if (simd) return { build: "simd", reason: "the engine supports SIMD128 but not relaxed SIMD" };
+  return { build: "scalar", reason: "the engine does not support WebAssembly SIMD128; using the scalar build" };
+}
+
+const BUILD_NEEDS: Record<BuildName, string> = {
+  relaxed: "SIMD128 + relaxed SIMD",
+  simd: "SIMD128, same bits in every engine",
+  scalar: "no SIMD",
+};
 
 export class Backend {
   readonly allocator: Allocator;
@@ -73,21 +114,7 @@ export class Backend {
     if (!(initialMB > 0 && maxMB >= initialMB && maxMB <= 4096)) {
       throw new ArgumentError(`init: need 0 < initialMemoryMB <= maxMemoryMB <= 4096, got ${initialMB} and ${maxMB}`);
     }
-    const engineSimd = engineSupportsSimd();
-    let build: "simd" | "scalar";
-    let reason: string;
-    if (options.simd === false) {
-      build = "scalar";
-      reason = "scalar build requested (simd: false)";
-    } else if (engineSimd) {
-      build = "simd";
-      reason = options.simd === true ? "SIMD build requested and the engine supports SIMD128" : "the engine supports SIMD128";
-    } else if (options.simd === true) {
-      throw new WasmLoadError("init: the SIMD build was requested (simd: true) but this engine does not support WebAssembly SIMD128");
-    } else {
-      build = "scalar";
-      reason = "the engine does not support WebAssembly SIMD128; using the scalar build";
-    }
+    const { build, reason } = chooseBuild(options);
     const { module, origin } = await compileWasm(options.wasm ?? defaultWasmUrl(build));
     const memory = new WebAssembly.Memory({
       initial: Math.ceil((initialMB * MB) / PAGE),
@@ -113,7 +140,7 @@ export class Backend {
     }
     return new Backend(exports as unknown as Kernels, memory, {
       build,
-      simd: build === "simd",
+      simd: build !== "scalar",
       reason,
       source: origin,
       threads: 1,

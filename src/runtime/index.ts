@@ -8,4 +8,4 @@ export {
   SimdnetError, ShapeError, ArgumentError, DisposedTensorError, BackendMismatchError, OutOfMemoryError,
   WasmLoadError, NotInitializedError, FormatError, DivergenceError,
 } from "./errors.js";
-export { engineSupportsSimd, type WasmSource } from "./wasm-loader.js";
+export { engineSupportsRelaxedSimd, engineSupportsSimd, type BuildName, type WasmSource } from "./wasm-loader.js";

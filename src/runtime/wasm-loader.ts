@@ -8,7 +8,10 @@ import { WasmLoadError } from "./errors.js";
 
 export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 
-export const WASM_FILES = { simd: "simdnet.wasm", scalar: "simdnet.scalar.wasm" } as const;
+export const WASM_FILES = { relaxed: "simdnet.relaxed.wasm", simd: "simdnet.wasm", scalar: "simdnet.scalar.wasm" } as const;
+
+/** The three builds of the kernel module: SIMD128 + relaxed SIMD (fused multiply-add), SIMD128, and scalar. */
+export type BuildName = keyof typeof WASM_FILES;
 
 export function defaultWasmUrl(build: keyof typeof WASM_FILES): URL {
   return new URL(`../../build/${WASM_FILES[build]}`, import.meta.url);
@@ -27,6 +30,26 @@ const SIMD_PROBE = new Uint8Array([
 export function engineSupportsSimd(): boolean {
   try {
     return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+// (module (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0)))):
+// validates only where the relaxed-SIMD proposal is enabled (Chromium ≥ 114, Node ≥ 22; Node 20 needs
+// --experimental-wasm-relaxed-simd).
+const V128_ZERO = [0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+const RELAXED_BODY = [0x00, ...V128_ZERO, ...V128_ZERO, ...V128_ZERO, 0xfd, 0x85, 0x02, 0x0b];
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, RELAXED_BODY.length + 2, 0x01, RELAXED_BODY.length, ...RELAXED_BODY,
+]);
+
+export function engineSupportsRelaxedSimd(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
   } catch {
     return false;
   }

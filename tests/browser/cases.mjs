@@ -48,8 +48,21 @@ export async function runCases(sd) {
     out.idx = { shape: idx.shape, data: Array.from(idx.data) };
   }
 
-  // The scalar build: a second backend beside the SIMD one, then back to the SIMD one.
+  // The plain SIMD build (no fused multiply-add): same bits in every engine.
   const simdBackend = currentBackend(sd);
+  const plain = await sd.createBackend({ build: "simd" });
+  sd.setBackend(plain);
+  try {
+    sd.tidy(() => {
+      out.simdMatmul = grab(sd.matmul(sd.randn([33, 65], { seed: 1 }), sd.randn([65, 17], { seed: 2 })));
+      const q = sd.randn([2, 6, 8], { seed: 5 });
+      out.simdAttention = grab(sd.attention(q, sd.randn([2, 6, 8], { seed: 6 }), sd.randn([2, 6, 8], { seed: 7 }), { causal: true }));
+    });
+  } finally {
+    if (simdBackend) sd.setBackend(simdBackend);
+  }
+
+  // The scalar build: a second backend beside the default one, then back to the default one.
   const scalar = await sd.createBackend({ simd: false });
   sd.setBackend(scalar);
   try {

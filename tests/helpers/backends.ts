@@ -1,15 +1,16 @@
-// Both builds, for suites that run every op on SIMD and on scalar. Created once per test file.
+// Every build the engine accepts, for suites that run each op on all of them. Created once per test file.
+// vitest.config.ts passes --experimental-wasm-relaxed-simd, so under Node 20 that is relaxed, simd and scalar.
 
-import { createBackend, setBackend, type Backend } from "../../src/index.js";
+import { createBackend, engineSupportsRelaxedSimd, setBackend, type Backend, type BuildName } from "../../src/index.js";
 
-export type BuildName = "simd" | "scalar";
-export const BUILDS: readonly BuildName[] = ["simd", "scalar"];
+export type { BuildName };
+export const BUILDS: readonly BuildName[] = engineSupportsRelaxedSimd() ? ["relaxed", "simd", "scalar"] : ["simd", "scalar"];
 
 const cache = new Map<BuildName, Promise<Backend>>();
 
 export function backendFor(build: BuildName): Promise<Backend> {
   let p = cache.get(build);
-  if (!p) cache.set(build, (p = createBackend({ simd: build === "simd" })));
+  if (!p) cache.set(build, (p = createBackend({ build })));
   return p;
 }
 
