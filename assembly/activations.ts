@@ -168,6 +168,56 @@ export function bias_sigmoid_f32(m: i32, n: i32, x: usize, ldx: i32, bias: usize
   }
 }
 
+// ---- in-place bias + activation: the epilogue of the fused Dense GEMM (gemm_bias_act_f32) ----
+
+/** Activation codes of gemm_bias_act_f32, in the order of ACTIVATIONS in src/ops/dense.ts. */
+export const ACT_LINEAR: i32 = 0;
+export const ACT_RELU: i32 = 1;
+export const ACT_SIGMOID: i32 = 2;
+export const ACT_TANH: i32 = 3;
+
+// @ts-ignore: decorator
+@inline function activate_v128(x: v128, act: i32): v128 {
+  if (act == ACT_RELU) return f32x4.max(x, f32x4.splat(0));
+  if (act == ACT_SIGMOID) return sigmoid_v128(x);
+  if (act == ACT_TANH) return tanh_v128(x);
+  return x;
+}
+
+// @ts-ignore: decorator
+@inline function activate_scalar(x: f32, act: i32): f32 {
+  if (act == ACT_RELU) return max<f32>(x, 0);
+  if (act == ACT_SIGMOID) return sigmoid_scalar(x);
+  if (act == ACT_TANH) return tanh_scalar(x);
+  return x;
+}
+
+/**
+ * c[i, j] = act(c[i, j] + bias[j]) for the m×n block at c (row stride ldc); bias == 0 means no bias.
+ * Called by the GEMM on each finished tile while it is still in L1, so the fused Dense forward makes
+ * one pass over its output instead of two.
+ */
+export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize, act: i32): void {
+  for (let r = 0; r < m; r++) {
+    const row = c + (<usize>(r * ldc) << 2);
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        let v = v128.load(row + o);
+        if (bias != 0) v = f32x4.add(v, v128.load(bias + o));
+        v128.store(row + o, activate_v128(v, act));
+      }
+    }
+    for (; j < n; j++) {
+      const o = <usize>j << 2;
+      let v = load<f32>(row + o);
+      if (bias != 0) v += load<f32>(bias + o);
+      store<f32>(row + o, activate_scalar(v, act));
+    }
+  }
+}
+
 // ---- GELU, GPT-2's tanh approximation ----
 // gelu(x) = 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).
 // gelu'(x) = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(u).

@@ -28,6 +28,7 @@
 // ---- blocking parameters ----
 
 import { fmadd } from "./simd";
+import { ACT_LINEAR, bias_act_inplace } from "./activations";
 /** Micro-tile rows (rows of op(A) per packed strip). */
 const MR: i32 = 4;
 /** Micro-tile columns (columns of op(B) per packed strip): two f32x4 vectors. */
@@ -65,7 +66,40 @@ export function gemm_f32(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
   a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, scratch: usize,
 ): void {
+  gemm_core(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, scratch, 0, ACT_LINEAR);
+}
+
+/**
+ * The fused Dense forward: C (m×n) = act(op(A)·op(B) + bias), bias n floats (0 = none), act one of the
+ * ACT_* codes in activations.ts. Same contract as gemm_f32 with alpha = 1, beta = 0. Each tile gets its
+ * bias and activation right after its last k-block is stored, while it is still in L1.
+ */
+export function gemm_bias_act_f32(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, bias: usize, act: i32, c: usize, ldc: i32, scratch: usize,
+): void {
+  gemm_core(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, scratch, bias, act);
+}
+
+function gemm_core(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, scratch: usize, bias: usize, act: i32,
+): void {
   if (m <= 0 || n <= 0) return;
+  const epilogue = bias != 0 || act != ACT_LINEAR;
+  if (k <= 0 || alpha == 0 || m == 1 || n == 1) {
+    gemm_unpacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (epilogue) bias_act_inplace(m, n, c, ldc, bias, act);
+    return;
+  }
+  gemm_blocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, scratch, bias, act);
+}
+
+/** The cases that need no packing: empty k or alpha == 0 (C = beta·C) and matrix × vector. */
+function gemm_unpacked(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32,
+): void {
   if (k <= 0 || alpha == 0) {
     scale_c(m, n, beta, c, ldc);
     return;
@@ -82,8 +116,15 @@ export function gemm_f32(
     const sb: usize = transB ? 4 : <usize>ldb << 2;
     if (transA) gemv_t(m, k, alpha, b, sb, a, lda, beta, c, <usize>ldc << 2);
     else gemv_n(m, k, alpha, b, sb, a, lda, beta, c, <usize>ldc << 2);
-    return;
   }
+}
+
+/** The packed 4×8 path (m, n >= 2, k >= 1); bias/act as in gemm_bias_act_f32, applied per finished tile. */
+function gemm_blocked(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, scratch: usize, bias: usize, act: i32,
+): void {
+  const epilogue = bias != 0 || act != ACT_LINEAR;
   const pa = scratch;
   const pb = scratch + PACK_A_BYTES;
   const tile = pb + PACK_B_BYTES;
@@ -97,6 +138,7 @@ export function gemm_f32(
     for (let pc = 0; pc < k; pc += kcStep) {
       const kc = min(kcStep, k - pc);
       const betaBlock: f32 = pc == 0 ? beta : 1;
+      const lastBlock = pc + kc >= k;
       pack_b(transB, b, ldb, pc, kc, jc, nc, pb);
       for (let ic = 0; ic < m; ic += mcStep) {
         const mc = min(mcStep, m - ic);
@@ -107,10 +149,11 @@ export function gemm_f32(
           const cCol = c + (<usize>(jc + jr) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
-            ukernel_4x8(
-              kc, pa + (<usize>(ir * kc) << 2), pbStrip,
-              cCol + (<usize>((ic + ir) * ldc) << 2), ldc, mr, nr, alpha, betaBlock, tile,
-            );
+            const cTile = cCol + (<usize>((ic + ir) * ldc) << 2);
+            ukernel_4x8(kc, pa + (<usize>(ir * kc) << 2), pbStrip, cTile, ldc, mr, nr, alpha, betaBlock, tile);
+            if (epilogue && lastBlock) {
+              bias_act_inplace(mr, nr, cTile, ldc, bias == 0 ? 0 : bias + (<usize>(jc + jr) << 2), act);
+            }
           }
         }
       }

@@ -6,14 +6,16 @@ export {
   dot_f32, axpy_f32, scale_f32, fill_f32, add_f32, sub_f32, mul_f32, sum_f32, max_f32,
   add_row_f32, sum_rows_f32,
 } from "./blas";
-export { gemm_f32, gemm_ref_f32, gemm_scratch_bytes } from "./gemm";
+export { gemm_f32, gemm_bias_act_f32, gemm_ref_f32, gemm_scratch_bytes } from "./gemm";
 export { exp_f32, tanh_f32 } from "./vmath";
 export {
   relu_f32, relu_backward_f32, sigmoid_f32, sigmoid_backward_f32, tanh_backward_f32,
   bias_relu_f32, bias_sigmoid_f32,
 } from "./activations";
 export { softmax_f32, log_softmax_f32, softmax_backward_f32 } from "./softmax";
-export { attention_f32, attention_scratch_bytes, attention_scores_f32 } from "./attention";
+export {
+  attention_f32, attention_scratch_bytes, attention_scores_f32, attention_rows_f32, attention_rows_scratch_bytes,
+} from "./attention";
 export {
   mse_f32, mse_backward_f32, softmax_xent_f32, softmax_xent_index_f32, argmax_rows_f32,
 } from "./loss";

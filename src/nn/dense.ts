@@ -19,7 +19,7 @@ import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
 import { matmul } from "../ops/matmul.js";
 import { sumRows } from "../ops/reduce.js";
-import { activationBackward, addBias, checkActivation, type Activation } from "../ops/dense.js";
+import { activationBackward, checkActivation, linear, type Activation } from "../ops/dense.js";
 import { BufferCache } from "./buffers.js";
 import { initWeights, type InitScheme } from "./init.js";
 import type { Layer, Parameter } from "./module.js";
@@ -104,8 +104,7 @@ export class Dense implements Layer {
     }
     const rows = x.shape[0]!;
     const out = this.buffers.get(this.backend, "out", [rows, this.outputs]);
-    matmul(x, this.w, { out });
-    addBias(out, this.b, { activation: this.activation, out });
+    linear(x, this.w, this.b, { activation: this.activation, out });
     this.input = x;
     this.output = out;
     return out;

@@ -36,6 +36,21 @@ export function output(op: string, backend: Backend, shape: readonly number[], o
   return out;
 }
 
+/**
+ * For kernels that read their inputs while writing the output (GEMM): `out` must not share memory
+ * with any input, or the result would be computed from half-overwritten operands.
+ */
+export function requireNoOverlap(op: string, out: Tensor, inputs: Record<string, Tensor>): void {
+  const o0 = out.ptr;
+  const o1 = o0 + out.size * 4;
+  for (const [name, t] of Object.entries(inputs)) {
+    const t0 = t.ptr;
+    if (out.size > 0 && t.size > 0 && t0 < o1 && o0 < t0 + t.size * 4) {
+      throw new ArgumentError(`${op}: out shares memory with ${name} ${formatShape(t.shape)}; pass a separate output tensor`);
+    }
+  }
+}
+
 export function requireFinite(op: string, name: string, value: number): void {
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new ArgumentError(`${op}: ${name} must be a finite number, got ${describeValue(value)}`);

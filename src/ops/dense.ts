@@ -3,7 +3,7 @@
 
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output, requireRank } from "./checks.js";
+import { backendOf, output, requireNoOverlap, requireRank } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 export type Activation = "linear" | "relu" | "sigmoid" | "tanh";
@@ -15,6 +15,47 @@ export function checkActivation(op: string, activation: string): asserts activat
   }
 }
 
+/** Kernel codes of gemm_bias_act_f32 (assembly/activations.ts ACT_*). */
+const ACT_CODE: Record<Activation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+
+function checkBias(op: string, bias: Tensor, n: number, of: string): void {
+  if (bias.size !== n || bias.rank > 2 || (bias.rank === 2 && bias.shape[0] !== 1)) {
+    throw new ShapeError(`${op}: bias ${formatShape(bias.shape)} does not match the ${n} columns of ${of} (need [1,${n}] or [${n}])`);
+  }
+}
+
+/**
+ * The dense layer's forward in one kernel call: out = activation(x·w + bias) for x [m, k], w [k, n]
+ * (or [n, k] with transposeW), bias [n] / [1, n] or null. The GEMM adds the bias and applies the
+ * activation to each output tile as soon as it is finished, so the output is written once.
+ * `out` must not share memory with x or w.
+ */
+export function linear(
+  x: Tensor, w: Tensor, bias: Tensor | null,
+  options: OutOption & { activation?: Activation; transposeW?: boolean } = {},
+): Tensor {
+  const op = "linear";
+  const backend = bias ? backendOf(op, x, w, bias) : backendOf(op, x, w);
+  const { activation = "linear", transposeW = false } = options;
+  checkActivation(op, activation);
+  requireRank(op, "x", x, [2]);
+  requireRank(op, "w", w, [2]);
+  const [m, k] = x.shape as [number, number];
+  const [wr, wc] = w.shape as [number, number];
+  const kw = transposeW ? wc : wr;
+  const n = transposeW ? wr : wc;
+  if (k !== kw) {
+    throw new ShapeError(`${op}: x ${formatShape(x.shape)} × w ${formatShape(w.shape)}${transposeW ? "ᵀ" : ""}: inner dimensions ${k} and ${kw} differ`);
+  }
+  if (bias) checkBias(op, bias, n, `x·w [${m},${n}]`);
+  const out = output(op, backend, [m, n], options.out);
+  if (options.out) requireNoOverlap(op, out, bias ? { x, w, bias } : { x, w });
+  const kern = backend.kernels;
+  const scratch = backend.scratch(kern.gemm_scratch_bytes());
+  kern.gemm_bias_act_f32(0, transposeW ? 1 : 0, m, n, k, x.ptr, k, w.ptr, wc, bias ? bias.ptr : 0, ACT_CODE[activation], out.ptr, n, scratch);
+  return out;
+}
+
 /** out = activation(x + bias) for x [m, n] and bias [1, n] or [n]. `out` may be x. */
 export function addBias(x: Tensor, bias: Tensor, options: OutOption & { activation?: Activation } = {}): Tensor {
   const op = "addBias";
@@ -23,9 +64,7 @@ export function addBias(x: Tensor, bias: Tensor, options: OutOption & { activati
   checkActivation(op, activation);
   requireRank(op, "x", x, [2]);
   const [m, n] = x.shape as [number, number];
-  if (bias.size !== n || bias.rank > 2 || (bias.rank === 2 && bias.shape[0] !== 1)) {
-    throw new ShapeError(`${op}: bias ${formatShape(bias.shape)} does not match the ${n} columns of x ${formatShape(x.shape)} (need [1,${n}] or [${n}])`);
-  }
+  checkBias(op, bias, n, `x ${formatShape(x.shape)}`);
   const out = output(op, backend, x.shape, options.out);
   const k = backend.kernels;
   switch (activation) {

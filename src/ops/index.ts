@@ -4,7 +4,7 @@ export { relu, sigmoid, tanh, exp, reluBackward, sigmoidBackward, tanhBackward }
 export { dot, sum, sumRows } from "./reduce.js";
 export { softmax, logSoftmax, type SoftmaxOptions } from "./softmax.js";
 export { attention, attentionScores, type AttentionOptions } from "./attention.js";
-export { addBias, activationBackward, checkActivation, ACTIVATIONS, type Activation } from "./dense.js";
+export { addBias, activationBackward, checkActivation, linear, ACTIVATIONS, type Activation } from "./dense.js";
 export { mse, mseBackward, softmaxCrossEntropy, softmaxCrossEntropyIndex, argmaxRows, type CrossEntropyOptions } from "./loss.js";
 export { sgdStep, momentumStep, adamStep, sumSquares, allFinite, type AdamHyper } from "./optim.js";
 export { gelu, geluBackward } from "./gelu.js";

@@ -3,7 +3,7 @@
 
 import { ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output, requireRank } from "./checks.js";
+import { backendOf, output, requireNoOverlap, requireRank } from "./checks.js";
 
 export interface MatmulOptions {
   transposeA?: boolean;
@@ -39,6 +39,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   }
   const outShape = a.rank === 3 ? [batch, m, n] : [m, n];
   const c = output(op, backend, outShape, options.out);
+  if (options.out) requireNoOverlap(op, c, { a, b });
   const scratch = backend.scratch(backend.kernels.gemm_scratch_bytes());
   const kern = backend.kernels;
   const aStep = ar * ac * 4;

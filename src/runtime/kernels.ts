@@ -26,6 +26,11 @@ export interface Kernels {
     transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number, scratch: Ptr,
   ): void;
+  /** The fused Dense forward: C = act(op(A)·op(B) + bias); act 0 linear, 1 relu, 2 sigmoid, 3 tanh; bias 0 = none. */
+  gemm_bias_act_f32(
+    transA: number, transB: number, m: number, n: number, k: number,
+    a: Ptr, lda: number, b: Ptr, ldb: number, bias: Ptr, act: number, c: Ptr, ldc: number, scratch: Ptr,
+  ): void;
   gemm_ref_f32(
     transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number,
@@ -55,6 +60,12 @@ export interface Kernels {
   ): void;
   attention_scratch_bytes(tk: number, d: number): number;
   attention_scores_f32(h: number, tq: number, tk: number, d: number, q: Ptr, k: Ptr, out: Ptr, scale: number, causal: number): void;
+  // attention.ts: token-major rows, all heads in one call (e.g. Q, K, V read from a fused [B·T, 3·h·d] projection)
+  attention_rows_f32(
+    b: number, h: number, tq: number, tk: number, d: number, q: Ptr, ldq: number, k: Ptr, ldk: number, v: Ptr, ldv: number,
+    out: Ptr, ldo: number, scale: number, causal: number, lse: Ptr, scratch: Ptr,
+  ): void;
+  attention_rows_scratch_bytes(tk: number, d: number): number;
 
   // loss.ts
   mse_f32(n: number, a: Ptr, y: Ptr): number;
@@ -105,11 +116,11 @@ export const REQUIRED_EXPORTS: readonly (keyof Kernels)[] = [
   "heap_base",
   "dot_f32", "axpy_f32", "scale_f32", "fill_f32", "add_f32", "sub_f32", "mul_f32", "sum_f32", "max_f32",
   "add_row_f32", "sum_rows_f32",
-  "gemm_f32", "gemm_ref_f32", "gemm_scratch_bytes",
+  "gemm_f32", "gemm_bias_act_f32", "gemm_ref_f32", "gemm_scratch_bytes",
   "exp_f32", "tanh_f32", "relu_f32", "relu_backward_f32", "sigmoid_f32", "sigmoid_backward_f32",
   "tanh_backward_f32", "bias_relu_f32", "bias_sigmoid_f32",
   "softmax_f32", "log_softmax_f32", "softmax_backward_f32",
-  "attention_f32", "attention_scratch_bytes", "attention_scores_f32",
+  "attention_f32", "attention_scratch_bytes", "attention_scores_f32", "attention_rows_f32", "attention_rows_scratch_bytes",
   "mse_f32", "mse_backward_f32", "softmax_xent_f32", "softmax_xent_index_f32", "argmax_rows_f32",
   "sgd_f32", "sgd_momentum_f32", "adam_f32", "sum_squares_f32", "all_finite_f32",
   "gelu_f32", "gelu_backward_f32",

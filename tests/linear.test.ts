@@ -1,0 +1,73 @@
+// linear(x, w, bias, { activation }): the dense forward as one fused GEMM call, against a float64
+// reference on odd sizes, every activation, with and without bias, w plain or transposed, on every build.
+// Shapes cover the unpacked paths (m = 1, n = 1), ragged 4×8 tiles, and k > 256 (several k-blocks, where
+// the epilogue must run once, after the last block).
+
+import { describe, expect, it } from "vitest";
+import { ACTIVATIONS, ArgumentError, ShapeError, linear, matmul, randn, tensor, tidy, zeros, type Activation } from "../src/index.js";
+import { BUILDS, useBuild } from "./helpers/backends.js";
+import { expectClose } from "./helpers/compare.js";
+
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [1, 7, 9], [5, 3, 1], [3, 17, 5], [17, 65, 3], [65, 129, 17], [33, 300, 19], [129, 1, 33],
+];
+
+function activate(z: number, act: Activation): number {
+  if (act === "relu") return Math.max(z, 0);
+  if (act === "sigmoid") return 1 / (1 + Math.exp(-z));
+  if (act === "tanh") return Math.tanh(z);
+  return z;
+}
+
+function reference(x: Float32Array, w: Float32Array, b: Float32Array | null, m: number, k: number, n: number, transposeW: boolean, act: Activation): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = b ? b[j]! : 0;
+      for (let p = 0; p < k; p++) s += x[i * k + p]! * (transposeW ? w[j * k + p]! : w[p * n + j]!);
+      out[i * n + j] = activate(s, act);
+    }
+  }
+  return out;
+}
+
+describe.each(BUILDS)("linear on the %s build", (build) => {
+  it.each(SHAPES)("x [%i,%i] · w [%i cols]: every activation, bias or not, w plain or transposed", async (m, k, n) => {
+    await useBuild(build);
+    tidy(() => {
+      const x = randn([m, k], { seed: m * 7 + k });
+      const bias = randn([n], { seed: n * 3 + 1 });
+      for (const transposeW of [false, true]) {
+        const w = randn(transposeW ? [n, k] : [k, n], { seed: k * 11 + n, std: 1 / Math.sqrt(k) });
+        for (const activation of ACTIVATIONS) {
+          for (const withBias of [true, false]) {
+            const got = linear(x, w, withBias ? bias : null, { activation, transposeW }).toFloat32Array();
+            const want = reference(x.toFloat32Array(), w.toFloat32Array(), withBias ? bias.toFloat32Array() : null, m, k, n, transposeW, activation);
+            expectClose(got, want, 2e-5, 2e-5 * Math.sqrt(k), `${build} linear ${m}×${k}·${n} ${activation} bias=${withBias} transposeW=${transposeW}`);
+          }
+        }
+      }
+    });
+  });
+});
+
+describe("linear checks its arguments", () => {
+  it("names the shapes that do not fit, and refuses an output that overlaps an input", async () => {
+    await useBuild("simd");
+    tidy(() => {
+      const x = randn([4, 6]);
+      const w = randn([6, 3]);
+      expect(() => linear(x, randn([5, 3]), null)).toThrow(ShapeError);
+      expect(() => linear(x, randn([5, 3]), null)).toThrow("linear: x [4,6] × w [5,3]: inner dimensions 6 and 5 differ");
+      expect(() => linear(x, w, randn([4]))).toThrow("linear: bias [4] does not match the 3 columns of x·w [4,3] (need [1,3] or [3])");
+      expect(() => linear(x, w, null, { activation: "gelu" as Activation })).toThrow(ArgumentError);
+      const square = randn([4, 4]);
+      expect(() => linear(square, randn([4, 4]), null, { out: square })).toThrow("linear: out shares memory with x [4,4]; pass a separate output tensor");
+      expect(() => matmul(square, square, { out: square })).toThrow("matmul: out shares memory with a [4,4]");
+      // The refused calls left the inputs as they were, and a correct call still works.
+      const ok = zeros([4, 3]);
+      linear(x, w, tensor([1, 2, 3]), { out: ok, activation: "relu" });
+      expect(Array.from(ok.toFloat32Array()).every((v) => v >= 0)).toBe(true);
+    });
+  });
+});
