@@ -1,5 +1,9 @@
-// Files people bring and take away: safetensors weights. Depends only on runtime/.
+// Files people bring and take away: safetensors weights and NumPy .npy arrays. Depends only on runtime/.
 export {
   writeSafetensors, readSafetensors, SAFETENSORS_MAX_HEADER_BYTES,
   type SafetensorsInput, type SafetensorsTensor, type SafetensorsFile,
 } from "./safetensors.js";
+export {
+  readNpy, readNpyTensor, writeNpy, NPY_DEFAULT_MAX_BYTES,
+  type NpyArray, type NpyInput, type NpyReadOptions, type NpyTensorOptions,
+} from "./npy.js";
