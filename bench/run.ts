@@ -6,10 +6,14 @@
 // cache on the default `simdnet train-gpt` model (bench/lib/plain-gpt.ts for plain JS), plus the Wasm
 // SIMD throughput ceiling (bench/lib/ceiling.ts) that GEMM is measured against.
 //
-//   npm run bench               full run (6 interleaved rounds per workload, 12 for training; about 5 min)
-//   npm run bench -- --quick    short run (under 2 min): 2 rounds (4 for training), plain-JS GEMM up to
+// Kernel-level rows kept beside the peer comparison (bench/main.ts, `npm run bench`): the MLP shapes
+// with every transpose, attention backward, the MLP step's GEMMs and the rest alone, and the GPT rows
+// against plain JS that docs/PERFORMANCE.md cites.
+//
+//   npm run bench:kernels               full run (6 interleaved rounds per workload, 12 for training; about 5 min)
+//   npm run bench:kernels -- --quick    short run (under 2 min): 2 rounds (4 for training), plain-JS GEMM up to
 //                               n = 512, one timed plain-JS call for the GPT workloads
-//   npm run bench -- --only=RE  only the workloads whose id matches RE (and the ceiling); for development
+//   npm run bench:kernels -- --only=RE  only the workloads whose id matches RE (and the ceiling); for development
 //
 // Where a GPT training step's time goes: `npx tsx bench/lib/profile-gpt-step.ts [--scalar]`.
 //
@@ -18,7 +22,7 @@
 // plain-JS step from the same initial weights (loss, gradients, updated parameters). Inputs and
 // outputs are allocated once, outside the timed functions: simdnet ops write into preallocated
 // tensors through their `out` option, so a timed call allocates nothing. Writes
-// bench/results/latest.json and latest.md.
+// bench/results/kernels.json and kernels.md.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -1107,7 +1111,7 @@ console.log(`MLP ${MLP_SIZES.join("-")} training step (forward + loss + backward
 console.log(`${gptTitle}:\n${gptTable.text}\n`);
 console.log(targetLine);
 console.log(`SIMD ceiling: ${fmt(ceiling.gflops)} GFLOP/s (${ceiling.chains} independent f32x4 mul+add chains)`);
-console.log(`checks: ${checks.length - failed.length} passed, ${failed.length} failed (worst rel err per pair in latest.json)`);
+console.log(`checks: ${checks.length - failed.length} passed, ${failed.length} failed (worst rel err per pair in kernels.json)`);
 for (const note of notes) console.log(`note: ${note}`);
 console.log(`total ${elapsed.toFixed(1)} s; 1-min load average ${machine.loadAverage1m} at start, ${loadAverage1mEnd} at end (${machine.cores} cores)`);
 
@@ -1140,7 +1144,7 @@ const report = {
   notes,
   elapsedSeconds: Math.round(elapsed * 10) / 10,
 };
-writeFileSync(join(outDir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
+writeFileSync(join(outDir, "kernels.json"), JSON.stringify(report, null, 2) + "\n");
 const md = [
   `# simdnet benchmarks (${report.mode})`,
   "",
@@ -1165,6 +1169,6 @@ const md = [
   `- Output checks: ${checks.length - failed.length} passed, ${failed.length} failed.`,
   "",
 ].join("\n");
-writeFileSync(join(outDir, "latest.md"), md);
-console.log(`wrote ${join(outDir, "latest.json")} and latest.md`);
+writeFileSync(join(outDir, "kernels.md"), md);
+console.log(`wrote ${join(outDir, "kernels.json")} and kernels.md`);
 process.exit(failed.length === 0 ? 0 : 1);

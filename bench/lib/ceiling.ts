@@ -5,6 +5,8 @@
 // built from the same instructions (GEMM included).
 //
 // Exported: run(iters: i32) -> f32 (the lane-sum of all chains, so the work is observable).
+// With `fma`, each chain step is one f32x4.relaxed_madd instead (relaxed SIMD; the same 8 flops per
+// chain and iteration in one instruction): the ceiling of the relaxed build, where the engine accepts it.
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -32,13 +34,14 @@ const OP = {
   localGet: 0x20, localSet: 0x21, localTee: 0x22, i32Const: 0x41, i32Sub: 0x6b,
   block: 0x02, loop: 0x03, brIf: 0x0d, end: 0x0b, void: 0x40,
   f32x4Add: [0xfd, ...uleb(228)], f32x4Mul: [0xfd, ...uleb(230)], f32x4ExtractLane: [0xfd, ...uleb(31)],
+  f32x4RelaxedMadd: [0xfd, ...uleb(0x105)],
 };
 
 /**
  * The module's bytes for `chains` independent chains. Enough chains hide the mul→add latency; up to
  * about 13 (+ 2 constants) fit V8's allocatable xmm registers on x86-64, beyond that it spills.
  */
-export function ceilingModuleBytes(chains: number): Uint8Array<ArrayBuffer> {
+export function ceilingModuleBytes(chains: number, fma = false): Uint8Array<ArrayBuffer> {
   if (!(chains >= 1 && chains <= 64)) throw new RangeError(`chains must be in 1..64, got ${chains}`);
   // Locals: 0 = iters (param), 1..chains = accumulators, chains+1 = multiplier, chains+2 = addend.
   const M = chains + 1;
@@ -50,6 +53,11 @@ export function ceilingModuleBytes(chains: number): Uint8Array<ArrayBuffer> {
   for (let c = 1; c <= chains; c++) body.push(...f32x4Const(1 + c / 1024), OP.localSet, ...uleb(c));
   body.push(OP.block, OP.void, OP.loop, OP.void);
   for (let c = 1; c <= chains; c++) {
+    if (fma) {
+      // relaxed_madd(a, b, c) = a·b + c
+      body.push(OP.localGet, ...uleb(c), OP.localGet, ...uleb(M), OP.localGet, ...uleb(A), ...OP.f32x4RelaxedMadd, OP.localSet, ...uleb(c));
+      continue;
+    }
     body.push(OP.localGet, ...uleb(c), OP.localGet, ...uleb(M), ...OP.f32x4Mul);
     body.push(OP.localGet, ...uleb(A), ...OP.f32x4Add, OP.localSet, ...uleb(c));
   }
@@ -75,8 +83,8 @@ export interface Ceiling {
   run(iters: number): number;
 }
 
-export async function loadCeiling(chains: number): Promise<Ceiling> {
-  const bytes = ceilingModuleBytes(chains);
+export async function loadCeiling(chains: number, fma = false): Promise<Ceiling> {
+  const bytes = ceilingModuleBytes(chains, fma);
   const module = await WebAssembly.compile(bytes);
   const instance = await WebAssembly.instantiate(module);
   const run = instance.exports.run as (iters: number) => number;

@@ -29,6 +29,8 @@ export async function mlMatrixPeer(): Promise<Peer> {
       softmax: "no softmax in ml-matrix",
       attention: "no attention in ml-matrix",
       train: "no training in ml-matrix",
+      "gpt-train": "no training in ml-matrix",
+      "gpt-generate": "no transformer primitives in ml-matrix",
     },
   };
 }

@@ -3,7 +3,7 @@
 // OPENBLAS_L2_SIZE removed from that child's environment only, so OpenBLAS picks its kernels for this
 // CPU itself). It gets the very inputs the Node implementations get (raw float32 files in a temporary
 // folder), times itself with time.perf_counter and reports per-call samples; its first output comes
-// back as a file and is checked against simdnet's in compare.ts. It runs after the Node workloads,
+// back as a file and is checked against simdnet best's in bench/harness/numpy-column.ts. It runs after the Node workloads,
 // so it is not interleaved with them: its column is reported separately.
 
 import { spawnSync } from "node:child_process";

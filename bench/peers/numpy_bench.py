@@ -1,10 +1,10 @@
-"""numpy peer for bench/compare.ts: float32, one BLAS thread (the caller sets OPENBLAS_NUM_THREADS=1
+"""numpy peer for bench/main.ts (bench/harness/numpy-column.ts): float32, one BLAS thread (the caller sets OPENBLAS_NUM_THREADS=1
 and friends in this process's environment), timed by its own clock (time.perf_counter).
 
 Usage: python3 numpy_bench.py MANIFEST.json  -> JSON on stdout.
 The manifest lists tasks (gemm, softmax, attention, train) with their inputs as raw little-endian
-float32 files written by compare.ts (the same data simdnet and the other peers get). Each task: one
-call whose output is written to task["output"] (compare.ts checks it against simdnet's), warm-up,
+float32 files written by bench/peers/numpy.ts (the same data simdnet and the other peers get). Each task: one
+call whose output is written to task["output"] (the harness checks it against simdnet best's), warm-up,
 then samples of `reps` consecutive calls (reps chosen so a sample lasts about sample_ms) until the
 time budget is spent (at least min_samples samples); per-call times in ms.
 """

@@ -16,6 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as tfwasm from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { TfGPT } from "./tfjs-gpt.js";
 import { concat, type AttentionInputs, type MlpInputs, type Peer, type PeerImpl } from "./types.js";
 
 // Quiet the "install tfjs-node" banner: we measure the Wasm and CPU backends on purpose.
@@ -58,10 +59,14 @@ export async function tfjsPeer(backend: "wasm" | "cpu"): Promise<Peer> {
   }
   const log = console.log;
   console.log = () => {};
+  console.warn = () => {};
   try {
     if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
+    // The cpu backend prints its "install tfjs-node" banner at its first write: let it happen here, quietly.
+    tf.tensor1d([0]).dispose();
   } finally {
     console.log = log;
+    console.warn = quiet;
   }
   const before = async (): Promise<void> => {
     if (tf.getBackend() !== backend) await tf.setBackend(backend);
@@ -140,6 +145,11 @@ export async function tfjsPeer(backend: "wasm" | "cpu"): Promise<Peer> {
         },
       };
     },
+    gptModel: (config, params, options) => onThis(() => new TfGPT(config, params, options)),
+    // On the Wasm backend transposed matMuls miss XNNPACK (≈ 13× slower), and autodiff makes them.
+    gptVariants: backend === "wasm"
+      ? [{ label: "tfjs-wasm, explicit transposes", options: { explicitTransposes: true }, note: "tuned: every matMul gets a custom gradient with tf.transpose + plain matMul (transposed matMuls miss XNNPACK in tfjs-backend-wasm)" }]
+      : [],
     train(m: MlpInputs): PeerImpl {
       const layers = m.sizes.length - 1;
       const { ws, bs, X, Y } = onThis(() => ({

@@ -1,4 +1,4 @@
-// The contract between bench/compare.ts and the peer adapters (one file per peer in this folder).
+// The contract between the benchmark (bench/main.ts, bench/workloads/) and the peer adapters (one file per peer in this folder).
 // An adapter turns the benchmark's plain Float32Array inputs into its library's objects once, outside
 // the timed function, and returns a PeerImpl per workload; a workload it cannot run is reported with
 // the reason (`unsupported`), and an adapter whose setup throws is reported with its error.
@@ -48,7 +48,39 @@ export interface MlpInputs {
   lr: number;
 }
 
-export type WorkloadKind = "gemm" | "softmax" | "attention" | "train";
+export type WorkloadKind = "gemm" | "softmax" | "attention" | "train" | "gpt-train" | "gpt-generate";
+
+/** simdnet's GPT rebuilt in a peer library (bench/peers/tfjs-gpt.ts), started from simdnet's weights. */
+export interface GptPeerModel {
+  /** Loss and gradients (by simdnet parameter name) for one batch; nothing is updated. */
+  lossAndGrads(ids: Int32Array, targets: Int32Array, batch: number): { loss: number; grads: Map<string, Float32Array> };
+  /** Clip + AdamW from the given gradients (the check feeds simdnet's, so both take the same step). */
+  stepWith(grads: Map<string, Float32Array>, lr: number, o: { clipNorm: number; weightDecay: number }): void;
+  /** Forward, loss, backward, clip + AdamW; returns the loss. */
+  trainStep(ids: Int32Array, targets: Int32Array, batch: number, lr: number, o: { clipNorm: number; weightDecay: number }): number;
+  /** Reset to these weights and clear the optimizer state. */
+  load(params: GptParam[]): void;
+  values(): Map<string, Float32Array>;
+  /** Greedy generation with simdnet's window rule; prompt + new ids. */
+  generate(prompt: Int32Array, maxNewTokens: number, useCache: boolean): Int32Array;
+  dispose(): void;
+}
+
+export interface GptParam {
+  name: string;
+  data: Float32Array;
+  decays: boolean;
+}
+
+export interface GptModelConfig {
+  vocabSize: number;
+  contextLength: number;
+  dModel: number;
+  heads: number;
+  layers: number;
+  positional: "sinusoidal" | "learned";
+  tieEmbeddings: boolean;
+}
 
 export interface Peer {
   /** Column name in the tables. */
@@ -60,6 +92,10 @@ export interface Peer {
   softmax?(x: Float32Array, rows: number, cols: number): PeerImpl;
   attention?(inputs: AttentionInputs): PeerImpl;
   train?(inputs: MlpInputs): PeerImpl;
+  /** simdnet's GPT built from the peer's ops on its backend (created while the peer is active). */
+  gptModel?(config: GptModelConfig, params: GptParam[], options?: { explicitTransposes?: boolean }): GptPeerModel;
+  /** Tuned variants of the GPT model worth a row of their own (tfjs-wasm: explicit transposes). */
+  gptVariants?: { label: string; options: { explicitTransposes?: boolean }; note: string }[];
   /** Makes this peer's backend current before its inputs are created (tfjs: several backends share one engine). */
   activate?: () => Promise<void>;
   /** Why a workload is not run by this peer. */

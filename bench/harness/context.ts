@@ -1,0 +1,126 @@
+// The state of one benchmark run: the command line, the configuration of full and quick mode, the
+// three simdnet builds (relaxed SIMD, SIMD, scalar: three backends in this process), the peers that
+// loaded (and why the others did not), and the rows, checks and notes every part appends to.
+
+import * as sd from "../../src/index.js";
+import type { Peer } from "../peers/types.js";
+import type { Check, ImplKind, Row } from "./types.js";
+
+const argv = process.argv.slice(2);
+const argValue = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+
+export const quick = argv.includes("--quick");
+/** `--only=TEXT`: only the workloads whose id contains TEXT; `--peers=A,B`: only these peers. Partial runs write nothing. */
+export const onlyWorkload = argValue("only");
+export const onlyPeers = argValue("peers")?.split(",");
+
+// Many short rounds rather than a few long ones: on a shared machine load comes and goes, and
+// alternating often spreads it evenly over the implementations being compared. A call slower than
+// slowCallMs gets no warm-up and one sample per round until its samples add up to slowCapMs. In quick
+// mode a call slower than reuseCheckCallMs (a plain-JS GPT step: seconds) is not repeated at all: its
+// timed check call is its one sample (the row says so).
+export const CFG = quick
+  ? { rounds: 3, budgetMs: 60, slowCallMs: 250, slowCapMs: 1, reuseCheckCallMs: 2000, maxPredictedMs: 1500, numpyBudgetS: 0.2, numpyMinSamples: 3, ceilingCalls: 15 }
+  : { rounds: 6, budgetMs: 150, slowCallMs: 500, slowCapMs: 4000, reuseCheckCallMs: Infinity, maxPredictedMs: 6000, numpyBudgetS: 1, numpyMinSamples: 5, ceilingCalls: 30 };
+
+export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 300);
+
+export interface Build {
+  kind: "relaxed" | "simd" | "scalar";
+  label: string;
+  backend?: sd.Backend;
+  /** Why this build could not be created (the relaxed build on an engine without relaxed SIMD). */
+  error?: string;
+}
+
+/** Summary columns in order; the first three are the simdnet builds. */
+export const PEER_NAMES = ["tfjs-wasm", "tfjs-cpu", "onnxruntime-web", "ort-web Attention op", "ml-matrix"] as const;
+export const COLUMNS = ["simdnet relaxed", "simdnet SIMD", "simdnet scalar", "plain JS", ...PEER_NAMES, "numpy"];
+
+export class BenchContext {
+  readonly rows: Row[] = [];
+  readonly checks: Check[] = [];
+  readonly notes: string[] = [];
+  /** Time of each impl's first (check) call, keyed "workload/label": slow calls get one sample per round. */
+  readonly firstCall = new Map<string, number>();
+  /** simdnet best's outputs of the check phase: the reference of the numpy checks. */
+  readonly bestOutputs = new Map<string, Float32Array>();
+  readonly peers: Peer[] = [];
+  readonly peerErrors = new Map<string, string>();
+  readonly setups: Record<string, string> = {};
+
+  private constructor(readonly builds: Build[]) {}
+
+  static async create(): Promise<BenchContext> {
+    const builds: Build[] = [];
+    const make = async (kind: Build["kind"], label: string): Promise<void> => {
+      try {
+        builds.push({ kind, label, backend: await sd.createBackend({ build: kind }) });
+      } catch (e) {
+        builds.push({ kind, label, error: message(e) });
+      }
+    };
+    // The relaxed build only where the engine accepts relaxed SIMD; otherwise its column says why.
+    if (sd.engineSupportsRelaxedSimd()) await make("relaxed", "simdnet relaxed");
+    else builds.push({ kind: "relaxed", label: "simdnet relaxed", error: "not run: this engine does not accept relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd; npm run bench passes it)" });
+    await make("simd", "simdnet SIMD");
+    await make("scalar", "simdnet scalar");
+    const ctx = new BenchContext(builds);
+    if (!ctx.build("simd").backend) throw new Error(`the SIMD build failed to load: ${ctx.build("simd").error}`);
+    for (const b of builds) ctx.setups[b.label] = b.backend ? `${b.backend.info().source.replace(/^.*\/build\//, "build/")}: ${b.backend.info().reason}` : b.error!;
+    await ctx.loadPeers();
+    return ctx;
+  }
+
+  build(kind: Build["kind"]): Build {
+    return this.builds.find((b) => b.kind === kind)!;
+  }
+
+  /** The builds that loaded, best first. */
+  get liveBuilds(): (Build & { backend: sd.Backend })[] {
+    return this.builds.filter((b): b is Build & { backend: sd.Backend } => b.backend !== undefined);
+  }
+
+  /** "simdnet best": the relaxed build where the engine accepts it, else SIMD. Every check's reference. */
+  get best(): Build & { backend: sd.Backend } {
+    return this.liveBuilds[0]!;
+  }
+
+  /** Error rows of the builds that did not load (a workload adds them so the column is never silently empty). */
+  buildErrors(): { label: string; kind: ImplKind; error: string }[] {
+    return this.builds.filter((b) => b.error).map((b) => ({ label: b.label, kind: b.kind, error: b.error! }));
+  }
+
+  private async loadPeers(): Promise<void> {
+    for (const name of PEER_NAMES) {
+      if (onlyPeers && !onlyPeers.includes(name)) {
+        this.peerErrors.set(name, "not run: left out by --peers");
+        this.setups[name] = "left out by --peers";
+        continue;
+      }
+      try {
+        // Dynamic imports: a peer whose package is missing fails here, alone, with its error.
+        let p: Peer;
+        if (name === "tfjs-wasm") p = await (await import("../peers/tfjs.js")).tfjsPeer("wasm");
+        else if (name === "tfjs-cpu") p = await (await import("../peers/tfjs.js")).tfjsPeer("cpu");
+        else if (name === "onnxruntime-web") p = await (await import("../peers/onnxruntime.js")).onnxruntimePeer();
+        else if (name === "ort-web Attention op") p = await (await import("../peers/onnxruntime.js")).onnxruntimeFusedAttentionPeer();
+        else p = await (await import("../peers/ml-matrix.js")).mlMatrixPeer();
+        this.peers.push(p);
+        this.setups[name] = p.setup;
+      } catch (e) {
+        this.peerErrors.set(name, `peer failed to load: ${message(e)}`);
+        this.setups[name] = `FAILED: ${message(e)}`;
+      }
+    }
+  }
+
+  /** Seeded normal data (simdnet's platform-independent generator) as a plain Float32Array. */
+  randn(shape: number[], seed: number, scale = 1): Float32Array {
+    sd.setBackend(this.build("simd").backend!);
+    const t = sd.randn(shape, { seed });
+    const data = t.toFloat32Array();
+    t.dispose();
+    return scale === 1 ? data : data.map((v) => v * scale);
+  }
+}

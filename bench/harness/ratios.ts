@@ -1,0 +1,86 @@
+// Ratios and verdicts. Every row gets "× best" = its median / simdnet best's median (how many times
+// faster simdnet best — the relaxed build where the engine accepts it — is) and the same against the
+// plain SIMD build, each also as the median of per-round ratios (the two measured seconds apart, so
+// load that comes and goes cancels better). GEMM rows get % of the ceiling. The issue-4 targets are
+// judged on simdnet best, with the SIMD build's ratio shown beside it.
+
+import { summarize } from "../lib/stats.js";
+import type { BenchContext } from "./context.js";
+import type { Ceilings } from "./machine.js";
+import type { Row } from "./types.js";
+
+function perRound(r: Row, base: Row): number | undefined {
+  if (!r.roundMedianMs || !base.roundMedianMs) return undefined;
+  const ratios = r.roundMedianMs.map((t, i) => t / base.roundMedianMs![i]!).filter(Number.isFinite);
+  return ratios.length ? summarize(ratios).medianMs : undefined;
+}
+
+/** The better of start and end per ceiling (load changes over a run). */
+export function bestCeilings(start: Ceilings, end: Ceilings): Ceilings {
+  const pick = <T extends { gflops: number } | undefined>(a: T, b: T): T => (a && b ? (b.gflops > a.gflops ? b : a) : a ?? b);
+  return { mulAdd: pick(start.mulAdd, end.mulAdd), fma: pick(start.fma, end.fma) };
+}
+
+export function computeRatios(ctx: BenchContext, ceilings: Ceilings): void {
+  for (const r of ctx.rows) {
+    if (r.kind === "gemm" && r.gflops !== undefined) {
+      const c = r.implKind === "relaxed" && ceilings.fma ? ceilings.fma : ceilings.mulAdd;
+      r.pctOfCeiling = (100 * r.gflops) / c.gflops;
+    }
+    if (r.error) continue;
+    const same = (kind: string): Row | undefined => ctx.rows.find((x) => x.workload === r.workload && x.implKind === kind && !x.error);
+    const best = same(ctx.best.kind);
+    const simd = same("simd");
+    if (best && r !== best) {
+      r.vsBest = r.medianMs / best.medianMs;
+      r.vsBestPerRound = perRound(r, best);
+    }
+    if (simd && r !== simd && ctx.best.kind !== "simd") {
+      r.vsSimd = r.medianMs / simd.medianMs;
+      r.vsSimdPerRound = perRound(r, simd);
+    }
+  }
+}
+
+export interface Target {
+  target: string;
+  workload: string;
+  peer: string;
+  need: number;
+  /** simdnet best's speedup: median / median, and per round. */
+  ratio?: number;
+  perRound?: number;
+  /** The plain SIMD build's speedup (median / median). */
+  simdRatio?: number;
+  verdict: string;
+}
+
+export function issueTargets(ctx: BenchContext): Target[] {
+  const targets: Target[] = [];
+  const simdOf = (workload: string, peer: string): number | undefined => {
+    const r = ctx.rows.find((x) => x.workload === workload && x.column === peer && !x.error);
+    const s = ctx.rows.find((x) => x.workload === workload && x.implKind === "simd" && !x.error);
+    return r && s ? r.medianMs / s.medianMs : undefined;
+  };
+  // Met when both estimates (medians, per round) reach the target, not met when both miss it,
+  // borderline otherwise (the run cannot tell). numpy has no per-round estimate (own process).
+  const add = (target: string, workload: string, peer: string, need: number): void => {
+    const r = ctx.rows.find((x) => x.workload === workload && x.column === peer);
+    const ratio = r?.error ? undefined : r?.vsBest;
+    const perRoundRatio = r?.error ? undefined : r?.vsBestPerRound;
+    const estimates = [ratio, perRoundRatio].filter((v): v is number => v !== undefined);
+    const verdict = ratio === undefined
+      ? `not measured${r?.error ? ` (${r.error})` : ""}`
+      : estimates.every((v) => v >= need) ? "met" : estimates.every((v) => v < need) ? "NOT met" : "borderline (the two estimates straddle the target)";
+    targets.push({ target, workload, peer, need, ratio, perRound: perRoundRatio, simdRatio: simdOf(workload, peer), verdict });
+  };
+  for (const n of [256, 512, 1024]) add("GEMM n ≥ 256: ≥ 1.8× tfjs-wasm", `GEMM n=${n}`, "tfjs-wasm", 1.8);
+  add("softmax: ≥ 1.5× tfjs-wasm", "softmax 1024×1024", "tfjs-wasm", 1.5);
+  add("attention: ≥ 2.5× onnxruntime-web", "causal MHA T=256 d=256 h=8", "onnxruntime-web", 2.5);
+  add("attention: no slower than numpy", "causal MHA T=256 d=256 h=8", "numpy", 1);
+  for (const b of [32, 128]) {
+    add("MLP training: ≥ 15× tfjs-wasm", `MLP train B=${b}`, "tfjs-wasm", 15);
+    add("MLP training: ≥ ½ of numpy", `MLP train B=${b}`, "numpy", 0.5);
+  }
+  return targets;
+}

@@ -1,0 +1,68 @@
+// One training step of the 784-128-64-10 MLP (ReLU hidden layers, linear output, MSE, SGD lr 0.01)
+// on a batch of B samples: forward + loss + backward + update. simdnet: `net.trainBatch`; plain JS:
+// bench/lib/plain-mlp.ts; tfjs: ops + tf.train.sgd().minimize; numpy: by hand. All start from
+// simdnet's initial weights (seed 1, identical on every build). The check compares the first step's
+// loss and every updated parameter. samples/s = B / median step time.
+
+import * as sd from "../../src/index.js";
+import type { BenchContext } from "../harness/context.js";
+import type { Workload } from "../harness/types.js";
+import { PlainMLP } from "../lib/plain-mlp.js";
+import { addBuilds, addPeers, concat, newWorkload, peerImpl } from "./common.js";
+
+export const MLP_SIZES = [784, 128, 64, 10];
+const LR = 0.01;
+
+export async function mlpTrainWorkload(ctx: BenchContext, batch: number): Promise<Workload> {
+  const id = `MLP train B=${batch}`;
+  // Inputs uniform in [0, 1), one-hot targets of random classes.
+  const rng = new sd.Random(500 + batch);
+  const inputs = MLP_SIZES[0]!;
+  const classes = MLP_SIZES[MLP_SIZES.length - 1]!;
+  const x = new Float32Array(batch * inputs);
+  for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
+  const y = new Float32Array(batch * classes);
+  for (let r = 0; r < batch; r++) y[r * classes + Math.min(classes - 1, Math.floor(rng.uniform() * classes))] = 1;
+
+  const owned: { dispose(): void }[] = [];
+  const w = newWorkload(ctx, { id, kind: "train", perCall: batch, tol: 1e-4, dispose: () => owned.forEach((o) => o.dispose()) });
+  let initial: { weights: Float32Array[]; biases: Float32Array[] } | undefined;
+  addBuilds(ctx, w, (b) => {
+    const net = new sd.NeuralNetwork([...MLP_SIZES], { seed: 1, loss: "mse", optimizer: "sgd", outputActivation: "linear" });
+    const xb = sd.tensor(x, [batch, inputs]);
+    const yb = sd.tensor(y, [batch, classes]);
+    owned.push(net, xb, yb);
+    initial ??= { weights: net.layers.map((l) => l.weights.toFloat32Array()), biases: net.layers.map((l) => l.bias.toFloat32Array()) };
+    let firstLoss: number | undefined;
+    return {
+      run: () => {
+        sd.setBackend(b.backend);
+        const loss = net.trainBatch(xb, yb, LR);
+        firstLoss ??= loss;
+      },
+      result: () => concat([[firstLoss ?? NaN], ...net.parameters().map((p) => p.value.toFloat32Array())]),
+    };
+  });
+  const init = initial!;
+  {
+    const plain = new PlainMLP(MLP_SIZES, init.weights, init.biases, { outputActivation: "linear", loss: "mse" });
+    let firstLoss: number | undefined;
+    w.impls.push({
+      label: "plain JS (i-k-j)", column: "plain JS", kind: "js",
+      run: () => {
+        const loss = plain.step(x, y, batch, LR);
+        firstLoss ??= loss;
+      },
+      result: () => concat([[firstLoss ?? NaN], ...plain.weights.flatMap((wl, l) => [wl, plain.biases[l]!])]),
+    });
+  }
+  const mlp = { sizes: MLP_SIZES, weights: init.weights, biases: init.biases, x, y, batch, lr: LR };
+  await addPeers(ctx, w, (p) => (p.train ? peerImpl(p, p.train(mlp)) : undefined));
+  const numpyInputs: Record<string, Float32Array> = { x, y };
+  init.weights.forEach((wl, l) => {
+    numpyInputs[`w${l}`] = wl;
+    numpyInputs[`b${l}`] = init.biases[l]!;
+  });
+  w.numpy = { id, kind: "train", params: { sizes: MLP_SIZES, batch, lr: LR }, inputs: numpyInputs };
+  return w;
+}

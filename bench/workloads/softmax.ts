@@ -1,0 +1,27 @@
+// Row softmax of a [rows, cols] matrix of N(0, 9) values (spread enough that exp matters).
+
+import * as sd from "../../src/index.js";
+import type { BenchContext } from "../harness/context.js";
+import type { Workload } from "../harness/types.js";
+import { softmaxJS } from "../lib/plain.js";
+import { addBuilds, addPeers, newWorkload, peerImpl } from "./common.js";
+
+export async function softmaxWorkload(ctx: BenchContext, rows: number, cols: number): Promise<Workload> {
+  const id = `softmax ${rows}×${cols}`;
+  const x = ctx.randn([rows, cols], 301, 3);
+  const tensors: sd.Tensor[] = [];
+  const w = newWorkload(ctx, {
+    id, kind: "softmax", tol: 1e-4,
+    dispose: () => tensors.forEach((t) => t.dispose()),
+    numpy: { id, kind: "softmax", params: { rows, cols }, inputs: { x } },
+  });
+  addBuilds(ctx, w, () => {
+    const [X, Y] = [sd.tensor(x, [rows, cols]), sd.zeros([rows, cols])];
+    tensors.push(X, Y);
+    return { run: () => void sd.softmax(X, { out: Y }), result: () => Y.toFloat32Array() };
+  });
+  const y = new Float32Array(rows * cols);
+  w.impls.push({ label: "plain JS", kind: "js", run: () => softmaxJS(x, y, rows, cols), result: () => y });
+  await addPeers(ctx, w, (p) => (p.softmax ? peerImpl(p, p.softmax(x, rows, cols)) : undefined));
+  return w;
+}
