@@ -21,12 +21,12 @@
 // with normal results): max relative error vs Math.exp (f64) 1.19e-7, i.e. about 2 ulp. The scalar twin
 // gives bit-identical results (same operations in the same order, no FMA).
 
-import { fmadd } from "./simd";
+import { fmadd, fnmadd } from "./simd";
 const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375;          // 355/512
 const LN2_LO: f32 = -2.12194440e-4;       // ln2 − LN2_HI
 const EXP_HI: f32 = 88.72283172607421875;  // the largest f32 below ln(FLT_MAX) = 88.7228391
-const EXP_LO: f32 = -87.33654475;         // ln(FLT_MIN); below it the result is subnormal → 0
+export const EXP_LO: f32 = -87.33654475;  // ln(FLT_MIN); below it the result is subnormal → 0
 const C2: f32 = 4.999999404e-1;
 const C3: f32 = 1.666652113e-1;
 const C4: f32 = 4.166838899e-2;
@@ -60,32 +60,68 @@ const T11: f32 = -0.008863235529902197;  // -1382/155925
   return v128.andnot(res, f32x4.lt(x, f32x4.splat(EXP_LO)));
 }
 
-// Rounding shifter: for |y| < 2^22, y + 1.5·2^23 lands in [2^23, 2^24), where the f32 spacing is 1, so the
-// addition rounds y to the nearest integer (ties to even, like f32x4.nearest) and leaves that integer in the
-// low mantissa bits: (bits << 23) is n << 23 (the exponent and high mantissa bits shift out).
-const ROUND_SHIFT: f32 = 12582912.0; // 1.5·2^23
+// ---- exp for softmax: e^d for d <= 0 (exp_nonpos_v128) ----
+//
+// softmax only ever needs e^d for d = (x − max)·invT <= 0, so this variant drops what that domain makes
+// unnecessary and spends fewer operations: 19 vector ops per 4 floats without FMA, 11 with FMA (21 and 13 in
+// softmax's loop with the subtract and the sum; the previous version, exp_v128's algorithm with the rounding
+// shifter, took 23 without FMA). Its own algorithm:
+//   1. n = round(d·log2 e) from the rounding shifter: for |y| < 2^22, y + SHIFT_B (SHIFT_B = 1.5·2^23 + 127)
+//      lands in [2^23, 2^24), where the f32 spacing is 1, so the add rounds y to the nearest integer (ties to
+//      even) and leaves n + 127 in the low mantissa bits. nf = k − SHIFT_B = n exactly, and (bits(k) << 23) is
+//      the bit pattern of s = 2^n (the exponent and the high mantissa bits shift out), for n >= −126.
+//   2. r = d − n·ln2 in two Cody–Waite steps with the same LN2_HI / LN2_LO split as exp_v128: n·LN2_HI is exact
+//      (9 + 8 bits) and so is d − n·LN2_HI (Sterbenz); only n·LN2_LO (|.| < 0.03) rounds. |r| <= ln2/2 (+ a few
+//      ulp when x·log2 e rounds to a tie). With FMA (relaxed build) the same two steps are fused: still exact.
+//   3. t = e^r − 1 = r + r²·(E2 + r·E3 + r²·E4 + r³·E5): a degree-5 minimax fit of e^r with the first two
+//      coefficients pinned to 1, relative truncation error 1.04e-7 on [−0.348, 0.348] (linear program over a
+//      dense grid, done offline for this file). Estrin's scheme without FMA (shorter dependency chain), Horner
+//      with FMA (one op fewer).
+//   4. e^d = s + s·t = 2^n·(1 + t): one multiply-add. A power-of-two factor is exact, so this rounds once,
+//      like 1 + t would. NaN in d gives NaN here (NaN·s), whatever k's bits were: a NaN input is never lost.
+//   5. flush = true: d < EXP_LO (ln FLT_MIN, including −Infinity) gives exactly 0 (one compare + and-not).
+//      flush = false is for callers that know every lane has EXP_LO <= d <= 0 (softmax checks the row minimum
+//      first); then n >= −126 and s is a normal power of two. Results in [FLT_MIN·(1 − 1e-7), FLT_MIN) may
+//      come out subnormal there instead of being flushed (correctly rounded, just not flushed).
+// Error bound: max relative error vs Math.exp (f64) below 2.5e-7 on [EXP_LO, 0], i.e. about 2 ulp (truncation
+// 1.04e-7 plus the roundings of n·LN2_LO, the polynomial and the final multiply-add; exp_v128 has 1.19e-7).
+// Measured 1.79e-7 in tests/assembly/vmath.spec.ts (every 251st f32, which asserts < 2.5e-7), and over every
+// 13th f32 of the range 1.83e-7 without FMA, 1.86e-7 with (relaxed build, fused).
+// The argument d itself comes rounded from x − max: that error (up to |d|·6e-8) is softmax's, not exp's.
+const SHIFT_B: f32 = 12583039.0; // 1.5·2^23 + 127
+const E2: f32 = 0.49999225;
+const E3: f32 = 0.16667093;
+const E4: f32 = 0.041891094;
+const E5: f32 = 0.008314593;
 
 /**
- * e^x on each lane for x <= 0 or x = −Infinity, never NaN: softmax's (x − max)·invT. Same reduction,
- * polynomial and underflow edge as exp_v128, so the results are bit-identical to exp_v128 and exp_scalar on
- * that domain (x < EXP_LO, −Infinity included, gives exactly 0); it only leaves out what the domain makes
- * unnecessary: the overflow test, and NaN safety of the rounding (n is taken from the ROUND_SHIFT addition,
- * one add, instead of f32x4.nearest + i32x4.trunc_sat_f32x4_s, which lowers to about eight x86 instructions).
- * Out of domain (x > 0 large, NaN) the result is garbage: callers must ensure the domain.
+ * e^d on each lane for d <= 0 (see above): exactly 1 at d = 0; with flush (the default) exactly 0 for
+ * d < ln(FLT_MIN) and −Infinity; NaN stays NaN. Without flush the caller guarantees ln(FLT_MIN) <= d <= 0 or
+ * NaN on every lane. Out of domain (d > 0) the result is garbage.
  */
 // @ts-ignore: decorator
-@inline export function exp_nonpos_v128(x: v128): v128 {
-  const k = fmadd(x, f32x4.splat(LOG2E), f32x4.splat(ROUND_SHIFT));
-  const nf = f32x4.sub(k, f32x4.splat(ROUND_SHIFT)); // = nearest(x·log2 e), exactly
-  let r = f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(nf, f32x4.splat(LN2_LO)));
-  let p = fmadd(r, f32x4.splat(C6), f32x4.splat(C5));
-  p = fmadd(r, p, f32x4.splat(C4));
-  p = fmadd(r, p, f32x4.splat(C3));
-  p = fmadd(r, p, f32x4.splat(C2));
-  p = fmadd(f32x4.mul(r, r), p, f32x4.add(f32x4.splat(1), r));
-  const scaled = i32x4.add(p, i32x4.shl(k, 23));
-  return v128.andnot(scaled, f32x4.lt(x, f32x4.splat(EXP_LO)));
+@inline export function exp_nonpos_v128(d: v128, flush: bool = true): v128 {
+  const k = fmadd(d, f32x4.splat(LOG2E), f32x4.splat(SHIFT_B));
+  const nf = f32x4.sub(k, f32x4.splat(SHIFT_B)); // = round(d·log2 e), exactly
+  let r = fnmadd(nf, f32x4.splat(LN2_HI), d);
+  r = fnmadd(nf, f32x4.splat(LN2_LO), r);
+  const r2 = f32x4.mul(r, r);
+  let t: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // Horner with fused multiply-adds: 3 + 1, no constant 1 needed (t = r + r²·q).
+    let q = fmadd(r, f32x4.splat(E5), f32x4.splat(E4));
+    q = fmadd(r, q, f32x4.splat(E3));
+    q = fmadd(r, q, f32x4.splat(E2));
+    t = fmadd(r2, q, r);
+  } else {
+    // Estrin: the two halves of q are independent, so the chain is 4 operations shorter than Horner's.
+    const a = fmadd(r, f32x4.splat(E3), f32x4.splat(E2));
+    const b = fmadd(r, f32x4.splat(E5), f32x4.splat(E4));
+    t = fmadd(r2, fmadd(r2, b, a), r);
+  }
+  const s = i32x4.shl(k, 23); // 2^n
+  const e = fmadd(t, s, s);
+  return flush ? v128.andnot(e, f32x4.lt(d, f32x4.splat(EXP_LO))) : e;
 }
 
 /** e^x, the scalar twin of exp_v128 (same reduction, polynomial and edges; used for tails and the scalar build). */

@@ -76,6 +76,52 @@ describe.each(BUILDS)("softmax on the %s build", (build) => {
     });
   });
 
+  it("long rows (the 16-wide exp loop, the 4-wide loop and the 1–3 column tail) match float64 with and without the flush", async () => {
+    await useBuild(build);
+    // spread 6: every exponent within 87 of the row max (the exp path without the underflow flush); spread 60
+    // with temperature 0.25: many entries underflow to exactly 0 (the flushing path). Rows of 1027 and 4099
+    // columns cover the pipelined normalize / next-row max loop and its remainders, causal or not.
+    for (const [cols, spread, temperature] of [[1027, 6, 1], [4099, 6, 0.7], [1027, 60, 0.25], [1030, 60, 1]] as const) {
+      for (const causal of [false, true]) {
+        tidy(() => {
+          const rows = 5;
+          const x = randomFloats(rows * cols, cols + spread).map((v) => v * spread);
+          const t = tensor(x, [rows, cols]);
+          const what = `${rows}x${cols} spread=${spread} T=${temperature} causal=${causal}`;
+          const y = softmax(t, { temperature, causal }).toFloat32Array();
+          // atol: entries far below the max carry the f32 rounding of x − max (|x − max|·6e-8 relative, the
+          // kernel's input, not its exp); tests/assembly/softmax.spec.ts checks them against the same f32 arguments.
+          expectClose(y, softmaxRef(x, rows, cols, temperature, causal), 2e-6, 1e-9, `softmax ${what}`);
+          const ly = logSoftmax(t, { temperature, causal }).toFloat32Array();
+          expectClose(ly, softmaxRef(x, rows, cols, temperature, causal, true), 1e-5, 2e-6, `logSoftmax ${what}`);
+        });
+      }
+    }
+  });
+
+  it("a NaN anywhere in a visible row gives a NaN row, also among −Infinity; other rows are unaffected", async () => {
+    await useBuild(build);
+    tidy(() => {
+      const cols = 37;
+      const x = randomFloats(4 * cols, 11).map((v) => v * 3);
+      x[cols + 20] = Number.NaN; // row 1: NaN among finite values
+      for (let j = 0; j < cols; j++) x[2 * cols + j] = -Infinity;
+      x[2 * cols + 36] = Number.NaN; // row 2: NaN among −Infinity (the row max alone would look empty)
+      const y = softmax(tensor(x, [4, cols])).toFloat32Array();
+      const ly = logSoftmax(tensor(x, [4, cols])).toFloat32Array();
+      for (let j = 0; j < cols; j++) {
+        for (const r of [1, 2]) {
+          expect(Number.isNaN(y[r * cols + j]!)).toBe(true);
+          expect(Number.isNaN(ly[r * cols + j]!)).toBe(true);
+        }
+      }
+      for (const r of [0, 3]) {
+        const part = x.subarray(r * cols, (r + 1) * cols);
+        expectClose(y.subarray(r * cols, (r + 1) * cols), softmaxRef(part, 1, cols, 1, false), 2e-6, 1e-37, `row ${r}`);
+      }
+    });
+  });
+
   it("is stable for huge logits and for −Infinity entries", async () => {
     await useBuild(build);
     tidy(() => {

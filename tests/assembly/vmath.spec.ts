@@ -1,4 +1,4 @@
-import { exp_f32, tanh_f32, exp_scalar, tanh_scalar, exp_v128, exp_nonpos_v128 } from "../../assembly/vmath";
+import { exp_f32, tanh_f32, exp_scalar, tanh_scalar, exp_nonpos_v128 } from "../../assembly/vmath";
 import { patternBuffer, zerosBuffer, ptr } from "./helpers/buffers";
 
 const SIZES: i32[] = [0, 1, 2, 3, 4, 5, 7, 8, 17, 33, 65, 129];
@@ -92,13 +92,18 @@ describe("exp", () => {
     }
   });
 
-  it("gives bit-identical results on the vector path and the scalar tail, on every ragged size, in place", () => {
+  it("gives bit-identical results on the vector path and the scalar tail (to rounding with FMA), on every ragged size, in place", () => {
     for (let s = 0; s < SIZES.length; s++) {
       const n = SIZES[s];
       const x = patternBuffer(n, s), out = zerosBuffer(n);
       for (let i = 0; i < n; i++) x[i] = x[i] * 7.3 + 0.01 * <f32>i;
       exp_f32(n, ptr(x), ptr(out));
-      for (let i = 0; i < n; i++) expect<f32>(out[i]).toBe(exp_scalar(x[i]));
+      for (let i = 0; i < n; i++) {
+        // The relaxed build fuses the polynomial's multiply-adds in the vector path (the scalar twin cannot):
+        // there the two agree to rounding (within 2.5e-7), elsewhere bit for bit.
+        if (ASC_FEATURE_RELAXED_SIMD) expect<bool>(relErr(out[i], <f64>exp_scalar(x[i])) < 2.5e-7).toBe(true);
+        else expect<f32>(out[i]).toBe(exp_scalar(x[i]));
+      }
       exp_f32(n, ptr(x), ptr(x));
       for (let i = 0; i < n; i++) expect<f32>(x[i]).toBe(out[i]);
     }
@@ -112,48 +117,61 @@ describe("exp", () => {
   });
 });
 
-/** Lane-by-lane bit comparison of exp_nonpos_v128 with exp_v128 and exp_scalar; returns the mismatches. */
-function mismatches(a: f32, b: f32, c: f32, d: f32): i32 {
-  if (!ASC_FEATURE_SIMD) return 0; // vector-only function: nothing to compare in the scalar build
-  const v = f32x4(a, b, c, d);
-  v128.store(ptr(LANES), exp_nonpos_v128(v));
-  v128.store(ptr(LANES), exp_v128(v), 16);
-  let bad = 0;
-  for (let l = 0; l < 4; l++) {
-    const lane: f32 = l == 0 ? a : (l == 1 ? b : (l == 2 ? c : d));
-    const got = reinterpret<u32>(LANES[l]);
-    if (got != reinterpret<u32>(LANES[4 + l])) bad++;
-    if (got != reinterpret<u32>(exp_scalar(lane))) bad++;
-  }
-  return bad;
-}
 const LANES = new StaticArray<f32>(8);
 
+/** Largest relative error of exp_nonpos_v128 (flush and not) vs Math.exp on four lanes; −1 if the two disagree. */
+function nonposErr(a: f32, b: f32, c: f32, d: f32): f64 {
+  if (!ASC_FEATURE_SIMD) return 0; // vector-only function: nothing to check in the scalar build
+  const v = f32x4(a, b, c, d);
+  v128.store(ptr(LANES), exp_nonpos_v128(v));
+  v128.store(ptr(LANES), exp_nonpos_v128(v, false), 16);
+  let worst: f64 = 0;
+  for (let l = 0; l < 4; l++) {
+    const x: f32 = l == 0 ? a : (l == 1 ? b : (l == 2 ? c : d));
+    if (reinterpret<u32>(LANES[l]) != reinterpret<u32>(LANES[4 + l])) return -1;
+    worst = Math.max(worst, relErr(LANES[l], Math.exp(<f64>x)));
+  }
+  return worst;
+}
+
 describe("exp_nonpos_v128 (softmax's exp on x <= 0)", () => {
-  it("is bit-identical to exp_v128 and exp_scalar on a sweep of every non-positive magnitude", () => {
-    // Every 1021st bit pattern from −0 down to −Infinity (so below EXP_LO and the huge magnitudes too).
-    let bad = 0;
-    const end: u32 = 0xff800000;
+  it("has max relative error below 2.5e-7 on every 251st f32 in [ln(FLT_MIN), 0], flush or not (same bits)", () => {
+    // The bound stated in vmath.ts: degree-5 truncation 1.04e-7 plus roundings, about 2 ulp (measured 1.83e-7
+    // here, 1.86e-7 in the relaxed build with fused multiply-adds).
+    let worst: f64 = 0;
+    const end: u32 = reinterpret<u32>(LO); // −87.3365, just above ln(FLT_MIN): every result is normal
     let bits: u32 = 0x80000000;
-    while (bits < end) {
-      const b1 = min(bits + 1021, end), b2 = min(bits + 2042, end), b3 = min(bits + 3063, end);
-      bad += mismatches(reinterpret<f32>(bits), reinterpret<f32>(b1), reinterpret<f32>(b2), reinterpret<f32>(b3));
-      bits += 4084;
+    while (bits <= end) {
+      const b1 = min(bits + 251, end), b2 = min(bits + 502, end), b3 = min(bits + 753, end);
+      const e = nonposErr(reinterpret<f32>(bits), reinterpret<f32>(b1), reinterpret<f32>(b2), reinterpret<f32>(b3));
+      if (e < 0) { worst = Infinity; break; }
+      worst = Math.max(worst, e);
+      bits += 1004;
     }
-    expect<i32>(bad).toBe(0);
+    log<string>("exp_nonpos_v128 max relative error: " + worst.toString());
+    expect<bool>(worst < 2.5e-7).toBe(true);
   });
 
-  it("gives exactly 1 at 0, exactly 0 below ln(FLT_MIN) and at −Infinity, and matches at the edges", () => {
+  it("gives exactly 1 at ±0, exactly 0 below ln(FLT_MIN) and at −Infinity (flush), NaN for any NaN", () => {
     if (!ASC_FEATURE_SIMD) return;
-    const v = exp_nonpos_v128(f32x4(0, -0.0, -Infinity, -3.4e38));
+    let v = exp_nonpos_v128(f32x4(0, -0.0, -Infinity, -3.4e38));
     expect<f32>(f32x4.extract_lane(v, 0)).toBe(1);
     expect<f32>(f32x4.extract_lane(v, 1)).toBe(1);
     expect<f32>(f32x4.extract_lane(v, 2)).toBe(0);
     expect<f32>(f32x4.extract_lane(v, 3)).toBe(0);
-    // Around EXP_LO = ln(FLT_MIN) and the rounding ties of x·log2(e) (n = −126 … −125, −1 … 0).
-    expect<i32>(mismatches(-87.33654, -87.33655, -87.3365, -87.4)).toBe(0);
-    expect<i32>(mismatches(-86.98, -0.34657359, -0.34657362, -1e-30)).toBe(0);
-    expect<i32>(mismatches(-1.0397208, -1.0397207, -0.6931472, -0.6931471)).toBe(0);
+    v128.store(ptr(LANES), exp_nonpos_v128(f32x4(-87.3366, -87.4, -88, -200)));
+    for (let l = 0; l < 4; l++) expect<f32>(LANES[l]).toBe(0);
+    // NaN with any payload (the scale 2^n is built from the bits of the rounded argument, so a payload reaches
+    // it; the NaN still wins because e = s + s·t with t NaN), flush or not.
+    const nan1 = reinterpret<f32>(<u32>0x7fc00001), nan2 = reinterpret<f32>(<u32>0xffffffff), nan3 = reinterpret<f32>(<u32>0x7f800fff);
+    const w = f32x4(nan1, nan2, nan3, NaN);
+    v128.store(ptr(LANES), exp_nonpos_v128(w));
+    v128.store(ptr(LANES), exp_nonpos_v128(w, false), 16);
+    for (let l = 0; l < 8; l++) expect<bool>(isNaN(LANES[l])).toBe(true);
+    // Around ln(FLT_MIN) and the rounding ties of x·log2(e) (n = −126 … −125, −1 … 0): accurate there too.
+    expect<bool>(nonposErr(-87.33654, -87.3365, -86.98, -0.34657359) < 2.5e-7).toBe(true);
+    expect<bool>(nonposErr(-0.34657362, -1e-30, -1.0397208, -1.0397207) < 2.5e-7).toBe(true);
+    expect<bool>(nonposErr(-0.6931472, -0.6931471, -1.4e-45, -5.9604645e-8) < 2.5e-7).toBe(true);
   });
 });
 
