@@ -52,8 +52,16 @@ describe("sgd_momentum_f32", () => {
           wantP[i] = wantP[i] - lr * wantV[i];
         }
         for (let i = 0; i <= n; i++) {
-          expect<f32>(vel[i]).toBe(wantV[i]);
-          expect<f32>(p[i]).toBe(wantP[i]);
+          if (ASC_FEATURE_RELAXED_SIMD && i < n) {
+            // The relaxed build fuses mu·v + g on its vector lanes (one rounding, not two), and p − lr·v
+            // inherits that: those lanes drift from the unfused recurrence by a few ulp over the steps (more where mu·v and g
+            // nearly cancel); element n is the guard and must stay exact.
+            expect<bool>(abs<f32>(vel[i] - wantV[i]) <= 2e-6 * max<f32>(1, abs<f32>(wantV[i]))).toBe(true);
+            expect<bool>(abs<f32>(p[i] - wantP[i]) <= 2e-6 * max<f32>(1, abs<f32>(wantP[i]))).toBe(true);
+          } else {
+            expect<f32>(vel[i]).toBe(wantV[i]);
+            expect<f32>(p[i]).toBe(wantP[i]);
+          }
         }
       }
     }
