@@ -8,8 +8,8 @@ let passed = 0;
 let failed = 0;
 const found = [];
 
-const aspect = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(log);
-if (aspect) {
+// as-pect runs twice (SIMD build, then the relaxed-SIMD build): count every run.
+for (const aspect of log.matchAll(/\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/g)) {
   passed += Number(aspect[1]);
   failed += Number(aspect[2]) - Number(aspect[1]);
   found.push(`as-pect ${aspect[1]}/${aspect[2]}`);
