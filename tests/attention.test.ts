@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ShapeError, attention, attentionScores, softmax, tensor, tidy } from "../src/index.js";
-import { BUILDS, useBuild } from "./helpers/backends.js";
+import {
+  ArgumentError, BackendMismatchError, ShapeError, attention, attentionScores, mergeHeads, qkvAttention, softmax, splitHeads, tensor, tensorOn, tidy,
+} from "../src/index.js";
+import { BUILDS, backendFor, useBuild } from "./helpers/backends.js";
 import { expectClose, randomFloats } from "./helpers/compare.js";
 import { attentionRef } from "./helpers/reference.js";
 
@@ -95,6 +97,123 @@ describe("attention errors", () => {
       expect(() => attention(q, k3, k3)).toThrow(/head counts differ/);
       expect(() => attention(q, q, tensor(new Float32Array(2 * 5 * 8), [2, 5, 8]))).toThrow(/k has 4 positions but v has 5/);
       expect(() => attentionScores(q, tensor(new Float32Array(32), [4, 8]))).toThrow(/same rank/);
+    });
+  });
+});
+
+// qkvAttention: every head of a fused [B·T, 3·h·dh] projection in one call, output in merged [B·T, h·dh] rows.
+
+const QKV_CASES: [batch: number, t: number, heads: number, dh: number][] = [
+  [1, 1, 1, 1], [1, 3, 2, 3], [2, 5, 3, 4], [1, 17, 1, 17], [3, 33, 2, 8], [2, 65, 4, 16],
+  [1, 129, 3, 3], [1, 70, 8, 32], [2, 9, 5, 5], [1, 4, 2, 36],
+];
+
+/** Head (b, hh) of a fused qkv [B·T, 3·h·dh]: which = 0 (Q), 1 (K), 2 (V), as a [T, dh] array. */
+function headOf(qkv: Float32Array, t: number, h: number, dh: number, b: number, hh: number, which: number): Float32Array {
+  const cols = 3 * h * dh;
+  const out = new Float32Array(t * dh);
+  for (let i = 0; i < t; i++) {
+    const src = (b * t + i) * cols + which * h * dh + hh * dh;
+    out.set(qkv.subarray(src, src + dh), i * dh);
+  }
+  return out;
+}
+
+/** The float64 log-sum-exp of each query row's scaled, masked scores ([T]). */
+function lseRef(q: Float32Array, k: Float32Array, t: number, dh: number, scale: number, causal: boolean): Float64Array {
+  const out = new Float64Array(t);
+  for (let i = 0; i < t; i++) {
+    const cv = causal ? i + 1 : t;
+    const s: number[] = [];
+    for (let j = 0; j < cv; j++) {
+      let acc = 0;
+      for (let c = 0; c < dh; c++) acc += q[i * dh + c]! * k[j * dh + c]!;
+      s.push(acc * scale);
+    }
+    const m = Math.max(...s);
+    out[i] = m + Math.log(s.reduce((acc, x) => acc + Math.exp(x - m), 0));
+  }
+  return out;
+}
+
+describe.each(BUILDS)("qkvAttention on the %s build", (build) => {
+  it("matches a float64 reference per head, with the log-sum-exps, on odd T, heads, head widths and batches, causal and not", async () => {
+    await useBuild(build);
+    let seed = 100;
+    for (const [batch, t, h, dh] of QKV_CASES) {
+      for (const causal of [false, true]) {
+        tidy(() => {
+          const data = randomFloats(batch * t * 3 * h * dh, seed++).map((x) => 2 * x); // scores of a few units
+          const qkv = tensor(data, [batch * t, 3 * h * dh]);
+          const lse = tensor(new Float32Array(batch * h * t), [batch * h, t]);
+          const out = qkvAttention(qkv, h, { batch, causal, lse });
+          expect(out.shape).toEqual([batch * t, h * dh]);
+          const got = out.toFloat32Array(), gotLse = lse.toFloat32Array();
+          const scale = 1 / Math.sqrt(dh);
+          for (let b = 0; b < batch; b++) {
+            for (let hh = 0; hh < h; hh++) {
+              const [q, k, v] = [0, 1, 2].map((w) => headOf(data, t, h, dh, b, hh, w)) as [Float32Array, Float32Array, Float32Array];
+              const want = attentionRef(q, k, v, t, t, dh, scale, causal);
+              const mine = new Float32Array(t * dh);
+              for (let i = 0; i < t; i++) mine.set(got.subarray((b * t + i) * h * dh + hh * dh, (b * t + i) * h * dh + (hh + 1) * dh), i * dh);
+              const what = `qkvAttention B=${batch} T=${t} h=${h} dh=${dh} causal=${causal} sequence ${b} head ${hh}`;
+              expectClose(mine, want, 1e-5, 2e-6, what);
+              const l0 = (b * h + hh) * t;
+              expectClose(gotLse.subarray(l0, l0 + t), lseRef(q, k, t, dh, scale, causal), 1e-6, 1e-6, `${what} lse`);
+            }
+          }
+        });
+      }
+    }
+  });
+
+  it("gives the bits of splitHeads → attention → mergeHeads, and takes a custom scale and a given out", async () => {
+    await useBuild(build);
+    tidy(() => {
+      const [batch, t, h, dh] = [2, 37, 3, 12];
+      const qkv = tensor(randomFloats(batch * t * 3 * h * dh, 7), [batch * t, 3 * h * dh]);
+      const out = tensor(new Float32Array(batch * t * h * dh), [batch * t, h * dh]);
+      for (const causal of [false, true]) {
+        const same = qkvAttention(qkv, h, { batch, causal, scale: 0.7, out });
+        expect(same).toBe(out);
+        const [q, k, v] = [0, 1, 2].map((w) => splitHeads(qkv, batch, h, dh, { columnOffset: w * h * dh }));
+        const viaCopies = mergeHeads(attention(q!, k!, v!, { causal, scale: 0.7 }), batch);
+        expect(out.toFloat32Array()).toEqual(viaCopies.toFloat32Array());
+      }
+    });
+  });
+});
+
+describe("qkvAttention errors", () => {
+  it("name the op, the argument and the shapes", async () => {
+    await useBuild("simd");
+    tidy(() => {
+      const qkv = tensor(new Float32Array(6 * 24), [6, 24]); // T = 6, 3·h·dh = 24
+      expect(() => qkvAttention(tensor(new Float32Array(2 * 6 * 24), [2, 6, 24]), 2)).toThrow(ShapeError);
+      expect(() => qkvAttention(tensor(new Float32Array(2 * 6 * 24), [2, 6, 24]), 2)).toThrow(/qkvAttention: qkv must have rank 2, got shape \[2,6,24\]/);
+      expect(() => qkvAttention(qkv, 5)).toThrow(ShapeError);
+      expect(() => qkvAttention(qkv, 5)).toThrow("qkvAttention: qkv [6,24] must have 3·heads·headDim columns (heads 5)");
+      expect(() => qkvAttention(qkv, 2, { headDim: 3 })).toThrow(/must have 3·heads·headDim columns \(heads 2, headDim 3\)/);
+      expect(() => qkvAttention(qkv, 2, { batch: 4 })).toThrow("qkvAttention: qkv [6,24] has 6 rows, not 4 equal sequences");
+      expect(() => qkvAttention(qkv, 0)).toThrow(ArgumentError);
+      expect(() => qkvAttention(qkv, 1.5)).toThrow(/heads must be a positive integer, got 1.5/);
+      expect(() => qkvAttention(qkv, 2, { batch: 0 })).toThrow(ArgumentError);
+      expect(() => qkvAttention(qkv, 2, { scale: Number.NaN })).toThrow(ArgumentError);
+      expect(() => qkvAttention(qkv, 2, { out: tensor(new Float32Array(6 * 12), [6, 12]) })).toThrow(ShapeError);
+      expect(() => qkvAttention(qkv, 2, { out: tensor(new Float32Array(6 * 12), [6, 12]) })).toThrow("qkvAttention: out has shape [6,12], the result has shape [6,8]");
+      expect(() => qkvAttention(qkv, 2, { batch: 2, lse: tensor(new Float32Array(6), [2, 3]) })).toThrow("qkvAttention: lse [2,3] must be [4,3] (one per head and query row)");
+      expect(() => qkvAttention(qkv, 2, { lse: tensor(new Float32Array(12), [12]) })).toThrow(ShapeError);
+      expect(() => qkvAttention({} as never, 2)).toThrow(ArgumentError);
+    });
+  });
+
+  it("refuse tensors of another backend", async () => {
+    const other = await backendFor("scalar");
+    await useBuild("simd");
+    tidy(() => {
+      const qkv = tensor(new Float32Array(6 * 24), [6, 24]);
+      const lse = tensorOn(other, new Float32Array(2 * 6), [2, 6]);
+      expect(() => qkvAttention(qkv, 2, { lse })).toThrow(BackendMismatchError);
     });
   });
 });

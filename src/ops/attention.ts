@@ -1,5 +1,6 @@
 // Scaled dot-product attention: softmax(Q·Kᵀ·scale, causal) · V, one head ([T, d]) or h heads
-// ([h, T, d]), fused in the kernel per block of query rows.
+// ([h, T, d]), fused in the kernel per group of query rows; and qkvAttention, every head at once straight
+// from a fused [B·T, 3·h·dh] projection into the merged [B·T, h·dh] rows.
 
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
@@ -98,5 +99,56 @@ export function attentionScores(q: Tensor, k: Tensor, options: Omit<AttentionOpt
   const out = output(op, backend, shape, options.out);
   if (out.size === 0) return out;
   backend.kernels.attention_scores_f32(h, tq, tk, d, q.ptr, k.ptr, out.ptr, scale, options.causal ? 1 : 0);
+  return out;
+}
+
+export interface QkvAttentionOptions extends OutOption {
+  /** Sequences stacked in the rows (B; default 1): rows [b·T, (b+1)·T) are sequence b. */
+  batch?: number;
+  /** Width of one head (default: the columns / (3·heads)). */
+  headDim?: number;
+  /** Query i sees keys j <= i: no peeking at later tokens. */
+  causal?: boolean;
+  /** Multiplies the scores; default 1/√headDim. */
+  scale?: number;
+  /** Filled with each query row's log-sum-exp ([B·heads, T], head-major as attentionBackward takes it). */
+  lse?: Tensor;
+}
+
+/**
+ * Multi-head attention straight from a fused projection: qkv [B·T, 3·h·dh] holds, per token row, every head's
+ * query (columns [0, h·dh), head i at i·dh), key (from h·dh) and value (from 2·h·dh), as X·W_qkv produces it.
+ * Returns (or fills `out`) [B·T, h·dh]: each token's heads' outputs side by side, the concatenation W_o takes.
+ * The same result as splitHeads → attention → mergeHeads, in one kernel call without the copies.
+ */
+export function qkvAttention(qkv: Tensor, heads: number, options: QkvAttentionOptions = {}): Tensor {
+  const op = "qkvAttention";
+  const { lse } = options;
+  const backend = lse ? backendOf(op, qkv, lse) : backendOf(op, qkv);
+  requireRank(op, "qkv", qkv, [2]);
+  const batch = options.batch ?? 1;
+  if (!Number.isInteger(heads) || heads < 1) throw new ArgumentError(`${op}: heads must be a positive integer, got ${String(heads)}`);
+  if (!Number.isInteger(batch) || batch < 1) throw new ArgumentError(`${op}: batch must be a positive integer, got ${String(batch)}`);
+  const [rows, cols] = qkv.shape as [number, number];
+  const dh = options.headDim ?? cols / (3 * heads);
+  if (!Number.isInteger(dh) || dh < 1 || 3 * heads * dh !== cols) {
+    throw new ShapeError(`${op}: qkv ${formatShape(qkv.shape)} must have 3·heads·headDim columns (heads ${heads}${options.headDim === undefined ? "" : `, headDim ${options.headDim}`})`);
+  }
+  if (rows % batch !== 0) throw new ShapeError(`${op}: qkv ${formatShape(qkv.shape)} has ${rows} rows, not ${batch} equal sequences`);
+  const t = rows / batch;
+  const scale = scaleFor(op, dh, options.scale);
+  if (lse && (lse.rank !== 2 || lse.shape[0] !== batch * heads || lse.shape[1] !== t)) {
+    throw new ShapeError(`${op}: lse ${formatShape(lse.shape)} must be ${formatShape([batch * heads, t])} (one per head and query row)`);
+  }
+  const width = heads * dh;
+  const out = output(op, backend, [rows, width], options.out);
+  if (rows === 0) return out;
+  const kern = backend.kernels;
+  const scratch = backend.scratch(kern.attention_rows_scratch_bytes(t, dh));
+  const p = qkv.ptr;
+  kern.attention_rows_f32(
+    batch, heads, t, t, dh, p, cols, p + 4 * width, cols, p + 8 * width, cols, out.ptr, width,
+    scale, options.causal ? 1 : 0, lse ? lse.ptr : 0, scratch,
+  );
   return out;
 }

@@ -10,6 +10,9 @@
 // head(i) / setHead(i, …) read and write one head's three [d_model, d_head] matrices, so the
 // tutorial's per-head classes map one to one. W_o [h·dh, d_model] mixes the concatenated heads.
 // Biases (zero at start) follow the same column layout; the tutorial's equations have none.
+// The forward pass reads Q, K, V of every head straight out of that projection's rows and writes the
+// concatenated heads in one kernel call (qkvAttention); the head-major copies the backward kernels and the
+// KV cache take are made from the saved projection only when those need them.
 //
 // Shapes: input x [B·T, d_model] (B sequences of T tokens, row-major) → output [B·T, d_model]
 // (or [B·T, d_head] for SelfAttention, which has no W_o).
@@ -21,7 +24,7 @@ import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
-import { attention, attentionScores } from "../ops/attention.js";
+import { attention, attentionScores, qkvAttention } from "../ops/attention.js";
 import { attentionBackward } from "../ops/attention-backward.js";
 import { mergeHeads, splitHeads } from "../ops/layout.js";
 import { softmax } from "../ops/softmax.js";
@@ -64,7 +67,15 @@ export class MultiHeadAttention implements Layer {
   protected readonly qkv: Dense;
   protected readonly wo: Dense | undefined;
   private readonly buffers = new BufferCache();
-  private saved: { batch: number; seq: number; q: Tensor; k: Tensor; v: Tensor; y: Tensor; lse: Tensor } | undefined;
+  /**
+   * What the last forward pass keeps for backward, attentionWeights and fillCache: the fused projection qkv
+   * [B·T, 3·h·dh] (the Dense layer's output buffer), the merged heads [B·T, h·dh] and the log-sum-exps. The
+   * head-major copies the backward kernels read are made from them on first use (`headMajor`).
+   */
+  private saved: {
+    batch: number; seq: number; qkv: Tensor; merged: Tensor; lse: Tensor;
+    heads?: { q: Tensor; k: Tensor; v: Tensor; y: Tensor };
+  } | undefined;
 
   constructor(readonly dModel: number, readonly heads: number, options: AttentionLayerOptions & { outputProjection?: boolean } = {}) {
     if (!Number.isInteger(heads) || heads < 1) throw new ShapeError(`MultiHeadAttention: heads must be a positive integer, got ${heads}`);
@@ -131,16 +142,31 @@ export class MultiHeadAttention implements Layer {
     const { heads: h, headDim: dh } = this;
     const qkv = this.qkv.forward(x);
     const b = this.buffers;
-    const headShape = [batch * h, seq, dh];
-    const q = splitHeads(qkv, batch, h, dh, { columnOffset: 0, out: b.get(this.backend, "q", headShape) });
-    const k = splitHeads(qkv, batch, h, dh, { columnOffset: h * dh, out: b.get(this.backend, "k", headShape) });
-    const v = splitHeads(qkv, batch, h, dh, { columnOffset: 2 * h * dh, out: b.get(this.backend, "v", headShape) });
-    const y = b.get(this.backend, "y", headShape);
+    // One kernel call for every head: Q, K, V are read straight out of the fused projection's rows and each
+    // head's output lands in its columns of the merged rows (no split/merge copies, no per-head calls).
     const lse = b.get(this.backend, "lse", [batch * h, seq]);
-    attention(q, k, v, { causal: this.causal, out: y, lse });
-    const merged = mergeHeads(y, batch, { out: b.get(this.backend, "merged", [rows, h * dh]) });
-    this.saved = { batch, seq, q, k, v, y, lse };
+    const merged = qkvAttention(qkv, h, {
+      batch, headDim: dh, causal: this.causal, lse, out: b.get(this.backend, "merged", [rows, h * dh]),
+    });
+    this.saved = { batch, seq, qkv, merged, lse };
     return this.wo ? this.wo.forward(merged) : merged;
+  }
+
+  /** Head-major [B·h, T, dh] copies of the last forward's Q, K, V and output, made once per forward pass. */
+  private headMajor(): { q: Tensor; k: Tensor; v: Tensor; y: Tensor } {
+    const s = this.saved!;
+    if (!s.heads) {
+      const { heads: h, headDim: dh } = this;
+      const b = this.buffers;
+      const headShape = [s.batch * h, s.seq, dh];
+      s.heads = {
+        q: splitHeads(s.qkv, s.batch, h, dh, { columnOffset: 0, out: b.get(this.backend, "q", headShape) }),
+        k: splitHeads(s.qkv, s.batch, h, dh, { columnOffset: h * dh, out: b.get(this.backend, "k", headShape) }),
+        v: splitHeads(s.qkv, s.batch, h, dh, { columnOffset: 2 * h * dh, out: b.get(this.backend, "v", headShape) }),
+        y: splitHeads(s.merged, s.batch, h, dh, { out: b.get(this.backend, "y", headShape) }),
+      };
+    }
+    return s.heads;
   }
 
   backward(dout: Tensor, needInputGrad = true): Tensor | undefined {
@@ -152,7 +178,8 @@ export class MultiHeadAttention implements Layer {
     const dmerged = this.wo ? this.wo.backward(dout)! : dout;
     const headShape = [s.batch * h, s.seq, dh];
     const dy = splitHeads(dmerged, s.batch, h, dh, { out: b.get(this.backend, "dy", headShape) });
-    const { dq, dk, dv } = attentionBackward(s.q, s.k, s.v, s.y, dy, s.lse, {
+    const { q, k, v, y } = this.headMajor();
+    const { dq, dk, dv } = attentionBackward(q, k, v, y, dy, s.lse, {
       causal: this.causal,
       dq: b.get(this.backend, "dq", headShape),
       dk: b.get(this.backend, "dk", headShape),
@@ -169,7 +196,8 @@ export class MultiHeadAttention implements Layer {
   attentionWeights(): Tensor {
     const s = this.saved;
     if (!s) throw new ShapeError(`${this.name}: attentionWeights needs a forward pass first`);
-    return softmax(attentionScores(s.q, s.k, { causal: this.causal }));
+    const { q, k } = this.headMajor();
+    return softmax(attentionScores(q, k, { causal: this.causal }));
   }
 
   /** A KV cache for one sequence of up to `capacity` tokens; the caller owns (disposes) k and v. */
@@ -186,7 +214,8 @@ export class MultiHeadAttention implements Layer {
     const s = this.saved;
     if (!s || s.batch !== 1) throw new ShapeError(`${this.name}: fillCache needs a forward pass of one sequence first`);
     if (s.seq > cache.capacity) throw new ArgumentError(`${this.name}: ${s.seq} tokens do not fit a cache of ${cache.capacity}`);
-    this.copyIntoCache(s.k, s.v, cache, 0, s.seq);
+    const { k, v } = this.headMajor();
+    this.copyIntoCache(k, v, cache, 0, s.seq);
   }
 
   /**
@@ -199,6 +228,8 @@ export class MultiHeadAttention implements Layer {
     if (x.shape[0] !== 1) throw new ShapeError(`${this.name}: forwardCached takes one token [1,${this.dModel}], got ${formatShape(x.shape)}`);
     const { heads: h, headDim: dh } = this;
     const b = this.buffers;
+    // A forward pass of one token used the projection buffer this one overwrites: keep its heads first.
+    if (this.saved && this.saved.batch * this.saved.seq === 1) this.headMajor();
     const qkv = this.qkv.forward(x);
     const one = [h, 1, dh];
     const q = splitHeads(qkv, 1, h, dh, { columnOffset: 0, out: b.get(this.backend, "cq", one) });

@@ -1,4 +1,6 @@
-import { attention_f32, attention_scores_f32, attention_scratch_bytes } from "../../assembly/attention";
+import {
+  attention_f32, attention_scores_f32, attention_scratch_bytes, attention_rows_f32, attention_rows_scratch_bytes,
+} from "../../assembly/attention";
 import { softmax_f32 } from "../../assembly/softmax";
 import { zerosBuffer, ptr, randomBuffer } from "./helpers/buffers";
 
@@ -222,5 +224,207 @@ describe("attention_scores_f32", () => {
         }
       }
     }
+  });
+});
+
+// ---- attention_rows_f32: token-major rows, all heads in one call ----
+
+function rowsScratch(tk: i32, d: i32): StaticArray<f32> {
+  return new StaticArray<f32>(<i32>(attention_rows_scratch_bytes(tk, d) >> 2) + 4);
+}
+
+/**
+ * A fused [b·t, ld] buffer (ld = 3·h·d + pad) with Q, K, V of every head at columns 0, h·d, 2·h·d, the pad
+ * columns NaN (never read), and the head-major copies [b·h, t, d] of its Q, K and V for the reference.
+ */
+class Fused {
+  rows: StaticArray<f32>;
+  q: StaticArray<f32>;
+  k: StaticArray<f32>;
+  v: StaticArray<f32>;
+  constructor(public b: i32, public h: i32, public tq: i32, public tk: i32, public d: i32, public ld: i32, seed: u32) {
+    const t = max(tq, tk);
+    this.rows = randomBuffer(b * t * ld, seed, 1);
+    this.q = zerosBuffer(b * h * tq * d);
+    this.k = zerosBuffer(b * h * tk * d);
+    this.v = zerosBuffer(b * h * tk * d);
+    const hd = h * d;
+    for (let r = 0; r < b * t; r++) for (let c = 3 * hd; c < ld; c++) this.rows[r * ld + c] = NaN;
+    for (let bi = 0; bi < b; bi++) {
+      for (let hh = 0; hh < h; hh++) {
+        for (let i = 0; i < t; i++) {
+          for (let c = 0; c < d; c++) {
+            const src = (bi * t + i) * ld + hh * d + c;
+            if (i < tq) this.q[((bi * h + hh) * tq + i) * d + c] = this.rows[src];
+            if (i < tk) {
+              this.k[((bi * h + hh) * tk + i) * d + c] = this.rows[src + hd];
+              this.v[((bi * h + hh) * tk + i) * d + c] = this.rows[src + 2 * hd];
+            }
+          }
+        }
+      }
+    }
+  }
+  /** Sequence bi's rows start at bi·max(tq, tk) here, so the kernel's b loop is run per sequence by the caller. */
+  get t(): i32 { return max(this.tq, this.tk); }
+}
+
+/**
+ * attention_rows_f32 on f (one call per sequence when tq != tk, else one call for all b), out rows of stride
+ * ldo = h·d + 1 (the extra column is a sentinel), against the f64 reference; returns the worst error.
+ */
+function checkRows(f: Fused, causal: i32, scale: f32): f64 {
+  const b = f.b, h = f.h, tq = f.tq, tk = f.tk, d = f.d, ld = f.ld, t = f.t;
+  const hd = h * d, ldo = hd + 1;
+  const out = zerosBuffer(b * tq * ldo + 1), lse = zerosBuffer(b * h * tq + 1);
+  for (let r = 0; r < b * tq; r++) out[r * ldo + hd] = 42;
+  out[b * tq * ldo] = 42; lse[b * h * tq] = 42;
+  const scratch = rowsScratch(tk, d);
+  const base = ptr(f.rows);
+  if (tq == tk) {
+    attention_rows_f32(b, h, tq, tk, d, base, ld, base + (<usize>hd << 2), ld, base + (<usize>(2 * hd) << 2), ld,
+      ptr(out), ldo, scale, causal, ptr(lse), ptr(scratch));
+  } else {
+    for (let bi = 0; bi < b; bi++) {
+      const rb = base + (<usize>(bi * t * ld) << 2);
+      attention_rows_f32(1, h, tq, tk, d, rb, ld, rb + (<usize>hd << 2), ld, rb + (<usize>(2 * hd) << 2), ld,
+        ptr(out) + (<usize>(bi * tq * ldo) << 2), ldo, scale, causal, ptr(lse) + (<usize>(bi * h * tq) << 2), ptr(scratch));
+    }
+  }
+  const wantOut = new StaticArray<f64>(max(b * h * tq * d, 1)), wantLse = new StaticArray<f64>(max(b * h * tq, 1));
+  refAttention(b * h, tq, tk, d, f.q, f.k, f.v, <f64>scale, causal, wantOut, wantLse);
+  let worst: f64 = 0;
+  for (let bi = 0; bi < b; bi++) {
+    for (let hh = 0; hh < h; hh++) {
+      for (let i = 0; i < tq; i++) {
+        for (let c = 0; c < d; c++) {
+          const got = <f64>out[(bi * tq + i) * ldo + hh * d + c];
+          worst = Math.max(worst, Math.abs(got - wantOut[((bi * h + hh) * tq + i) * d + c]));
+          if (isNaN(got)) worst = Infinity;
+        }
+        const li = (bi * h + hh) * tq + i;
+        if (wantLse[li] == -Infinity) expect<f32>(lse[li]).toBe(-Infinity);
+        else worst = Math.max(worst, Math.abs(<f64>lse[li] - wantLse[li]) / (1.0 + Math.abs(wantLse[li])));
+      }
+    }
+  }
+  for (let r = 0; r < b * tq; r++) expect<f32>(out[r * ldo + hd]).toBe(42);
+  expect<f32>(out[b * tq * ldo]).toBe(42);
+  expect<f32>(lse[b * h * tq]).toBe(42);
+  if (!(worst < 1e-5)) {
+    log<string>("attention_rows mismatch b=" + b.toString() + " h=" + h.toString() + " tq=" + tq.toString() + " tk=" +
+      tk.toString() + " d=" + d.toString() + " causal=" + causal.toString() + " err=" + worst.toString());
+  }
+  return worst;
+}
+
+/** h = 2, d = 12 heads of fused rows (stride 72), causal, scale 0.4, out stride 24. */
+function runPoisonCase(t: i32, rows: usize, o: usize, s: usize): void {
+  attention_rows_f32(1, 2, t, t, 12, rows, 72, rows + 96, 72, rows + 192, 72, o, 24, 0.4, 1, 0, s);
+}
+
+describe("attention_rows_f32", () => {
+  it("matches the f64 reference on fused [B·T, 3·h·d + pad] rows: odd T, d, heads, batches, causal and not", () => {
+    const ts: i32[] = [1, 2, 3, 5, 17, 33, 70];
+    const ds: i32[] = [1, 3, 5, 8, 17, 32];
+    let seed: u32 = 7000;
+    for (let ti = 0; ti < ts.length; ti++) {
+      for (let di = 0; di < ds.length; di++) {
+        for (let causal = 0; causal < 2; causal++) {
+          const b = (ti + di) % 2 + 1, h = (ti + di + causal) % 3 + 1;
+          const pad = (di % 3) * 3; // 0, 3 or 6 unread columns per row
+          const f = new Fused(b, h, ts[ti], ts[ti], ds[di], 3 * h * ds[di] + pad, seed);
+          expect<bool>(checkRows(f, causal, <f32>(2.0 / Math.sqrt(<f64>ds[di]))) < 1e-5).toBe(true);
+          seed += 5;
+        }
+      }
+    }
+  });
+
+  it("matches the reference for tq < tk (a query block against a longer key sequence) and tq > tk (rows that see nothing)", () => {
+    const shapes: i32[] = [1, 70, 5, 33, 17, 70, 33, 40, 1, 1, 20, 3, 7, 2];
+    const ds: i32[] = [1, 8, 17, 32];
+    let seed: u32 = 8000;
+    for (let c = 0; c < shapes.length; c += 2) {
+      for (let di = 0; di < ds.length; di++) {
+        for (let causal = 0; causal < 2; causal++) {
+          const f = new Fused(2, 3, shapes[c], shapes[c + 1], ds[di], 9 * ds[di] + 1, seed);
+          expect<bool>(checkRows(f, causal, <f32>(1.0 / Math.sqrt(<f64>ds[di]))) < 1e-5).toBe(true);
+          seed += 5;
+        }
+      }
+    }
+  });
+
+  it("gives the bits of attention_f32 for head-major operands (b = h, h = 1, ld = d)", () => {
+    const h = 3, t = 37, d = 17;
+    const q = randomBuffer(h * t * d, 31, 1), k = randomBuffer(h * t * d, 32, 1), v = randomBuffer(h * t * d, 33, 1);
+    const a = zerosBuffer(h * t * d), b = zerosBuffer(h * t * d), la = zerosBuffer(h * t), lb = zerosBuffer(h * t);
+    attention_f32(h, t, t, d, ptr(q), ptr(k), ptr(v), ptr(a), 0.3, 1, ptr(la), ptr(scratchFor(t, d)));
+    attention_rows_f32(h, 1, t, t, d, ptr(q), d, ptr(k), d, ptr(v), d, ptr(b), d, 0.3, 1, ptr(lb), ptr(rowsScratch(t, d)));
+    for (let i = 0; i < h * t * d; i++) expect<f32>(b[i]).toBe(a[i]);
+    for (let i = 0; i < h * t; i++) expect<f32>(lb[i]).toBe(la[i]);
+  });
+
+  it("causal: keys and values a row does not see (NaN, ±Infinity) do not change it by a bit", () => {
+    const h = 2, d = 12, ld = 3 * h * d;
+    const ts: i32[] = [9, 16, 33, 70];
+    for (let ti = 0; ti < ts.length; ti++) {
+      const t = ts[ti];
+      const f = new Fused(1, h, t, t, d, ld, 900 + ti);
+      const base = zerosBuffer(t * h * d), out = zerosBuffer(t * h * d);
+      const scratch = rowsScratch(t, d);
+      const p0 = ptr(f.rows);
+      runPoisonCase(t, p0, ptr(base), ptr(scratch));
+      const pivots: i32[] = [1, 2, 3, t / 2, t - 1];
+      for (let pi = 0; pi < pivots.length; pi++) {
+        const p = pivots[pi]; // keys p.. are poisoned
+        const rows = new StaticArray<f32>(t * ld);
+        for (let i = 0; i < t * ld; i++) rows[i] = f.rows[i];
+        for (let j = p; j < t; j++) {
+          for (let c = 0; c < h * d; c++) {
+            rows[j * ld + h * d + c] = NaN;
+            rows[j * ld + 2 * h * d + c] = (c & 1) ? Infinity : NaN;
+          }
+        }
+        runPoisonCase(t, ptr(rows), ptr(out), ptr(scratch));
+        for (let i = 0; i < p; i++) { // rows 0..p−1 see keys 0..i only
+          for (let c = 0; c < h * d; c++) expect<f32>(out[i * h * d + c]).toBe(base[i * h * d + c]);
+        }
+      }
+    }
+  });
+
+  it("gives NaN (output and lse) to a row with a NaN or infinite visible score, and leaves the other rows alone", () => {
+    const ts: i32[] = [11, 19]; // below and above the row count where the repacking path starts
+    for (let ti = 0; ti < ts.length; ti++) {
+      const t = ts[ti], d = 5, ld = 3 * d;
+      const f = new Fused(1, 1, t, t, d, ld, 77);
+      const p0 = ptr(f.rows);
+      const good = zerosBuffer(t * d), out = zerosBuffer(t * d), lg = zerosBuffer(t), lo = zerosBuffer(t);
+      const scratch = rowsScratch(t, d);
+      attention_rows_f32(1, 1, t, t, d, p0, ld, p0 + 20, ld, p0 + 40, ld, ptr(good), d, 0.5, 0, ptr(lg), ptr(scratch));
+      for (let bad = 0; bad < 2; bad++) {
+        const row = 6;
+        const saved = f.rows[row * ld + 2];
+        f.rows[row * ld + 2] = bad == 0 ? NaN : Infinity; // query row 6's Q
+        attention_rows_f32(1, 1, t, t, d, p0, ld, p0 + 20, ld, p0 + 40, ld, ptr(out), d, 0.5, 0, ptr(lo), ptr(scratch));
+        f.rows[row * ld + 2] = saved;
+        for (let i = 0; i < t; i++) {
+          for (let c = 0; c < d; c++) {
+            if (i == row) expect<bool>(isNaN(out[i * d + c])).toBe(true);
+            else expect<f32>(out[i * d + c]).toBe(good[i * d + c]);
+          }
+          if (i == row) expect<bool>(isNaN(lo[i])).toBe(true);
+          else expect<f32>(lo[i]).toBe(lg[i]);
+        }
+      }
+    }
+  });
+
+  it("needs scratch that grows with tk and d, in 16-byte multiples", () => {
+    const a = attention_rows_scratch_bytes(0, 1), b = attention_rows_scratch_bytes(256, 32), c = attention_rows_scratch_bytes(1000, 32);
+    expect<bool>(a > 0 && (a & 15) == 0 && (b & 15) == 0).toBe(true);
+    expect<bool>(c > b && b > a).toBe(true);
   });
 });
