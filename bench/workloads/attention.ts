@@ -1,6 +1,7 @@
 // Causal multi-head attention forward with its projections: x [T, d] → Q, K, V → heads → causal
-// softmax(QKᵀ/√dh)·V → concat → W_o, no biases. simdnet runs its fused W_qkv GEMM, splitHeads, the
-// fused attention kernel (never materializes the T×T scores) and mergeHeads; plain JS the same steps
+// softmax(QKᵀ/√dh)·V → concat → W_o, no biases. simdnet runs what MultiHeadAttention runs: its fused
+// W_qkv GEMM, then qkvAttention (all heads in one call, reading Q, K, V in place from the projection and
+// writing merged rows; never materializes the T×T scores), then W_o; plain JS the same steps
 // with bench/lib's loops; the peers three projection MatMuls, batched MatMuls, an additive −1e9 mask
 // and Softmax. GFLOP/s counts the 4 projections and the visible half of QKᵀ and P·V.
 
@@ -40,17 +41,12 @@ export async function attentionWorkload(ctx: BenchContext, T: number, d: number,
     const Wqkv = sd.tensor(wqkv, [d, 3 * d]);
     const Wo = sd.tensor(wo, [d, d]);
     const QKV = sd.zeros([T, 3 * d]);
-    const [Q, K, V, Y] = [0, 1, 2, 3].map(() => sd.zeros([h, T, dh])) as [sd.Tensor, sd.Tensor, sd.Tensor, sd.Tensor];
     const M = sd.zeros([T, d]);
     const O = sd.zeros([T, d]);
-    tensors.push(X, Wqkv, Wo, QKV, Q, K, V, Y, M, O);
+    tensors.push(X, Wqkv, Wo, QKV, M, O);
     const run = (): void => {
       sd.matmul(X, Wqkv, { out: QKV });
-      sd.splitHeads(QKV, 1, h, dh, { columnOffset: 0, out: Q });
-      sd.splitHeads(QKV, 1, h, dh, { columnOffset: d, out: K });
-      sd.splitHeads(QKV, 1, h, dh, { columnOffset: 2 * d, out: V });
-      sd.attention(Q, K, V, { causal: true, out: Y });
-      sd.mergeHeads(Y, 1, { out: M });
+      sd.qkvAttention(QKV, h, { headDim: dh, causal: true, out: M });
       sd.matmul(M, Wo, { out: O });
     };
     return { run, result: () => O.toFloat32Array() };
