@@ -31,6 +31,10 @@ async function measure(fma: boolean): Promise<Ceiling> {
     const t0 = performance.now();
     sink += c.run(iters);
     iters = Math.max(1000, Math.round((iters * 2) / Math.max(performance.now() - t0, 0.01)));
+    // Warm-up: V8 first runs a new module's code from its baseline compiler (Liftoff) and swaps in the
+    // optimized code in the background; without this the start-of-run ceiling read Liftoff speed
+    // (23 vs 32 GFLOP/s on a quiet machine) and the run was flagged busy for no reason.
+    for (const tw = performance.now(); performance.now() - tw < 300; ) sink += c.run(iters);
     const times: number[] = [];
     for (let i = 0; i < CFG.ceilingCalls; i++) {
       const t = performance.now();
