@@ -27,6 +27,8 @@
 // each token runs one position, appending to K and V with tf.concat (tfjs has no in-place update).
 
 import * as tf from "@tensorflow/tfjs";
+// The position table is input data here, not what is timed: take simdnet's, so both models see the same one.
+import { sinusoidalPositions } from "../../src/ops/positional.js";
 
 export interface TfGptConfig {
   vocabSize: number;
@@ -49,18 +51,6 @@ const LN_EPS = 1e-5;
 /** Swap the last two axes. */
 const tr = (x: tf.Tensor): tf.Tensor => (x.rank === 2 ? tf.transpose(x) : tf.transpose(x, [...x.shape.keys()].map((i, _, a) => (i < a.length - 2 ? i : 2 * a.length - 3 - i))));
 const GELU_C = Math.sqrt(2 / Math.PI);
-
-function sinusoidal(maxLen: number, d: number): Float32Array {
-  const pe = new Float32Array(maxLen * d);
-  for (let t = 0; t < maxLen; t++) {
-    for (let i = 0; i < d; i += 2) {
-      const angle = t / Math.pow(10000, i / d);
-      pe[t * d + i] = Math.sin(angle);
-      if (i + 1 < d) pe[t * d + i + 1] = Math.cos(angle);
-    }
-  }
-  return pe;
-}
 
 export class TfGPT {
   private readonly vars = new Map<string, tf.Variable>();
@@ -107,7 +97,7 @@ export class TfGPT {
       this.order.push(p.name);
       this.decays.set(p.name, p.decays);
     }
-    if (config.positional === "sinusoidal") this.pe = tf.tensor2d(sinusoidal(contextLength, d), [contextLength, d]);
+    if (config.positional === "sinusoidal") this.pe = tf.tensor2d(sinusoidalPositions(contextLength, d), [contextLength, d]);
   }
 
   private shapeOf(name: string, n: number): number[] {
