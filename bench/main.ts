@@ -36,7 +36,8 @@ import { softmaxWorkload } from "./workloads/softmax.js";
 const started = performance.now();
 const monitor = new BusyMonitor();
 const m = monitor.machine;
-console.log(`simdnet bench (${quick ? "quick" : "full"}): ${m.cpuModel}, ${m.cores} cores [${m.cpuFlags.join(" ")}], node ${m.node}, V8 ${m.v8}, load ${m.loadAverage1m}`);
+await monitor.measureOthers();
+console.log(`simdnet bench (${quick ? "quick" : "full"}): ${m.cpuModel}, ${m.cores} cores [${m.cpuFlags.join(" ")}], node ${m.node}, V8 ${m.v8}, load ${m.loadAverage1m}, other processes ${monitor.othersAtStart!.toFixed(2)} cores`);
 const ctx = await BenchContext.create();
 for (const [name, setup] of Object.entries(ctx.setups)) console.log(`  ${name}: ${setup}`);
 

@@ -71,6 +71,32 @@ export class BusyMonitor {
   private readonly wall0 = performance.now();
   private cpuMs = 0;
   private wallMs = 0;
+  /** Cores kept busy by other processes just before the run (this one idle meanwhile). */
+  othersAtStart?: number;
+
+  /**
+   * How busy the machine is right now, in cores, from the kernel's per-CPU time counters over `ms`
+   * while this process sleeps. Unlike the 1-min load average, this does not still count a process that
+   * ended seconds ago (the previous bench run, say).
+   */
+  async measureOthers(ms = 500): Promise<number> {
+    const busyMs = (): { busy: number; total: number } => {
+      let busy = 0;
+      let total = 0;
+      for (const c of os.cpus()) {
+        const t = c.times;
+        busy += t.user + t.nice + t.sys + t.irq;
+        total += t.user + t.nice + t.sys + t.irq + t.idle;
+      }
+      return { busy, total };
+    };
+    const a = busyMs();
+    await new Promise((r) => setTimeout(r, ms));
+    const b = busyMs();
+    const cores = os.cpus().length;
+    this.othersAtStart = b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * cores : 0;
+    return this.othersAtStart;
+  }
 
   sample(at: string): void {
     this.loadSamples.push({ at, load1m: load1() });
@@ -85,20 +111,25 @@ export class BusyMonitor {
 
   /**
    * The verdict. Our own process keeps one core busy, so the 1-min load average rises towards 1 during
-   * the run; "busy" means more than that: load above 0.5 at the start (others running), above
+   * the run; "busy" means more than that: other processes using more than a quarter of a core just
+   * before the start (measureOthers; the load average only when that was not measured), load above
    * cores − 0.5 at any sample, CPU/wall below 0.9 (preempted; tfjs and onnxruntime run one thread here),
    * or ceilings that differ by more than 10 % between start and end.
    */
-  verdict(start: Ceilings, end: Ceilings): { busy: boolean; reasons: string[]; cpuOverWall: number; maxLoad: number } {
+  verdict(start: Ceilings, end: Ceilings): { busy: boolean; reasons: string[]; cpuOverWall: number; maxLoad: number; othersAtStart?: number } {
     const reasons: string[] = [];
     const cores = this.machine.cores;
     const maxLoad = Math.max(...this.loadSamples.map((s) => s.load1m));
     const cpuOverWall = this.wallMs > 0 ? this.cpuMs / this.wallMs : NaN;
-    if (this.loadSamples[0]!.load1m > 0.5) reasons.push(`load average ${this.loadSamples[0]!.load1m} at the start (others running)`);
+    if (this.othersAtStart !== undefined) {
+      if (this.othersAtStart > 0.25) reasons.push(`other processes used ${this.othersAtStart.toFixed(2)} cores just before the start`);
+    } else if (this.loadSamples[0]!.load1m > 0.5) {
+      reasons.push(`load average ${this.loadSamples[0]!.load1m} at the start (others running)`);
+    }
     if (maxLoad > cores - 0.5) reasons.push(`load average up to ${maxLoad} on ${cores} cores`);
     if (cpuOverWall < 0.9) reasons.push(`this process got ${(cpuOverWall * 100).toFixed(0)} % of a core over the run`);
     const drift = Math.abs(end.mulAdd.gflops / start.mulAdd.gflops - 1);
     if (drift > 0.1) reasons.push(`the mul+add ceiling moved ${(drift * 100).toFixed(0)} % between start and end`);
-    return { busy: reasons.length > 0, reasons, cpuOverWall, maxLoad };
+    return { busy: reasons.length > 0, reasons, cpuOverWall, maxLoad, othersAtStart: this.othersAtStart };
   }
 }

@@ -41,7 +41,7 @@ export function methodText(ctx: BenchContext): string[] {
     "MLP training: one call = forward + MSE + backward + SGD (lr 0.01) of 784-128-64-10 (ReLU, linear output) on one batch; simdnet `net.trainBatch`, plain JS bench/lib/plain-mlp.ts, tfjs ops + tf.train.sgd().minimize, numpy by hand; all from simdnet's initial weights.",
     "numpy runs after the Node workloads in a child python3 (float32, one BLAS thread), timed by time.perf_counter (samples of several calls ≈ 20 ms, per-call medians), checked like the others: a separate column, not interleaved.",
     "× best = this median / simdnet best's median (below 1: simdnet best is slower). \"per round\" = the median over rounds of the same ratio within each round. A target is met when both estimates reach it, not met when both miss it, borderline otherwise.",
-    "Busy machine: the 1-min load average is sampled at the start, after every workload and at the end; this process's CPU time over wall time shows preemption; the Wasm ceiling is measured at the start and at the end.",
+    "Busy machine: before anything runs, the per-CPU time counters over 0.5 s give how many cores other processes are using (busy above 0.25); the 1-min load average is sampled at the start, after every workload and at the end; this process's CPU time over wall time shows preemption; the Wasm ceiling is measured at the start and at the end.",
   ];
 }
 
