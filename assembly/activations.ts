@@ -7,7 +7,7 @@
 // Each has a SIMD path (ASC_FEATURE_SIMD, 4 lanes) and a scalar tail that is the whole loop in the scalar build.
 
 import { fmadd } from "./simd";
-import { exp_v128, exp_scalar, tanh_v128, tanh_scalar } from "./vmath";
+import { exp_nonpos_v128, exp_scalar, tanh_v128, tanh_scalar } from "./vmath";
 
 // ---- relu ----
 
@@ -49,7 +49,8 @@ export function relu_backward_f32(n: i32, y: usize, dy: usize, dx: usize): void 
 
 // @ts-ignore: decorator
 @inline function sigmoid_v128(x: v128): v128 {
-  const t = exp_v128(f32x4.neg(f32x4.abs(x)));
+  // −|x| <= 0 (or NaN): the non-positive exp (vmath.ts, < 2.5e-7 relative error) is enough and cheaper.
+  const t = exp_nonpos_v128(f32x4.neg(f32x4.abs(x)));
   const one = f32x4.splat(1);
   const inv = f32x4.div(one, f32x4.add(one, t));
   // x < 0 → t·inv; NaN: t is NaN, so both choices are NaN.
@@ -61,6 +62,17 @@ export function relu_backward_f32(n: i32, y: usize, dy: usize, dx: usize): void 
   const t = exp_scalar(-abs<f32>(x));
   const inv = <f32>1 / (<f32>1 + t);
   return x < 0 ? t * inv : inv;
+}
+
+/**
+ * σ of one value for the loops' tails: in the SIMD builds through the vector code on a splat, so a value
+ * gets the same bits whichever lane or tail it lands in (the vector path may fuse multiply-adds where
+ * scalar code cannot); the scalar build has only the scalar code.
+ */
+// @ts-ignore: decorator
+@inline function sigmoid_one(x: f32): f32 {
+  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(sigmoid_v128(f32x4.splat(x)), 0);
+  return sigmoid_scalar(x);
 }
 
 /** out = σ(x) = 1/(1 + e^{−x}), stable for large |x| (→ exactly 1 or → 0, never NaN from Inf/Inf). */
@@ -83,7 +95,7 @@ export function sigmoid_f32(n: i32, x: usize, out: usize): void {
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(out + o, sigmoid_scalar(load<f32>(x + o)));
+    store<f32>(out + o, sigmoid_one(load<f32>(x + o)));
   }
 }
 
@@ -163,7 +175,7 @@ export function bias_sigmoid_f32(m: i32, n: i32, x: usize, ldx: i32, bias: usize
     }
     for (; j < n; j++) {
       const o = <usize>j << 2;
-      store<f32>(orow + o, sigmoid_scalar(load<f32>(xr + o) + load<f32>(bias + o)));
+      store<f32>(orow + o, sigmoid_one(load<f32>(xr + o) + load<f32>(bias + o)));
     }
   }
 }
@@ -186,6 +198,8 @@ export const ACT_TANH: i32 = 3;
 
 // @ts-ignore: decorator
 @inline function activate_scalar(x: f32, act: i32): f32 {
+  // SIMD builds: the vector code on a splat, so a tile's ragged edge gets the same bits as its lanes.
+  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(activate_v128(f32x4.splat(x), act), 0);
   if (act == ACT_RELU) return max<f32>(x, 0);
   if (act == ACT_SIGMOID) return sigmoid_scalar(x);
   if (act == ACT_TANH) return tanh_scalar(x);
@@ -219,61 +233,71 @@ export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize
 }
 
 // ---- GELU, GPT-2's tanh approximation ----
-// gelu(x) = 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).
-// gelu'(x) = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(u).
+// gelu(x) = 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), computed as x·σ(2u): the same function
+// ((1 + tanh u)/2 = σ(2u) exactly), but one non-positive exp and one division instead of tanh's exp,
+// division and odd polynomial, and no cancellation in 1 + tanh(u) for x < 0, so the error is relative on
+// both sides (a few 1e-7, growing like |2u|·1e-7 in the far negative tail from rounding the exp's
+// argument) instead of absolute (≈ |x|·1e-7, i.e. no correct digits once gelu(x) < 1e-7) as before.
+// gelu'(x) = s + x·s·(1 − s)·2u', s = σ(2u), u' = √(2/π)·(1 + 3·0.044715·x²).
 // Unlike the activations above, the backward takes the forward INPUT x (the output does not determine x).
-// Edges: tanh is exactly ±1 once |u| > 9 (|x| > 5.2), so gelu is exactly x for large x and ±0 for large
-// negative x; x³ may overflow to ±Inf for |x| > 7e12, which only saturates the tanh. In the derivative x² is
-// capped at GELU_X2_CAP (reached only where 1 − t² is already exactly 0), so huge |x| gives dx = dy·(0 or 1)
-// instead of 0·Inf = NaN. x = −Infinity gives NaN (−Inf·0), +Infinity gives +Infinity; the backward gives NaN
-// for x = ±Infinity; NaN stays NaN.
-// Accuracy: for x < 0 the factor 1 + t cancels, so the error is absolute (about |x|·1e-7), not relative.
+// Edges: s is exactly 1 once 2u > 17 (x > 4.9), so gelu is exactly x for large x, and exactly ±0 once
+// e^{−2|u|} flushes to 0 (x < −9.6); x³ may overflow to ±Inf for |x| > 7e12, which only saturates s. In the
+// derivative x² is capped at GELU_X2_CAP (reached only where s(1 − s) is already exactly 0), so huge |x|
+// gives dx = dy·(0 or 1) instead of 0·Inf = NaN. x = −Infinity gives NaN (−Inf·0), +Infinity gives
+// +Infinity; the backward gives NaN for x = ±Infinity; NaN stays NaN.
 
-const GELU_C: f32 = 0.7978845608028654;   // √(2/π)
+const GELU_2C: f32 = 1.5957691216057308;  // 2·√(2/π)
 const GELU_A: f32 = 0.044715;
 const GELU_A3: f32 = 0.134145;             // 3·GELU_A
-const GELU_X2_CAP: f32 = 100;              // |x| >= 10 ⇒ |u| > 9 ⇒ t = ±1 exactly
+const GELU_X2_CAP: f32 = 100;              // |x| >= 10 ⇒ s(1 − s) = 0 exactly
 
 // @ts-ignore: decorator
 @inline function gelu_v128(x: v128): v128 {
-  const x2 = f32x4.mul(x, x);
-  const u = f32x4.mul(f32x4.splat(GELU_C), fmadd(f32x4.mul(f32x4.splat(GELU_A), x2), x, x));
-  const t = tanh_v128(u);
-  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), t));
+  const z = f32x4.mul(f32x4.splat(GELU_2C), fmadd(f32x4.mul(f32x4.splat(GELU_A), f32x4.mul(x, x)), x, x));
+  return f32x4.mul(x, sigmoid_v128(z));
 }
 
 // @ts-ignore: decorator
 @inline function gelu_scalar(x: f32): f32 {
-  const x2 = x * x;
-  const t = tanh_scalar(GELU_C * (x + (GELU_A * x2) * x));
-  return (<f32>0.5 * x) * (<f32>1 + t);
+  return x * sigmoid_scalar(GELU_2C * (x + (GELU_A * (x * x)) * x));
 }
 
 /** gelu'(x) on each lane (see the section header). */
 // @ts-ignore: decorator
 @inline function gelu_grad_v128(x: v128): v128 {
   const x2 = f32x4.mul(x, x);
-  const one = f32x4.splat(1), half = f32x4.splat(0.5);
-  const t = tanh_v128(f32x4.mul(f32x4.splat(GELU_C), fmadd(f32x4.mul(f32x4.splat(GELU_A), x2), x, x)));
-  const du = f32x4.mul(f32x4.splat(GELU_C), fmadd(f32x4.splat(GELU_A3), f32x4.min(x2, f32x4.splat(GELU_X2_CAP)), one));
-  const sech2 = f32x4.sub(one, f32x4.mul(t, t));
-  return fmadd(f32x4.mul(f32x4.mul(half, x), sech2), du, f32x4.mul(half, f32x4.add(one, t)));
+  const one = f32x4.splat(1);
+  const s = sigmoid_v128(f32x4.mul(f32x4.splat(GELU_2C), fmadd(f32x4.mul(f32x4.splat(GELU_A), x2), x, x)));
+  const du2 = f32x4.mul(f32x4.splat(GELU_2C), fmadd(f32x4.splat(GELU_A3), f32x4.min(x2, f32x4.splat(GELU_X2_CAP)), one));
+  return fmadd(f32x4.mul(f32x4.mul(x, s), f32x4.sub(one, s)), du2, s);
 }
 
 // @ts-ignore: decorator
 @inline function gelu_grad_scalar(x: f32): f32 {
   const x2 = x * x;
-  const t = tanh_scalar(GELU_C * (x + (GELU_A * x2) * x));
-  const du = GELU_C * (<f32>1 + GELU_A3 * min<f32>(x2, GELU_X2_CAP));
-  const sech2 = <f32>1 - t * t;
-  return <f32>0.5 * (<f32>1 + t) + ((<f32>0.5 * x) * sech2) * du;
+  const s = sigmoid_scalar(GELU_2C * (x + (GELU_A * x2) * x));
+  const du2 = GELU_2C * (<f32>1 + GELU_A3 * min<f32>(x2, GELU_X2_CAP));
+  return s + ((x * s) * (<f32>1 - s)) * du2;
+}
+
+/** gelu / gelu' of one value for the loops' tails: the vector code in the SIMD builds (see sigmoid_one). */
+// @ts-ignore: decorator
+@inline function gelu_one(x: f32): f32 {
+  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(gelu_v128(f32x4.splat(x)), 0);
+  return gelu_scalar(x);
+}
+
+// @ts-ignore: decorator
+@inline function gelu_grad_one(x: f32): f32 {
+  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(gelu_grad_v128(f32x4.splat(x)), 0);
+  return gelu_grad_scalar(x);
 }
 
 /** out = gelu(x), GPT-2's tanh approximation (see the section header). out may equal x. */
 export function gelu_f32(n: i32, x: usize, out: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 8 <= n; i += 8) { // two independent tanh chains per iteration, as in tanh_f32
+    for (; i + 8 <= n; i += 8) { // two independent exp chains per iteration
       const o = <usize>i << 2;
       const g0 = gelu_v128(v128.load(x + o));
       const g1 = gelu_v128(v128.load(x + o, 16));
@@ -287,7 +311,7 @@ export function gelu_f32(n: i32, x: usize, out: usize): void {
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(out + o, gelu_scalar(load<f32>(x + o)));
+    store<f32>(out + o, gelu_one(load<f32>(x + o)));
   }
 }
 
@@ -309,6 +333,6 @@ export function gelu_backward_f32(n: i32, x: usize, dy: usize, dx: usize): void 
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(dx + o, load<f32>(dy + o) * gelu_grad_scalar(load<f32>(x + o)));
+    store<f32>(dx + o, load<f32>(dy + o) * gelu_grad_one(load<f32>(x + o)));
   }
 }

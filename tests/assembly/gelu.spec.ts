@@ -86,7 +86,7 @@ describe("gelu_backward_f32", () => {
       dx[n] = 42;
       gelu_backward_f32(n, ptr(x), ptr(dy), ptr(dx));
       for (let i = 0; i < n; i++) {
-        // 1 + t and 1 − t² cancel in the negative tail: the error is absolute, about 1e-6 per unit of dy.
+        // s + x·s(1 − s)·2u' partly cancels for x < 0: the error is absolute there, about 1e-6 per unit of dy.
         const want = <f64>dy[i] * geluGrad64(<f64>x[i]);
         expect<bool>(near(dx[i], want, 1e-5, 1e-6 * Math.abs(<f64>dy[i]))).toBe(true);
       }
