@@ -204,6 +204,12 @@ describe("qkvAttention errors", () => {
       expect(() => qkvAttention(qkv, 2, { batch: 2, lse: tensor(new Float32Array(6), [2, 3]) })).toThrow("qkvAttention: lse [2,3] must be [4,3] (one per head and query row)");
       expect(() => qkvAttention(qkv, 2, { lse: tensor(new Float32Array(12), [12]) })).toThrow(ShapeError);
       expect(() => qkvAttention({} as never, 2)).toThrow(ArgumentError);
+      // The kernels read their inputs while writing: an output over an input is refused, not computed.
+      expect(() => qkvAttention(qkv, 2, { out: qkv.slice(0, [6, 8]) })).toThrow("qkvAttention: out shares memory with qkv [6,24]; pass a separate output tensor");
+      const q = tensor(new Float32Array(12), [1, 4, 3]);
+      const kv = tensor(new Float32Array(12), [1, 4, 3]);
+      expect(() => attention(q, kv, kv, { out: q })).toThrow("attention: out shares memory with q [1,4,3]; pass a separate output tensor");
+      expect(attention(q, kv, kv).shape).toEqual([1, 4, 3]); // and the runtime still works
     });
   });
 

@@ -4,7 +4,7 @@
 
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output, requireRank } from "./checks.js";
+import { backendOf, output, requireNoOverlap, requireRank } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 export interface AttentionOptions extends OutOption {
@@ -77,6 +77,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   const scale = scaleFor(op, d, options.scale);
   if (lse) checkLse(op, lse, q, dims);
   const out = output(op, backend, q.shape, options.out);
+  if (options.out) requireNoOverlap(op, out, { q, k, v });
   const kern = backend.kernels;
   if (tk === 0) {
     kern.fill_f32(out.size, 0, out.ptr); // nothing to attend to: defined as zeros
@@ -142,6 +143,7 @@ export function qkvAttention(qkv: Tensor, heads: number, options: QkvAttentionOp
   }
   const width = heads * dh;
   const out = output(op, backend, [rows, width], options.out);
+  if (options.out) requireNoOverlap(op, out, { qkv });
   if (rows === 0) return out;
   const kern = backend.kernels;
   const scratch = backend.scratch(kern.attention_rows_scratch_bytes(t, dh));
