@@ -5,7 +5,7 @@
 import * as sd from "../../src/index.js";
 import { attentionBackwardJS, attentionBackwardScratch } from "../lib/plain-attention-backward.js";
 import { attentionJS, softmaxJS } from "../lib/plain.js";
-import { concat } from "../workloads/common.js";
+import { concat } from "../lib/arrays.js";
 import { onBackend, type KernelContext } from "./context.js";
 import type { Impl, Workload } from "./types.js";
 

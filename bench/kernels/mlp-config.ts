@@ -4,11 +4,11 @@
 
 import * as sd from "../../src/index.js";
 import type { PlainMlpOptions } from "../lib/plain-mlp.js";
-import { MLP_SIZES } from "../workloads/mlp-train.js";
+import { MLP_SIZES, trainBatchData } from "../workloads/mlp-train.js";
 import { CFG } from "./config.js";
 import type { TrainVariant } from "./types.js";
 
-export { MLP_SIZES };
+export { MLP_SIZES, trainBatchData };
 
 /** 2 × multiply-adds of one step's products: x·W and dW = xᵀ·dz per layer, dx = dz·Wᵀ except for layer 0. */
 export function trainStepFlops(batch: number): number {
@@ -68,15 +68,3 @@ export const TRAIN_CONFIGS: TrainConfig[] = [
   },
 ];
 export const MAIN_TRAIN = TRAIN_CONFIGS[0]!;
-
-/** Seeded inputs in [0, 1) and one-hot targets of random classes. */
-export function trainBatchData(batch: number, seed: number): { x: Float32Array; y: Float32Array } {
-  const rng = new sd.Random(seed);
-  const inputs = MLP_SIZES[0]!;
-  const classes = MLP_SIZES[MLP_SIZES.length - 1]!;
-  const x = new Float32Array(batch * inputs);
-  for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
-  const y = new Float32Array(batch * classes);
-  for (let r = 0; r < batch; r++) y[r * classes + Math.min(classes - 1, Math.floor(rng.uniform() * classes))] = 1;
-  return { x, y };
-}

@@ -3,7 +3,7 @@
 // ReLU backward, Σ-rows, Σ g², SGD updates, the MSE loss and its gradient) through the same public ops.
 
 import * as sd from "../../src/index.js";
-import { concat } from "../workloads/common.js";
+import { concat } from "../lib/arrays.js";
 import { onBackend, type KernelContext } from "./context.js";
 import { MLP_SIZES, trainBatchData } from "./mlp-config.js";
 import type { Impl } from "./types.js";

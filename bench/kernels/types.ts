@@ -94,13 +94,5 @@ export interface Row extends Summary {
   error?: string;
 }
 
-export interface Check {
-  workload: string;
-  impl: string;
-  /** What was compared, when not the whole output (training: loss, gradients, parameters). */
-  what?: string;
-  against: string;
-  maxRelErr: number;
-  tol: number;
-  ok: boolean;
-}
+/** An output check before timing: the same record as the peer bench's. */
+export type { Check } from "../harness/types.js";

@@ -11,6 +11,8 @@
 //   dK_j += scale · dS_ij·q_i
 //   dV_j += P_ij·dO_i
 
+import { attentionRowJS } from "./plain.js";
+
 /** Scratch rows for attentionBackwardJS (allocate once, reuse: the function allocates nothing). */
 export function attentionBackwardScratch(T: number): { p: Float32Array } {
   return { p: new Float32Array(T) };
@@ -30,22 +32,7 @@ export function attentionBackwardJS(
       const qi = base + i * d;
       const len = causal ? i + 1 : T;
       // Recompute the row of weights.
-      let mx = -Infinity;
-      for (let j = 0; j < len; j++) {
-        const kj = base + j * d;
-        let s = 0;
-        for (let c = 0; c < d; c++) s += q[qi + c] * k[kj + c];
-        s *= scale;
-        p[j] = s;
-        if (s > mx) mx = s;
-      }
-      let sum = 0;
-      for (let j = 0; j < len; j++) {
-        const e = Math.exp(p[j] - mx);
-        p[j] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
+      const inv = attentionRowJS(q, k, qi, base, len, d, scale, p);
       let D = 0;
       for (let c = 0; c < d; c++) D += dout[qi + c] * out[qi + c];
       for (let c = 0; c < d; c++) dq[qi + c] = 0;

@@ -64,6 +64,31 @@ export function softmaxJS(
 }
 
 /**
+ * One query row's attention weights, unnormalized: w[j] = exp(q_i·k_j·scale − max) for the `len` visible
+ * keys (rows base + j·d of k); returns 1/Σ w. Shared by the forward and the backward references.
+ */
+export function attentionRowJS(
+  q: Float32Array, k: Float32Array, qi: number, base: number, len: number, d: number, scale: number, w: Float32Array,
+): number {
+  let mx = -Infinity;
+  for (let j = 0; j < len; j++) {
+    const kj = base + j * d;
+    let s = 0;
+    for (let p = 0; p < d; p++) s += q[qi + p] * k[kj + p];
+    s *= scale;
+    w[j] = s;
+    if (s > mx) mx = s;
+  }
+  let sum = 0;
+  for (let j = 0; j < len; j++) {
+    const e = Math.exp(w[j] - mx);
+    w[j] = e;
+    sum += e;
+  }
+  return 1 / sum;
+}
+
+/**
  * Multi-head scaled dot-product attention: q, k, v and out are [h, T, d] row-major;
  * out = softmax(q·kᵀ·scale [+ causal mask]) · v per head. `scores` is a caller-owned scratch row of
  * length ≥ T (so the function allocates nothing). Default scale is 1/√d.
@@ -77,22 +102,7 @@ export function attentionJS(
     for (let i = 0; i < T; i++) {
       const qi = base + i * d;
       const len = causal ? i + 1 : T;
-      let mx = -Infinity;
-      for (let j = 0; j < len; j++) {
-        const kj = base + j * d;
-        let s = 0;
-        for (let p = 0; p < d; p++) s += q[qi + p] * k[kj + p];
-        s *= scale;
-        scores[j] = s;
-        if (s > mx) mx = s;
-      }
-      let sum = 0;
-      for (let j = 0; j < len; j++) {
-        const e = Math.exp(scores[j] - mx);
-        scores[j] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
+      const inv = attentionRowJS(q, k, qi, base, len, d, scale, scores);
       const oi = base + i * d;
       for (let p = 0; p < d; p++) out[oi + p] = 0;
       for (let j = 0; j < len; j++) {

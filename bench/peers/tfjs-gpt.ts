@@ -29,16 +29,9 @@
 import * as tf from "@tensorflow/tfjs";
 // The position table is input data here, not what is timed: take simdnet's, so both models see the same one.
 import { sinusoidalPositions } from "../../src/ops/positional.js";
+import type { GptModelConfig } from "./types.js";
 
-export interface TfGptConfig {
-  vocabSize: number;
-  contextLength: number;
-  dModel: number;
-  heads: number;
-  layers: number;
-  positional: "sinusoidal" | "learned";
-  tieEmbeddings: boolean;
-}
+export type TfGptConfig = GptModelConfig;
 
 export interface NamedParam {
   name: string;

@@ -17,7 +17,8 @@ import * as tfwasm from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { TfGPT } from "./tfjs-gpt.js";
-import { concat, type AttentionInputs, type MlpInputs, type Peer, type PeerImpl } from "./types.js";
+import { concat } from "../lib/arrays.js";
+import type { AttentionInputs, MlpInputs, Peer, PeerImpl } from "./types.js";
 
 // Quiet the "install tfjs-node" banner: we measure the Wasm and CPU backends on purpose.
 const quiet = console.warn;

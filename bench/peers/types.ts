@@ -102,17 +102,6 @@ export interface Peer {
   unsupported?: Partial<Record<WorkloadKind, string>>;
 }
 
-/** Concatenate float32 parts (training results). */
-export function concat(parts: ArrayLike<number>[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** The installed version of a package (walks up from its resolved entry; works without an exported package.json). */
 export function packageVersion(name: string): string {
   const require = createRequire(import.meta.url);

@@ -70,14 +70,3 @@ export function predictedTooSlow(ctx: BenchContext, label: string, fromWorkload:
     ? `skipped: ${fromWorkload} took ${fmt(r.medianMs)} ms, so one call would take about ${fmt(predicted)} ms (limit ${CFG.maxPredictedMs} ms${quick ? ", quick mode" : ""})`
     : undefined;
 }
-
-/** Concatenation of float32 parts (training results: loss, then parameters). */
-export function concat(parts: ArrayLike<number>[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

@@ -8,21 +8,29 @@ import * as sd from "../../src/index.js";
 import type { BenchContext } from "../harness/context.js";
 import type { Workload } from "../harness/types.js";
 import { PlainMLP } from "../lib/plain-mlp.js";
-import { addBuilds, addPeers, concat, newWorkload, peerImpl } from "./common.js";
+import { concat } from "../lib/arrays.js";
+import { addBuilds, addPeers, newWorkload, peerImpl } from "./common.js";
 
 export const MLP_SIZES = [784, 128, 64, 10];
 const LR = 0.01;
 
-export async function mlpTrainWorkload(ctx: BenchContext, batch: number): Promise<Workload> {
-  const id = `MLP train B=${batch}`;
-  // Inputs uniform in [0, 1), one-hot targets of random classes.
-  const rng = new sd.Random(500 + batch);
+/** Seeded inputs in [0, 1) and one-hot targets of random classes. */
+export function trainBatchData(batch: number, seed: number): { x: Float32Array; y: Float32Array } {
+  const rng = new sd.Random(seed);
   const inputs = MLP_SIZES[0]!;
   const classes = MLP_SIZES[MLP_SIZES.length - 1]!;
   const x = new Float32Array(batch * inputs);
   for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
   const y = new Float32Array(batch * classes);
   for (let r = 0; r < batch; r++) y[r * classes + Math.min(classes - 1, Math.floor(rng.uniform() * classes))] = 1;
+  return { x, y };
+}
+
+export async function mlpTrainWorkload(ctx: BenchContext, batch: number): Promise<Workload> {
+  const id = `MLP train B=${batch}`;
+  const inputs = MLP_SIZES[0]!;
+  const classes = MLP_SIZES[MLP_SIZES.length - 1]!;
+  const { x, y } = trainBatchData(batch, 500 + batch);
 
   const owned: { dispose(): void }[] = [];
   const w = newWorkload(ctx, { id, kind: "train", perCall: batch, tol: 1e-4, dispose: () => owned.forEach((o) => o.dispose()) });
