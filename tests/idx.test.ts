@@ -137,6 +137,49 @@ describe("readIdx: valid files", () => {
   });
 });
 
+describe("readIdx: the caller's bytes as Buffer, Uint8Array or a view at an odd offset", () => {
+  // A file as fs.readFileSync returns it (a Buffer, possibly inside Node's shared pool), and as a
+  // view at an odd offset inside a larger buffer fenced with bytes that must never be read or written.
+  function asCallerViews(file: Uint8Array): { name: string; bytes: Uint8Array; fence: () => boolean }[] {
+    const fenced = new Uint8Array(file.length + 13);
+    fenced.fill(0xa5);
+    fenced.set(file, 7);
+    const view = fenced.subarray(7, 7 + file.length);
+    const fenceIntact = () => fenced.subarray(0, 7).every((b) => b === 0xa5) && fenced.subarray(7 + file.length).every((b) => b === 0xa5);
+    const pooled = Buffer.from(file); // small Buffers come from the shared pool: byteOffset != 0
+    return [
+      { name: "Uint8Array", bytes: file.slice(), fence: () => true },
+      { name: "Buffer", bytes: pooled, fence: () => true },
+      { name: "odd-offset view", bytes: view, fence: fenceIntact },
+    ];
+  }
+
+  it("decodes every dtype the same way and leaves the input untouched", async () => {
+    const cases: [keyof typeof CODES, number[]][] = [
+      ["uint8", [0, 1, 255, 7]],
+      ["int8", [-128, -1, 0, 127]],
+      ["int16", [-32768, 258, 1, 32767]],
+      ["int32", [-(2 ** 31), 0x01020304, -1, 7]],
+      ["float32", [1, 2, 3, 4]],
+      ["float64", [0.1, -2.5, 1e300, 4]],
+    ];
+    for (const [dtype, values] of cases) {
+      for (const gzipped of [false, true]) {
+        const file = gzipped ? gz(idx(dtype, [values.length], values)) : idx(dtype, [values.length], values);
+        for (const { name, bytes, fence } of asCallerViews(file)) {
+          const before = Array.from(bytes);
+          const results = gzipped ? [await readIdx(bytes)] : [await readIdx(bytes), readIdxSync(bytes)];
+          for (const a of results) {
+            expect(Array.from(a.data), `${dtype} ${name} gz=${gzipped}`).toEqual(values);
+          }
+          expect(Array.from(bytes), `${dtype} ${name}: input unchanged`).toEqual(before);
+          expect(fence(), `${dtype} ${name}: fence intact`).toBe(true);
+        }
+      }
+    }
+  });
+});
+
 describe("readIdx: malformed files raise FormatError with the offset", () => {
   it("wrong magic: non-zero first bytes, unknown type code, rank 0", async () => {
     await formatError(() => readIdx(new Uint8Array([1, 0, 8, 1, 0, 0, 0, 0])), 0, /byte 0 must be 0x00, got 0x01/);

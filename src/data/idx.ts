@@ -111,7 +111,11 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * `data` is a fresh array of its own (byteOffset 0, whole buffer) that may be reused in place.
  */
 function decode(header: IdxHeader, data: Uint8Array, owned: boolean): IdxData {
-  const buf = owned ? data : data.slice();
+  // Not `data.slice()`: on a Node Buffer that is a view of the caller's bytes (which may sit at any
+  // offset inside Node's shared 8 KiB pool), so the swap below would write into the caller's file
+  // and the typed array at offset 0 would read someone else's bytes. `new Uint8Array(view)` always
+  // copies into a fresh buffer of exactly that length.
+  const buf = owned && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : new Uint8Array(data);
   const size = header.elementSize;
   const n = header.dataBytes / size;
   // Reverse each element's bytes on little-endian hosts: the bit patterns (NaN payloads included)
@@ -127,11 +131,11 @@ function decode(header: IdxHeader, data: Uint8Array, owned: boolean): IdxData {
   }
   switch (header.dtype) {
     case "uint8": return buf;
-    case "int8": return new Int8Array(buf.buffer, 0, n);
-    case "int16": return new Int16Array(buf.buffer, 0, n);
-    case "int32": return new Int32Array(buf.buffer, 0, n);
-    case "float32": return new Float32Array(buf.buffer, 0, n);
-    default: return new Float64Array(buf.buffer, 0, n);
+    case "int8": return new Int8Array(buf.buffer, buf.byteOffset, n);
+    case "int16": return new Int16Array(buf.buffer, buf.byteOffset, n);
+    case "int32": return new Int32Array(buf.buffer, buf.byteOffset, n);
+    case "float32": return new Float32Array(buf.buffer, buf.byteOffset, n);
+    default: return new Float64Array(buf.buffer, buf.byteOffset, n);
   }
 }
 
