@@ -32,22 +32,6 @@ export function dot_f32(n: i32, x: usize, y: usize): f32 {
   return s;
 }
 
-/** y += alpha·x (x and y must not partially overlap; x == y is allowed). */
-export function axpy_f32(n: i32, alpha: f32, x: usize, y: usize): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const va = f32x4.splat(alpha);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(y + o, fmadd(va, v128.load(x + o), v128.load(y + o)));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(y + o) + alpha * load<f32>(x + o));
-  }
-}
-
 /** out = alpha·x (out may equal x). */
 export function scale_f32(n: i32, alpha: f32, x: usize, out: usize): void {
   let i = 0;

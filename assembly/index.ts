@@ -3,7 +3,7 @@
 
 export { heap_base } from "./heap";
 export {
-  dot_f32, axpy_f32, scale_f32, fill_f32, add_f32, sub_f32, mul_f32, sum_f32, max_f32,
+  dot_f32, scale_f32, fill_f32, add_f32, sub_f32, mul_f32, sum_f32,
   add_row_f32, sum_rows_f32,
 } from "./blas";
 export { gemm_f32, gemm_bias_act_f32, gemm_ref_f32, gemm_scratch_bytes } from "./gemm";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ArgumentError, ShapeError, logSoftmax, softmax, tensor, tidy } from "../src/index.js";
+import { ArgumentError, ShapeError, logSoftmax, softmax, softmaxBackward, tensor, tidy } from "../src/index.js";
 import { BUILDS, useBuild } from "./helpers/backends.js";
 import { expectClose, randomFloats } from "./helpers/compare.js";
 import { EDGE_SIZES } from "./helpers/shapes.js";
@@ -142,6 +142,42 @@ describe("softmax errors", () => {
       expect(() => softmax(x, { temperature: Number.NaN })).toThrow(ArgumentError);
       expect(() => softmax(x, { causal: true })).toThrow(ShapeError);
       expect(() => logSoftmax(tensor(1))).toThrow("logSoftmax: needs at least one axis, got a scalar");
+    });
+  });
+});
+
+describe.each(BUILDS)("softmaxBackward on the %s build", (build) => {
+  it("matches the float64 Jacobian-vector product y ⊙ (dy − Σ dy·y) over edge row lengths", async () => {
+    await useBuild(build);
+    for (const cols of EDGE_SIZES) {
+      for (const rows of [1, 3]) {
+        tidy(() => {
+          const x = randomFloats(rows * cols, 7 * cols + rows).map((v) => v * 4);
+          const dy = randomFloats(rows * cols, 11 * cols + rows);
+          const y64 = softmaxRef(x, rows, cols, 1, false);
+          const y = softmax(tensor(x, [rows, cols]));
+          const dx = softmaxBackward(y, tensor(dy, [rows, cols])).toFloat32Array();
+          // float64 oracle from the float64 probabilities: dx_j = y_j (dy_j − Σ_k dy_k y_k)
+          const want = new Float64Array(rows * cols);
+          for (let i = 0; i < rows; i++) {
+            let s = 0;
+            for (let k = 0; k < cols; k++) s += dy[i * cols + k]! * y64[i * cols + k]!;
+            for (let j = 0; j < cols; j++) want[i * cols + j] = y64[i * cols + j]! * (dy[i * cols + j]! - s);
+          }
+          // y carries softmax's ~2 ulp relative error and the row dot product sums cols roundings.
+          expectClose(dx, want, 1e-5, 1e-6, `softmaxBackward ${rows}x${cols}`);
+        });
+      }
+    }
+  });
+
+  it("refuses mismatched shapes and an out that overlaps an input", async () => {
+    await useBuild(build);
+    tidy(() => {
+      const y = softmax(tensor(randomFloats(6, 1), [2, 3]));
+      expect(() => softmaxBackward(y, tensor(randomFloats(6, 2), [3, 2]))).toThrow(ShapeError);
+      const dy = tensor(randomFloats(6, 3), [2, 3]);
+      expect(() => softmaxBackward(y, dy, { out: dy })).toThrow(ArgumentError);
     });
   });
 });

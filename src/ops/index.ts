@@ -2,7 +2,7 @@ export { matmul, type MatmulOptions } from "./matmul.js";
 export { add, sub, mul, scale, type OutOption } from "./elementwise.js";
 export { relu, sigmoid, tanh, exp, reluBackward, sigmoidBackward, tanhBackward } from "./activations.js";
 export { dot, sum, sumRows } from "./reduce.js";
-export { softmax, logSoftmax, type SoftmaxOptions } from "./softmax.js";
+export { softmax, logSoftmax, softmaxBackward, type SoftmaxOptions } from "./softmax.js";
 export { attention, attentionScores, qkvAttention, type AttentionOptions, type QkvAttentionOptions } from "./attention.js";
 export { addBias, activationBackward, checkActivation, linear, ACTIVATIONS, type Activation } from "./dense.js";
 export { mse, mseBackward, softmaxCrossEntropy, softmaxCrossEntropyIndex, argmaxRows, type CrossEntropyOptions } from "./loss.js";

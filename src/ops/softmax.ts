@@ -2,7 +2,7 @@
 
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output } from "./checks.js";
+import { backendOf, output, requireNoOverlap } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 export interface SoftmaxOptions extends OutOption {
@@ -43,4 +43,26 @@ export function softmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
 
 export function logSoftmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
   return rowwise("logSoftmax", x, options);
+}
+
+/**
+ * The softmax's backward over the last axis: given y = softmax(x) and dy = ∂L/∂y, returns
+ * ∂L/∂x = y ⊙ (dy − Σ_j dy_j·y_j) row by row (temperature 1: for softmax(x / T) divide the result by T).
+ * Masked (zero) probabilities get a zero gradient, so the causal case needs no flag.
+ */
+export function softmaxBackward(y: Tensor, dy: Tensor, options: OutOption = {}): Tensor {
+  const op = "softmaxBackward";
+  const backend = backendOf(op, y, dy);
+  if (y.rank === 0) throw new ShapeError(`${op}: needs at least one axis, got a scalar`);
+  if (dy.shape.length !== y.shape.length || dy.shape.some((d, i) => d !== y.shape[i])) {
+    throw new ShapeError(`${op}: y ${formatShape(y.shape)} and dy ${formatShape(dy.shape)} must have the same shape`);
+  }
+  const dx = output(op, backend, y.shape, options.out);
+  // Each row's dot product Σ dy·y is taken before the row is written, but a dx that overlaps another
+  // row of y or dy would be read after it was overwritten: refuse any overlap.
+  if (options.out) requireNoOverlap(op, dx, { y, dy });
+  const cols = y.shape[y.rank - 1]!;
+  if (cols === 0 || y.size === 0) return dx;
+  backend.kernels.softmax_backward_f32(y.size / cols, cols, y.ptr, cols, dy.ptr, cols, dx.ptr, cols);
+  return dx;
 }
