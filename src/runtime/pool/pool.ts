@@ -45,6 +45,8 @@ export class WorkerPool {
   private readonly kernelIds = new Map<string, number>();
   private readonly jobTimeoutMs: number;
   private seq = 0;
+  /** Parallel jobs run so far (tests check that a split really happened). */
+  jobs = 0;
   private failure: string | undefined;
   private closed = false;
 
@@ -106,6 +108,7 @@ export class WorkerPool {
     const results = new Array<number>(calls.length);
     const start = (p: number) => Math.floor((p * calls.length) / participants);
     const seq = (this.seq = (this.seq + 1) | 0);
+    this.jobs++;
     // Post every worker's block before doing the caller's, so all threads start together.
     for (let p = 1; p < participants; p++) {
       const slot = this.slots[p - 1]!;
