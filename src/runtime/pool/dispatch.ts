@@ -7,14 +7,15 @@ import { PLANS, type Family } from "./plans.js";
 import type { WorkerPool } from "./pool.js";
 
 /**
- * Smallest work (the family's unit: multiply-adds for GEMM, elements otherwise) worth splitting.
- * Measured with bench/threads-threshold.ts (docs/PERFORMANCE.md "Threads"): below these sizes one
- * thread finishes before the dispatch + join round trip pays off.
+ * Smallest work (the family's unit: multiply-adds for GEMM, add-equivalent elements for elementwise
+ * kernels, elements for row kernels) worth splitting: about 20–30 µs of single-thread work, several
+ * times the dispatch + join round trip, so two threads win clearly from there on. From
+ * bench/threads-threshold.ts (docs/PERFORMANCE.md "Threads"); re-derive them there on a quiet machine.
  */
 export const DEFAULT_THRESHOLDS: Readonly<Record<Family, number>> = {
-  gemm: 48 * 48 * 48,
-  elementwise: 32768,
-  rows: 16384,
+  gemm: 1 << 19, // ≈ 80³: 25–40 µs on one thread
+  elementwise: 1 << 17, // an add over 128 Ki floats, a GELU over 16 Ki: ~20 µs
+  rows: 1 << 15, // softmax 128×256: ~30 µs
 };
 
 /** What the dispatcher needs from its backend. */

@@ -37,6 +37,8 @@ export interface KernelPlan {
   fixed?: boolean;
 }
 
+/** Cost weight of exp/tanh-based elementwise kernels relative to an add (single-thread timings: gelu ≈ 8 × add). */
+const TRANSCENDENTAL = 8;
 /** Elementwise splits start at multiples of 16 floats (64 bytes): every tail stays where it was. */
 const ELEMENT_UNIT = 16;
 /** GEMM micro-tile: rows of C in steps of MR = 4, columns in steps of NR = 8 (assembly/gemm.ts). */
@@ -57,12 +59,15 @@ function offsetCall(args: readonly number[], sizeArg: number, start: number, end
   return call;
 }
 
-/** n at argument 0; the listed pointers advance one float per element. */
-function elementwise(...pointerArgs: number[]): KernelPlan {
+/**
+ * n at argument 0; the listed pointers advance one float per element. `cost` weighs an element against
+ * a plain add (exp/tanh-based activations cost ~8 adds, Adam ~4), so one threshold fits the family.
+ */
+function elementwise(cost: number, ...pointerArgs: number[]): KernelPlan {
   const ptrs = pointerArgs.map((arg) => ({ arg, per: 1 }));
   return {
     family: "elementwise",
-    work: (a) => a[0]!,
+    work: (a) => a[0]! * cost,
     split: (a, parts) => {
       const ranges = splitAligned(a[0]!, parts, ELEMENT_UNIT);
       if (ranges.length < 2) return undefined;
@@ -147,25 +152,25 @@ export const PLANS: Partial<Record<keyof Kernels, KernelPlan>> = {
   gemm_f32: gemm({ alpha: 5, a: 6, lda: 7, b: 8, ldb: 9, c: 11, ldc: 12, scratch: 13 }),
   gemm_bias_act_f32: gemm({ a: 5, lda: 6, b: 7, ldb: 8, bias: 9, c: 11, ldc: 12, scratch: 13 }),
 
-  relu_f32: elementwise(1, 2),
-  relu_backward_f32: elementwise(1, 2, 3),
-  sigmoid_f32: elementwise(1, 2),
-  sigmoid_backward_f32: elementwise(1, 2, 3),
-  tanh_backward_f32: elementwise(1, 2, 3),
-  gelu_f32: elementwise(1, 2),
-  gelu_backward_f32: elementwise(1, 2, 3),
-  exp_f32: elementwise(1, 2),
-  tanh_f32: elementwise(1, 2),
-  add_f32: elementwise(1, 2, 3),
-  sub_f32: elementwise(1, 2, 3),
-  mul_f32: elementwise(1, 2, 3),
-  scale_f32: elementwise(2, 3),
-  fill_f32: elementwise(2),
-  axpy_f32: elementwise(2, 3),
-  mse_backward_f32: elementwise(1, 2, 4),
-  sgd_f32: elementwise(2, 3),
-  sgd_momentum_f32: elementwise(3, 4, 5),
-  adam_f32: elementwise(8, 9, 10, 11),
+  relu_f32: elementwise(1, 1, 2),
+  relu_backward_f32: elementwise(1, 1, 2, 3),
+  sigmoid_f32: elementwise(TRANSCENDENTAL, 1, 2),
+  sigmoid_backward_f32: elementwise(1, 1, 2, 3),
+  tanh_backward_f32: elementwise(1, 1, 2, 3),
+  gelu_f32: elementwise(TRANSCENDENTAL, 1, 2),
+  gelu_backward_f32: elementwise(TRANSCENDENTAL, 1, 2, 3),
+  exp_f32: elementwise(TRANSCENDENTAL, 1, 2),
+  tanh_f32: elementwise(TRANSCENDENTAL, 1, 2),
+  add_f32: elementwise(1, 1, 2, 3),
+  sub_f32: elementwise(1, 1, 2, 3),
+  mul_f32: elementwise(1, 1, 2, 3),
+  scale_f32: elementwise(1, 2, 3),
+  fill_f32: elementwise(1, 2),
+  axpy_f32: elementwise(1, 2, 3),
+  mse_backward_f32: elementwise(1, 1, 2, 4),
+  sgd_f32: elementwise(1, 2, 3),
+  sgd_momentum_f32: elementwise(2, 3, 4, 5),
+  adam_f32: elementwise(4, 8, 9, 10, 11),
 
   // Causal softmax masks by the row's index within the call: split only unmasked calls.
   softmax_f32: rowwise(0, 1, [{ arg: 2, per: arg(3) }, { arg: 4, per: arg(5) }], (a) => a[7] === 0),
