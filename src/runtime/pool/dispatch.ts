@@ -45,18 +45,18 @@ export function dispatchingKernels(raw: Kernels, host: PoolHost): Kernels {
       let results: number[];
       if (parallel) {
         const scratch = split.scratch;
-        let perThread: ((t: number, a: number[]) => void) | undefined;
+        let regions: number[] | undefined;
         if (scratch !== undefined) {
           // Allocate every thread's region before any worker starts: allocation may grow memory.
-          const regions = [0];
+          regions = [0];
           for (let t = 1; t < pool!.threads; t++) regions.push(host.threadScratch(t, scratch.bytes));
-          perThread = (t, a) => (a[scratch.arg] = regions[t]!);
         }
-        results = pool!.run(name, fn, split.calls, perThread);
+        results = pool!.run(name, fn, split.calls, scratch?.arg ?? -1, regions);
       } else {
         results = split.calls.map((call) => fn(...call));
       }
-      return split.combine ? split.combine(results) : results[0]!;
+      // Kernels without a combine step return nothing.
+      return split.combine ? split.combine(results) : (undefined as unknown as number);
     };
   }
   return out as unknown as Kernels;

@@ -31,8 +31,8 @@ export interface KernelPlan {
   family: Family;
   /** Work of one call, in the family's unit (multiply-adds for GEMM, elements otherwise). */
   work(args: readonly number[]): number;
-  /** The calls for up to `parts` threads, or undefined to make the single original call. */
-  split(args: readonly number[], parts: number, raw: Kernels): Plan | undefined;
+  /** The calls for `threads` threads, or undefined to make the single original call. */
+  split(args: readonly number[], threads: number, raw: Kernels): Plan | undefined;
   /** The split is a fixed partition whose results are combined: use it on one thread too. */
   fixed?: boolean;
 }
@@ -44,6 +44,16 @@ const ELEMENT_UNIT = 16;
 /** GEMM micro-tile: rows of C in steps of MR = 4, columns in steps of NR = 8 (assembly/gemm.ts). */
 const GEMM_MR = 4;
 const GEMM_NR = 8;
+
+/**
+ * Parts per thread. Threads claim parts as they come (pool.ts), so a thread the OS runs late leaves
+ * its parts to the others; more parts balance better. GEMM takes fewer, as every part of a row split
+ * packs all of B (and of a column split all of A).
+ */
+const PARTS_PER_THREAD = 4;
+const GEMM_PARTS_PER_THREAD = 2;
+const MAX_PARTS = 64; // control.ts MAX_CALLS
+const partsFor = (threads: number, perThread: number) => Math.min(MAX_PARTS, threads * perThread);
 
 /** A pointer argument and how many floats it advances per unit of the split index (a number or an argument). */
 type Stride = { arg: number; per: number | ((args: readonly number[]) => number) };
@@ -68,8 +78,8 @@ function elementwise(cost: number, ...pointerArgs: number[]): KernelPlan {
   return {
     family: "elementwise",
     work: (a) => a[0]! * cost,
-    split: (a, parts) => {
-      const ranges = splitAligned(a[0]!, parts, ELEMENT_UNIT);
+    split: (a, threads) => {
+      const ranges = splitAligned(a[0]!, partsFor(threads, PARTS_PER_THREAD), ELEMENT_UNIT);
       if (ranges.length < 2) return undefined;
       return { calls: ranges.map(([s, e]) => offsetCall(a, 0, s, e, ptrs)) };
     },
@@ -83,9 +93,9 @@ function rowwise(rowsArg: number, colsArg: number, ptrs: Stride[], when?: (a: re
   return {
     family: "rows",
     work: (a) => a[rowsArg]! * a[colsArg]!,
-    split: (a, parts) => {
+    split: (a, threads) => {
       if (when && !when(a)) return undefined;
-      const ranges = splitAligned(a[rowsArg]!, parts, 1);
+      const ranges = splitAligned(a[rowsArg]!, partsFor(threads, PARTS_PER_THREAD), 1);
       if (ranges.length < 2) return undefined;
       return { calls: ranges.map(([s, e]) => offsetCall(a, rowsArg, s, e, ptrs)) };
     },
@@ -129,7 +139,8 @@ function gemm(ptr: { a: number; lda: number; b: number; ldb: number; c: number; 
   return {
     family: "gemm",
     work: (a) => a[2]! * a[3]! * a[4]!,
-    split: (a, parts, raw) => {
+    split: (a, threads, raw) => {
+      const parts = partsFor(threads, GEMM_PARTS_PER_THREAD);
       const transA = a[0]!, transB = a[1]!, m = a[2]!, n = a[3]!, k = a[4]!;
       if (m < 2 || n < 2 || k < 1 || (ptr.alpha !== undefined && a[ptr.alpha] === 0)) return undefined;
       const byRows = Math.ceil(m / GEMM_MR) >= Math.ceil(n / GEMM_NR);
@@ -187,8 +198,8 @@ export const PLANS: Partial<Record<keyof Kernels, KernelPlan>> = {
   sum_rows_f32: {
     family: "rows",
     work: (a) => a[0]! * a[1]!,
-    split: (a, parts) => {
-      const ranges = splitAligned(a[1]!, parts, ELEMENT_UNIT);
+    split: (a, threads) => {
+      const ranges = splitAligned(a[1]!, partsFor(threads, PARTS_PER_THREAD), ELEMENT_UNIT);
       if (ranges.length < 2) return undefined;
       return { calls: ranges.map(([s, e]) => offsetCall(a, 1, s, e, [{ arg: 2, per: 1 }, { arg: 4, per: 1 }])) };
     },

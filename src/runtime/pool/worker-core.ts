@@ -1,18 +1,20 @@
 // The body of a pool worker, the same in Node and in browsers: instantiate the kernel module on the
-// shared memory, then loop — wait for a job in the control block, run its calls, report, repeat.
+// shared memory, then loop — wait for a job, claim and run its calls until none are left, repeat.
 // The worker never allocates in the Wasm memory and never grows it: the calling thread owns both.
 
 import {
-  COMMAND, COMMAND_CRASH, COMMAND_STOP, DONE, KERNEL, MAX_ARGS, NARGS, NCALLS, SEQ, STATE, STATE_DEAD,
-  STATE_READY, STATUS, STATUS_ERROR, STATUS_OK, workerSlot, writeError, type WorkerInit,
+  claimCalls, COMMAND, COMMAND_STOP, controlViews, CRASH, DONE, KERNEL, recordJobError, SEQ, SEQ_MASK, STATE, STATE_DEAD,
+  STATE_READY, WORKER_ERROR_LENGTH, workerBase, workerErrorBytes, writeText, type WorkerInit,
 } from "./control.js";
 
 type KernelFn = (...args: number[]) => number;
 
 /** Run until told to stop. Returns normally on COMMAND_STOP; the caller's entry file ends the thread. */
 export function runWorker(init: WorkerInit): void {
-  const slot = workerSlot(init.control, init.index);
-  const { words, base, args, results } = slot;
+  const c = controlViews(init.control, init.workers);
+  const w = c.words;
+  const base = workerBase(init.index);
+  const thread = init.index + 1;
   // Whatever ends the loop (stop, a thrown error, a crash), the caller must learn of it without waiting
   // for a message it cannot receive while it blocks in Atomics.wait: mark the slot dead and wake it.
   try {
@@ -26,45 +28,29 @@ export function runWorker(init: WorkerInit): void {
     });
     const exports = instance.exports as Record<string, unknown>;
     const fns = init.kernels.map((name) => exports[name] as KernelFn);
-    Atomics.store(words, base + STATE, STATE_READY);
-    let seen = Atomics.load(words, base + SEQ);
-    const call: number[] = [];
+    Atomics.store(w, base + STATE, STATE_READY);
+    let seen = Atomics.load(w, SEQ);
     for (;;) {
-      seen = waitForJob(words, base + SEQ, seen, init.spinMs);
-      const command = Atomics.load(words, base + COMMAND);
-      if (command === COMMAND_STOP) return;
-      if (command === COMMAND_CRASH) throw new Error("worker crash requested by a test");
-      const fn = fns[Atomics.load(words, base + KERNEL)]!;
-      const ncalls = Atomics.load(words, base + NCALLS);
-      const nargs = Atomics.load(words, base + NARGS);
-      try {
-        for (let c = 0; c < ncalls; c++) {
-          call.length = nargs;
-          for (let i = 0; i < nargs; i++) call[i] = args[c * MAX_ARGS + i]!;
-          results[c] = fn(...call);
-        }
-        Atomics.store(words, base + STATUS, STATUS_OK);
-      } catch (err) {
-        // A trap (out-of-bounds access, unreachable) is an exception here: report it, keep serving.
-        writeError(slot, String((err as Error)?.stack ?? err));
-        Atomics.store(words, base + STATUS, STATUS_ERROR);
-      }
-      Atomics.store(words, base + DONE, seen);
-      Atomics.notify(words, base + DONE);
+      seen = waitForJob(w, seen, init.spinMs);
+      if (Atomics.load(w, COMMAND) === COMMAND_STOP) return;
+      if (Atomics.load(w, base + CRASH) !== 0) throw new Error("worker crash requested by a test");
+      const fn = fns[Atomics.load(w, KERNEL)];
+      // A trap (out-of-bounds access, unreachable) is an exception here: it is recorded for the caller.
+      if (fn) claimCalls(c, seen & SEQ_MASK, thread, fn, (err) => recordJobError(c, thread, err));
     }
   } catch (err) {
-    writeError(slot, String((err as Error)?.stack ?? err));
+    writeText(w, base + WORKER_ERROR_LENGTH, workerErrorBytes(init.control, init.workers, init.index), String((err as Error)?.message ?? err));
     throw err;
   } finally {
     markDead(init);
   }
 }
 
-/** Mark this worker's slot dead and wake a caller waiting on it (also used by the entries' exit hooks). */
+/** Mark this worker's slot dead and wake a caller waiting for the job (also used by the entries' exit hooks). */
 export function markDead(init: WorkerInit): void {
-  const { words, base } = workerSlot(init.control, init.index);
-  Atomics.store(words, base + STATE, STATE_DEAD);
-  Atomics.notify(words, base + DONE);
+  const c = controlViews(init.control, init.workers);
+  Atomics.store(c.words, workerBase(init.index) + STATE, STATE_DEAD);
+  Atomics.notify(c.words, DONE);
 }
 
 /**
@@ -72,16 +58,14 @@ export function markDead(init: WorkerInit): void {
  * ops back to back, and waking from Atomics.wait costs tens of µs, more than many ops take; after the
  * spin the worker sleeps so an idle pool costs no CPU.
  */
-function waitForJob(words: Int32Array, index: number, seen: number, spinMs: number): number {
-  let now = Atomics.load(words, index);
+function waitForJob(words: Int32Array, seen: number, spinMs: number): number {
+  let now = Atomics.load(words, SEQ);
   if (now !== seen) return now;
   const until = performance.now() + spinMs;
   let n = 0;
   while (now === seen) {
-    if ((++n & 255) === 0 && performance.now() > until) {
-      Atomics.wait(words, index, seen);
-    }
-    now = Atomics.load(words, index);
+    if ((++n & 255) === 0 && performance.now() > until) Atomics.wait(words, SEQ, seen);
+    now = Atomics.load(words, SEQ);
   }
   return now;
 }
