@@ -1,6 +1,6 @@
 // Where splitting pays: the cost of an empty parallel op, and 1-thread vs 2-thread time per kernel
 // family over sizes, interleaved in one process. The crossovers set DEFAULT_THRESHOLDS in
-// src/runtime/pool/dispatch.ts. Run: node --import tsx bench/threads-threshold.ts [threads]
+// src/runtime/pool/dispatch.ts. Run: npm run bench:threads [-- THREADS] (default 2).
 
 import { createBackend, type Backend } from "../src/index.js";
 
