@@ -79,6 +79,22 @@ describe("thread count", () => {
   });
 });
 
+describe("thresholds", () => {
+  it("small calls stay on the calling thread, calls above the threshold are split", async () => {
+    const b = await createBackend({ threads: 2 });
+    const pool = b.workerPool!;
+    const jobs = pool.jobs;
+    gemm(b, 16); // 4096 multiply-adds: far below DEFAULT_THRESHOLDS.gemm
+    expect(pool.jobs).toBe(jobs);
+    gemm(b, 96); // 884,736 ≥ 2^19
+    expect(pool.jobs).toBe(jobs + 1);
+    b.parallelThresholds.gemm = Infinity;
+    gemm(b, 96);
+    expect(pool.jobs).toBe(jobs + 1);
+    b.dispose();
+  });
+});
+
 describe("lifecycle", () => {
   it("a script that inits 2 threads and ends exits by itself", async () => {
     const child = new URL("./fixtures/threads-child.mts", import.meta.url).pathname;
