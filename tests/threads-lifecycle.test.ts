@@ -79,6 +79,21 @@ describe("thread count", () => {
   });
 });
 
+describe("shared memory layout", () => {
+  it("workers' instances write only the static data below heap_base; host blocks start above it", async () => {
+    const two = await createBackend({ build: "simd", threads: 3 });
+    const one = await createBackend({ build: "simd", threads: 1 });
+    const base = two.rawKernels.heap_base();
+    expect(base).toBeGreaterThan(1024); // the module has static tables (re-applied by every instance)
+    const ptr = two.allocator.alloc(64);
+    expect(ptr).toBeGreaterThanOrEqual(base);
+    // Same module, same data segments: the bytes below heap_base agree after 2 more instantiations.
+    expect(new Uint8Array(two.memory.buffer, 0, base)).toEqual(new Uint8Array(one.memory.buffer, 0, base));
+    two.allocator.free(ptr);
+    two.dispose();
+  });
+});
+
 describe("thresholds", () => {
   it("small calls stay on the calling thread, calls above the threshold are split", async () => {
     const b = await createBackend({ threads: 2 });
