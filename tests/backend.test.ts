@@ -16,7 +16,7 @@ describe("init and backendInfo", () => {
     expect(info.build).toBe("relaxed");
     expect(info.simd).toBe(true);
     expect(info.reason).toMatch(/relaxed SIMD/);
-    expect(info.source).toMatch(/build\/simdnet\.relaxed\.wasm$/);
+    expect(info.source).toMatch(/build\/simdnet\.relaxed(\.shared)?\.wasm$/);
     expect(backendInfo()).toEqual({ ...info, memoryBytes: backendInfo().memoryBytes });
   });
 
@@ -29,11 +29,11 @@ describe("init and backendInfo", () => {
     const info = JSON.parse(out) as { build: string; reason: string; source: string };
     expect(info.build).toBe("simd");
     expect(info.reason).toMatch(/supports SIMD128 but not relaxed SIMD/);
-    expect(info.source).toMatch(/build\/simdnet\.wasm$/);
+    expect(info.source).toMatch(/build\/simdnet(\.shared)?\.wasm$/);
   });
 
   it("builds can be requested by name, and a missing one is a clear error", async () => {
-    expect((await init({ build: "simd" })).source).toMatch(/build\/simdnet\.wasm$/);
+    expect((await init({ build: "simd" })).source).toMatch(/build\/simdnet(\.shared)?\.wasm$/);
     expect((await init({ simd: true })).build).toBe("simd");
     await expect(init({ build: "avx512" as never })).rejects.toThrow(/build must be "relaxed", "simd" or "scalar", got "avx512"/);
   });
@@ -42,7 +42,7 @@ describe("init and backendInfo", () => {
     const info = await init({ simd: false });
     expect(info.build).toBe("scalar");
     expect(info.reason).toMatch(/simd: false/);
-    expect(info.source).toMatch(/simdnet\.scalar\.wasm$/);
+    expect(info.source).toMatch(/simdnet\.scalar(\.shared)?\.wasm$/);
     expect(tensor([1, 2]).toArray()).toEqual([1, 2]);
   });
 

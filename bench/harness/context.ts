@@ -2,6 +2,7 @@
 // three simdnet builds (relaxed SIMD, SIMD, scalar: three backends in this process), the peers that
 // loaded (and why the others did not), and the rows, checks and notes every part appends to.
 
+import os from "node:os";
 import * as sd from "../../src/index.js";
 import type { Peer } from "../peers/types.js";
 import type { Check, ImplKind, Row } from "./types.js";
@@ -33,9 +34,30 @@ export interface Build {
   error?: string;
 }
 
-/** Summary columns in order; the first three are the simdnet builds. */
+/** Summary columns in order; the first three are the simdnet builds on one thread, then the threaded ones. */
 export const PEER_NAMES = ["tfjs-wasm", "tfjs-cpu", "onnxruntime-web", "ort-web Attention op", "ml-matrix"] as const;
-export const COLUMNS = ["simdnet relaxed", "simdnet SIMD", "simdnet scalar", "plain JS", ...PEER_NAMES, "numpy"];
+/** simdnet's best build on several threads: 2, and every core when there are more. */
+const CORES = os.availableParallelism();
+export const THREADED = [...new Set([2, CORES])].filter((t) => t >= 2).map((t) => ({ threads: t, label: `simdnet ${t} threads` }));
+export const COLUMNS = ["simdnet relaxed", "simdnet SIMD", "simdnet scalar", ...THREADED.map((t) => t.label), "plain JS", ...PEER_NAMES, "numpy"];
+
+/** The cost of an empty parallel op (dispatch + join; each thread fills 16 floats), median µs. */
+function emptyParallelOp(backend: sd.Backend): string {
+  const threads = backend.info().threads;
+  const saved = backend.parallelThresholds.elementwise;
+  backend.parallelThresholds.elementwise = 0;
+  const n = 16 * threads, ptr = backend.allocator.alloc(n * 4);
+  const samples: number[] = [];
+  for (let r = 0; r < 15; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 500; i++) backend.kernels.fill_f32(n, 1, ptr);
+    samples.push(((performance.now() - t0) * 1000) / 500);
+  }
+  backend.allocator.free(ptr);
+  backend.parallelThresholds.elementwise = saved;
+  samples.sort((a, b) => a - b);
+  return `empty parallel op on ${threads} threads (dispatch + join): ${samples[7]!.toFixed(1)} µs median (min ${samples[0]!.toFixed(1)}; target ≤ 10 µs)`;
+}
 
 export class BenchContext {
   readonly rows: Row[] = [];
@@ -53,9 +75,9 @@ export class BenchContext {
 
   static async create(): Promise<BenchContext> {
     const builds: Build[] = [];
-    const make = async (kind: Build["kind"], label: string): Promise<void> => {
+    const make = async (kind: Build["kind"], label: string, threads = 1): Promise<void> => {
       try {
-        builds.push({ kind, label, backend: await sd.createBackend({ build: kind }) });
+        builds.push({ kind, label, backend: await sd.createBackend({ build: kind, threads }) });
       } catch (e) {
         builds.push({ kind, label, error: message(e) });
       }
@@ -65,9 +87,14 @@ export class BenchContext {
     else builds.push({ kind: "relaxed", label: "simdnet relaxed", error: "not run: this engine does not accept relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd; npm run bench passes it)" });
     await make("simd", "simdnet SIMD");
     await make("scalar", "simdnet scalar");
+    // After the one-thread builds, so "simdnet best" (every check's reference) stays the one-thread build.
+    const bestKind = sd.engineSupportsRelaxedSimd() ? "relaxed" : "simd";
+    for (const t of THREADED) await make(bestKind, t.label, t.threads);
     const ctx = new BenchContext(builds);
     if (!ctx.build("simd").backend) throw new Error(`the SIMD build failed to load: ${ctx.build("simd").error}`);
-    for (const b of builds) ctx.setups[b.label] = b.backend ? `${b.backend.info().source.replace(/^.*\/build\//, "build/")}: ${b.backend.info().reason}` : b.error!;
+    for (const b of builds) ctx.setups[b.label] = b.backend ? `${b.backend.info().source.replace(/^.*\/build\//, "build/")}: ${b.backend.info().reason}; ${b.backend.info().threadsReason}` : b.error!;
+    const threaded = builds.find((b) => b.label === THREADED[0]?.label)?.backend;
+    if (threaded) ctx.notes.push(emptyParallelOp(threaded));
     await ctx.loadPeers();
     return ctx;
   }

@@ -63,7 +63,7 @@ export function writeReport(report: Report, workloadIds: string[], write: boolea
   const json = {
     ...rest,
     bestBuild: ctx.best.label,
-    backends: Object.fromEntries(ctx.liveBuilds.map((b) => [b.kind, b.backend.info()])),
+    backends: Object.fromEntries(ctx.liveBuilds.map((b) => [b.backend.info().threads > 1 ? b.label : b.kind, b.backend.info()])),
     config: { ...CFG, timer: "tinybench hrtimeNow (numpy: time.perf_counter)" },
     results: ctx.rows,
     checks: ctx.checks,

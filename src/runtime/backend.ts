@@ -4,8 +4,13 @@
 // backends (SIMD and scalar, say) can live side by side in one process.
 
 import { Allocator } from "./allocator.js";
-import { ArgumentError, WasmLoadError } from "./errors.js";
+import { ArgumentError, ThreadError, WasmLoadError } from "./errors.js";
 import { REQUIRED_EXPORTS, type Kernels } from "./kernels.js";
+import { DEFAULT_THRESHOLDS, dispatchingKernels, PARALLEL_KERNELS } from "./pool/dispatch.js";
+import type { Family } from "./pool/plans.js";
+import { WorkerPool } from "./pool/pool.js";
+import { platformSpawner } from "./pool/spawn.js";
+import { chooseThreads, type ThreadsOption } from "./pool/threads.js";
 import {
   compileWasm, defaultWasmUrl, engineSupportsRelaxedSimd, engineSupportsSimd, type BuildName, type WasmSource,
 } from "./wasm-loader.js";
@@ -28,6 +33,19 @@ export interface BackendOptions {
   initialMemoryMB?: number;
   /** Memory cap in MiB (default 2048); allocation past it throws OutOfMemoryError. */
   maxMemoryMB?: number;
+  /**
+   * Threads the kernels use, including the calling thread: a number, or "auto" (the default) for every
+   * available core (os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers).
+   * Needs SharedArrayBuffer (browsers: a cross-origin-isolated page) and a thread that may block
+   * (not a browser's main thread); otherwise one thread, and backendInfo().threadsReason says why.
+   * Results are bit-identical whatever the count.
+   */
+  threads?: ThreadsOption;
+  /**
+   * Smallest work per call that is split across threads, by kernel family (see pool/dispatch.ts).
+   * For tests and benchmarks; the defaults are measured.
+   */
+  parallelThresholds?: Partial<Record<Family, number>>;
 }
 
 export interface BackendInfo {
@@ -39,8 +57,10 @@ export interface BackendInfo {
   reason: string;
   /** Where the module came from. */
   source: string;
-  /** Threads the ops use (the worker pool is not built yet). */
+  /** Threads the kernels use, including the calling thread. */
   threads: number;
+  /** Why that many: what was asked, and what limited it (no SharedArrayBuffer, a failed worker, dispose()). */
+  threadsReason: string;
   memoryBytes: number;
   maxMemoryBytes: number;
 }
@@ -90,22 +110,54 @@ const BUILD_NEEDS: Record<BuildName, string> = {
   scalar: "no SIMD",
 };
 
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<WebAssembly.Instance> {
+  return WebAssembly.instantiate(module, {
+    env: {
+      memory,
+      abort(_msg: number, _file: number, line: number, column: number) {
+        throw new Error(`simdnet kernel aborted at ${line}:${column}`);
+      },
+    },
+  });
+}
+
 export class Backend {
   readonly allocator: Allocator;
+  /**
+   * The kernels as ops call them: the module's exports, with the splittable ones dispatched across the
+   * worker pool above a size threshold (runtime/pool/plans.ts). Same signatures, same bits.
+   */
+  readonly kernels: Kernels;
+  /** Smallest work split across threads, by kernel family (pool/dispatch.ts); tests may lower them. */
+  readonly parallelThresholds: Record<Family, number>;
   private view: Float32Array;
   private scratchPtr = 0;
   private scratchSize = 0;
   private tensorCount = 0;
   private tensorBytes = 0;
+  private pool: WorkerPool | undefined;
+  private readonly threadScratchPtrs: number[] = [];
+  private readonly threadScratchSizes: number[] = [];
+  private threadsReason: string;
 
   private constructor(
-    readonly kernels: Kernels,
+    /** The module's exports, always on the calling thread. */
+    readonly rawKernels: Kernels,
     readonly memory: WebAssembly.Memory,
-    private readonly description: Omit<BackendInfo, "memoryBytes">,
+    private readonly description: Omit<BackendInfo, "memoryBytes" | "threads" | "threadsReason">,
+    threadsReason: string,
+    thresholds: Partial<Record<Family, number>> | undefined,
   ) {
-    const base = kernels.heap_base();
+    const base = rawKernels.heap_base();
     this.allocator = new Allocator(memory, base, description.maxMemoryBytes);
     this.view = new Float32Array(memory.buffer);
+    this.threadsReason = threadsReason;
+    this.parallelThresholds = { ...DEFAULT_THRESHOLDS, ...thresholds };
+    this.kernels = dispatchingKernels(rawKernels, {
+      activePool: () => (this.pool?.usable ? this.pool : this.dropFailedPool()),
+      threadScratch: (t, bytes) => this.threadScratch(t, bytes),
+      thresholds: this.parallelThresholds,
+    });
   }
 
   static async create(options: BackendOptions = {}): Promise<Backend> {
@@ -115,41 +167,104 @@ export class Backend {
       throw new ArgumentError(`init: need 0 < initialMemoryMB <= maxMemoryMB <= 4096, got ${initialMB} and ${maxMB}`);
     }
     const { build, reason } = chooseBuild(options);
-    const { module, origin } = await compileWasm(options.wasm ?? defaultWasmUrl(build));
-    const memory = new WebAssembly.Memory({
-      initial: Math.ceil((initialMB * MB) / PAGE),
-      maximum: Math.ceil((maxMB * MB) / PAGE),
-    });
+    let { threads, reason: threadsReason } = await chooseThreads(options.threads);
+    // Threads need the module built for a shared memory (asconfig "*-shared" targets).
+    const { module, origin } = await compileWasm(options.wasm ?? defaultWasmUrl(build, threads > 1));
+    const limits = { initial: Math.ceil((initialMB * MB) / PAGE), maximum: Math.ceil((maxMB * MB) / PAGE) };
+    let memory = new WebAssembly.Memory({ ...limits, shared: threads > 1 });
     let instance: WebAssembly.Instance;
     try {
-      instance = await WebAssembly.instantiate(module, {
-        env: {
-          memory,
-          abort(_msg: number, _file: number, line: number, column: number) {
-            throw new Error(`simdnet kernel aborted at ${line}:${column}`);
-          },
-        },
-      });
+      instance = await instantiate(module, memory);
     } catch (cause) {
-      throw new WasmLoadError(`${origin} failed to instantiate: ${(cause as Error).message}`, { cause });
+      if (!(threads > 1 && options.wasm !== undefined)) {
+        throw new WasmLoadError(`${origin} failed to instantiate: ${(cause as Error).message}`, { cause });
+      }
+      // A module given by the caller may declare an unshared memory: run it on one thread.
+      memory = new WebAssembly.Memory(limits);
+      try {
+        instance = await instantiate(module, memory);
+      } catch (cause2) {
+        throw new WasmLoadError(`${origin} failed to instantiate: ${(cause2 as Error).message}`, { cause: cause2 });
+      }
+      threadsReason = `1 thread: the given module does not import a shared memory (${threadsReason} asked)`;
+      threads = 1;
     }
     const exports = instance.exports as Record<string, unknown>;
     const missing = REQUIRED_EXPORTS.filter((name) => typeof exports[name] !== "function");
     if (missing.length > 0) {
       throw new WasmLoadError(`${origin} lacks kernels ${missing.join(", ")}: the build is stale or not simdnet's (run \`npm run build\`)`);
     }
-    return new Backend(exports as unknown as Kernels, memory, {
+    const backend = new Backend(exports as unknown as Kernels, memory, {
       build,
       simd: build !== "scalar",
       reason,
       source: origin,
-      threads: 1,
       maxMemoryBytes: Math.ceil((maxMB * MB) / PAGE) * PAGE,
-    });
+    }, threadsReason, options.parallelThresholds);
+    if (threads > 1) {
+      try {
+        backend.pool = await WorkerPool.start({
+          module, memory, threads, kernels: PARALLEL_KERNELS, spawn: await platformSpawner(),
+        });
+      } catch (cause) {
+        if (!(cause instanceof ThreadError)) throw cause;
+        backend.threadsReason = `1 thread: ${cause.message} (${threadsReason})`;
+      }
+    }
+    return backend;
   }
 
   info(): BackendInfo {
-    return { ...this.description, memoryBytes: this.memory.buffer.byteLength };
+    const threads = this.pool?.usable ? this.pool.threads : 1;
+    if (this.pool && !this.pool.usable) this.dropFailedPool();
+    return { ...this.description, threads, threadsReason: this.threadsReason, memoryBytes: this.memory.buffer.byteLength };
+  }
+
+  /** The worker pool, while it runs (tests use it to inject faults). */
+  get workerPool(): WorkerPool | undefined {
+    return this.pool;
+  }
+
+  /**
+   * Terminate the worker threads and free their scratch. The backend and its tensors stay usable, on
+   * the calling thread alone. Idempotent.
+   */
+  dispose(): void {
+    if (this.pool === undefined) return;
+    const threads = this.pool.threads;
+    this.pool.shutdown();
+    this.pool = undefined;
+    this.freeThreadScratch();
+    this.threadsReason = `1 thread: the pool of ${threads} was disposed`;
+  }
+
+  /** After a worker fault the pool has shut itself down: record why and release what it held. */
+  private dropFailedPool(): undefined {
+    const pool = this.pool;
+    if (pool === undefined) return undefined;
+    this.pool = undefined;
+    // The scratch is not freed: a worker that timed out may still be running a kernel in it.
+    this.threadsReason = `1 thread: the pool of ${pool.threads} stopped after a fault (${pool.failureReason ?? "shut down"})`;
+    return undefined;
+  }
+
+  private threadScratch(t: number, bytes: number): number {
+    if ((this.threadScratchSizes[t] ?? 0) < bytes) {
+      const old = this.threadScratchPtrs[t];
+      if (old) this.allocator.free(old);
+      this.threadScratchPtrs[t] = 0;
+      this.threadScratchSizes[t] = 0;
+      const ptr = this.allocator.alloc(bytes);
+      this.threadScratchPtrs[t] = ptr;
+      this.threadScratchSizes[t] = this.allocator.blockSize(ptr)!;
+    }
+    return this.threadScratchPtrs[t]!;
+  }
+
+  private freeThreadScratch(): void {
+    for (const ptr of this.threadScratchPtrs) if (ptr) this.allocator.free(ptr);
+    this.threadScratchPtrs.length = 0;
+    this.threadScratchSizes.length = 0;
   }
 
   /**

@@ -30,6 +30,14 @@ export function getBackend(): Backend {
   return current;
 }
 
+/**
+ * Terminate the current backend's worker threads (if any). The backend stays current and usable on one
+ * thread. Idle workers never keep Node alive, so scripts need not call this; it frees the threads early.
+ */
+export function shutdown(): void {
+  current?.dispose();
+}
+
 /** What the current backend is and why it was chosen. */
 export function backendInfo(): BackendInfo {
   return getBackend().info();

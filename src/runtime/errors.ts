@@ -47,3 +47,6 @@ export class DivergenceError extends SimdnetError {
     super(message);
   }
 }
+
+/** The worker pool failed: a worker could not start, threw in a kernel, or died. Names the op and worker. */
+export class ThreadError extends SimdnetError {}

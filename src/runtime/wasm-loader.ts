@@ -13,8 +13,13 @@ export const WASM_FILES = { relaxed: "simdnet.relaxed.wasm", simd: "simdnet.wasm
 /** The three builds of the kernel module: SIMD128 + relaxed SIMD (fused multiply-add), SIMD128, and scalar. */
 export type BuildName = keyof typeof WASM_FILES;
 
-export function defaultWasmUrl(build: keyof typeof WASM_FILES): URL {
-  return new URL(`../../build/${WASM_FILES[build]}`, import.meta.url);
+/** The same three builds declaring a shared imported memory, for the worker pool (asconfig "*-shared" targets). */
+export const SHARED_WASM_FILES: Record<BuildName, string> = {
+  relaxed: "simdnet.relaxed.shared.wasm", simd: "simdnet.shared.wasm", scalar: "simdnet.scalar.shared.wasm",
+};
+
+export function defaultWasmUrl(build: keyof typeof WASM_FILES, shared = false): URL {
+  return new URL(`../../build/${(shared ? SHARED_WASM_FILES : WASM_FILES)[build]}`, import.meta.url);
 }
 
 // (module (func (result v128) (v128.const i32x4 0 0 0 0))): validates only where SIMD128 exists.

@@ -1,0 +1,210 @@
+// How each parallel kernel splits: a table from export name to a planner that turns one call's
+// arguments into several calls over disjoint parts of the output, by offsetting pointers and
+// shrinking a size — from the arguments alone, so the ops above stay unchanged.
+//
+// Bit identity at any thread count: every output element must come from the same instruction
+// sequence as in one call over everything. So splits are aligned to what the kernels' loops depend on
+// (16 floats for elementwise tails, the GEMM micro-tile 4×8, whole rows for row kernels), no split
+// changes a reduction's order, and where a kernel returns a sum over rows (cross-entropy) the rows
+// are cut into chunks that depend only on the row count — and cut the same way on one thread.
+//
+// Attention (heads × query-row blocks) is not here yet: its kernels are being reworked; adding it is
+// one more entry with a planner over (head range, row range) and a scratch size from
+// attention_*_scratch_bytes.
+
+import type { Kernels } from "../kernels.js";
+import { fixedChunks, splitAligned } from "./partition.js";
+
+/** Which threshold applies: kernels of a family have similar cost per unit of `work`. */
+export type Family = "gemm" | "elementwise" | "rows";
+
+export interface Plan {
+  /** Full argument lists, in order; their outputs are disjoint. */
+  calls: number[][];
+  /** An argument that is a scratch pointer: thread t > 0 gets its own region of `bytes`. */
+  scratch?: { arg: number; bytes: number };
+  /** Combine the calls' return values into the kernel's (else the first call's value is returned). */
+  combine?: (results: number[]) => number;
+}
+
+export interface KernelPlan {
+  family: Family;
+  /** Work of one call, in the family's unit (multiply-adds for GEMM, elements otherwise). */
+  work(args: readonly number[]): number;
+  /** The calls for `threads` threads, or undefined to make the single original call. */
+  split(args: readonly number[], threads: number, raw: Kernels): Plan | undefined;
+  /** The split is a fixed partition whose results are combined: use it on one thread too. */
+  fixed?: boolean;
+}
+
+/** Cost weight of exp/tanh-based elementwise kernels relative to an add (single-thread timings: gelu ≈ 8 × add). */
+const TRANSCENDENTAL = 8;
+/** Elementwise splits start at multiples of 16 floats (64 bytes): every tail stays where it was. */
+const ELEMENT_UNIT = 16;
+/** GEMM micro-tile: rows of C in steps of MR = 4, columns in steps of NR = 8 (assembly/gemm.ts). */
+const GEMM_MR = 4;
+const GEMM_NR = 8;
+
+/**
+ * Parts per thread. Threads claim parts as they come (pool.ts), so a thread the OS runs late leaves
+ * its parts to the others; more parts balance better. GEMM takes fewer, as every part of a row split
+ * packs all of B (and of a column split all of A).
+ */
+const PARTS_PER_THREAD = 4;
+const GEMM_PARTS_PER_THREAD = 2;
+const MAX_PARTS = 64; // control.ts MAX_CALLS
+const partsFor = (threads: number, perThread: number) => Math.min(MAX_PARTS, threads * perThread);
+
+/** A pointer argument and how many floats it advances per unit of the split index (a number or an argument). */
+type Stride = { arg: number; per: number | ((args: readonly number[]) => number) };
+
+function offsetCall(args: readonly number[], sizeArg: number, start: number, end: number, ptrs: Stride[]): number[] {
+  const call = args.slice();
+  call[sizeArg] = end - start;
+  for (const { arg, per } of ptrs) {
+    if (call[arg] === 0) continue; // optional pointer (0 = none) stays none
+    const floats = typeof per === "number" ? per : per(args);
+    call[arg] = args[arg]! + start * floats * 4;
+  }
+  return call;
+}
+
+/**
+ * n at argument 0; the listed pointers advance one float per element. `cost` weighs an element against
+ * a plain add (exp/tanh-based activations cost ~8 adds, Adam ~4), so one threshold fits the family.
+ */
+function elementwise(cost: number, ...pointerArgs: number[]): KernelPlan {
+  const ptrs = pointerArgs.map((arg) => ({ arg, per: 1 }));
+  return {
+    family: "elementwise",
+    work: (a) => a[0]! * cost,
+    split: (a, threads) => {
+      const ranges = splitAligned(a[0]!, partsFor(threads, PARTS_PER_THREAD), ELEMENT_UNIT);
+      if (ranges.length < 2) return undefined;
+      return { calls: ranges.map(([s, e]) => offsetCall(a, 0, s, e, ptrs)) };
+    },
+  };
+}
+
+const arg = (i: number) => (a: readonly number[]) => a[i]!;
+
+/** rows at argument `rowsArg`, row length at `colsArg`; pointers advance by their stride per row. */
+function rowwise(rowsArg: number, colsArg: number, ptrs: Stride[], when?: (a: readonly number[]) => boolean): KernelPlan {
+  return {
+    family: "rows",
+    work: (a) => a[rowsArg]! * a[colsArg]!,
+    split: (a, threads) => {
+      if (when && !when(a)) return undefined;
+      const ranges = splitAligned(a[rowsArg]!, partsFor(threads, PARTS_PER_THREAD), 1);
+      if (ranges.length < 2) return undefined;
+      return { calls: ranges.map(([s, e]) => offsetCall(a, rowsArg, s, e, ptrs)) };
+    },
+  };
+}
+
+/**
+ * Cross-entropy returns a sum over rows, which a split would reorder. Rows are cut into chunks that
+ * depend only on the row count (at most 64 of them), on any number of threads, and the chunk sums are
+ * added in order in float64.
+ */
+function chunkedRowSum(ptrs: Stride[]): KernelPlan {
+  return {
+    family: "rows",
+    fixed: true,
+    work: (a) => a[0]! * a[1]!,
+    split: (a) => {
+      const rows = a[0]!;
+      const chunks = fixedChunks(rows, Math.max(32, Math.ceil(rows / 64)));
+      if (chunks.length < 2) return undefined;
+      return {
+        calls: chunks.map(([s, e]) => offsetCall(a, 0, s, e, ptrs)),
+        combine: (results) => {
+          let total = 0;
+          for (const r of results) total += r;
+          return Math.fround(total);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * GEMM (gemm_f32 and gemm_bias_act_f32 share the first five arguments: transA, transB, m, n, k).
+ * Split C by rows (steps of 4) or by columns (steps of 8), whichever has more tiles; every slice keeps
+ * at least 2 rows and columns, so it takes the same packed path (m == 1 or n == 1 use matrix-vector
+ * code with other rounding: those, k == 0 and alpha == 0 stay whole). Each thread packs into its own
+ * scratch. `ptr` names the argument positions of a, lda, b, ldb, c, ldc, scratch (and bias).
+ */
+function gemm(ptr: { a: number; lda: number; b: number; ldb: number; c: number; ldc: number; scratch: number; bias?: number; alpha?: number }): KernelPlan {
+  return {
+    family: "gemm",
+    work: (a) => a[2]! * a[3]! * a[4]!,
+    split: (a, threads, raw) => {
+      const parts = partsFor(threads, GEMM_PARTS_PER_THREAD);
+      const transA = a[0]!, transB = a[1]!, m = a[2]!, n = a[3]!, k = a[4]!;
+      if (m < 2 || n < 2 || k < 1 || (ptr.alpha !== undefined && a[ptr.alpha] === 0)) return undefined;
+      const byRows = Math.ceil(m / GEMM_MR) >= Math.ceil(n / GEMM_NR);
+      const ranges = byRows ? splitAligned(m, parts, GEMM_MR, 2) : splitAligned(n, parts, GEMM_NR, 2);
+      if (ranges.length < 2) return undefined;
+      const ptrs: Stride[] = byRows
+        ? [{ arg: ptr.a, per: transA ? 1 : arg(ptr.lda) }, { arg: ptr.c, per: arg(ptr.ldc) }]
+        : [{ arg: ptr.b, per: transB ? arg(ptr.ldb) : 1 }, { arg: ptr.c, per: 1 }];
+      if (!byRows && ptr.bias !== undefined) ptrs.push({ arg: ptr.bias, per: 1 });
+      return {
+        calls: ranges.map(([s, e]) => offsetCall(a, byRows ? 2 : 3, s, e, ptrs)),
+        scratch: { arg: ptr.scratch, bytes: raw.gemm_scratch_bytes() },
+      };
+    },
+  };
+}
+
+/** The parallel kernels. Everything else (reductions, layernorm backward, attention) runs on the calling thread. */
+export const PLANS: Partial<Record<keyof Kernels, KernelPlan>> = {
+  gemm_f32: gemm({ alpha: 5, a: 6, lda: 7, b: 8, ldb: 9, c: 11, ldc: 12, scratch: 13 }),
+  gemm_bias_act_f32: gemm({ a: 5, lda: 6, b: 7, ldb: 8, bias: 9, c: 11, ldc: 12, scratch: 13 }),
+
+  relu_f32: elementwise(1, 1, 2),
+  relu_backward_f32: elementwise(1, 1, 2, 3),
+  sigmoid_f32: elementwise(TRANSCENDENTAL, 1, 2),
+  sigmoid_backward_f32: elementwise(1, 1, 2, 3),
+  tanh_backward_f32: elementwise(1, 1, 2, 3),
+  gelu_f32: elementwise(TRANSCENDENTAL, 1, 2),
+  gelu_backward_f32: elementwise(TRANSCENDENTAL, 1, 2, 3),
+  exp_f32: elementwise(TRANSCENDENTAL, 1, 2),
+  tanh_f32: elementwise(TRANSCENDENTAL, 1, 2),
+  add_f32: elementwise(1, 1, 2, 3),
+  sub_f32: elementwise(1, 1, 2, 3),
+  mul_f32: elementwise(1, 1, 2, 3),
+  scale_f32: elementwise(1, 2, 3),
+  fill_f32: elementwise(1, 2),
+  axpy_f32: elementwise(1, 2, 3),
+  mse_backward_f32: elementwise(1, 1, 2, 4),
+  sgd_f32: elementwise(1, 2, 3),
+  sgd_momentum_f32: elementwise(2, 3, 4, 5),
+  adam_f32: elementwise(4, 8, 9, 10, 11),
+
+  // Causal softmax masks by the row's index within the call: split only unmasked calls.
+  softmax_f32: rowwise(0, 1, [{ arg: 2, per: arg(3) }, { arg: 4, per: arg(5) }], (a) => a[7] === 0),
+  log_softmax_f32: rowwise(0, 1, [{ arg: 2, per: arg(3) }, { arg: 4, per: arg(5) }], (a) => a[7] === 0),
+  softmax_backward_f32: rowwise(0, 1, [{ arg: 2, per: arg(3) }, { arg: 4, per: arg(5) }, { arg: 6, per: arg(7) }]),
+  layernorm_f32: rowwise(0, 1, [{ arg: 2, per: arg(1) }, { arg: 5, per: arg(1) }, { arg: 6, per: 1 }, { arg: 7, per: 1 }]),
+  add_row_f32: rowwise(0, 1, [{ arg: 2, per: arg(3) }, { arg: 5, per: arg(6) }]),
+  bias_relu_f32: rowwise(0, 1, [{ arg: 2, per: arg(3) }, { arg: 5, per: arg(6) }]),
+  bias_sigmoid_f32: rowwise(0, 1, [{ arg: 2, per: arg(3) }, { arg: 5, per: arg(6) }]),
+  argmax_rows_f32: rowwise(0, 1, [{ arg: 2, per: arg(1) }, { arg: 3, per: 1 }]),
+  embedding_f32: rowwise(0, 3, [{ arg: 1, per: 1 }, { arg: 5, per: arg(3) }]),
+
+  // Bias gradient: column sums split by columns, so each column's sum keeps its order.
+  sum_rows_f32: {
+    family: "rows",
+    work: (a) => a[0]! * a[1]!,
+    split: (a, threads) => {
+      const ranges = splitAligned(a[1]!, partsFor(threads, PARTS_PER_THREAD), ELEMENT_UNIT);
+      if (ranges.length < 2) return undefined;
+      return { calls: ranges.map(([s, e]) => offsetCall(a, 1, s, e, [{ arg: 2, per: 1 }, { arg: 4, per: 1 }])) };
+    },
+  },
+
+  softmax_xent_f32: chunkedRowSum([{ arg: 2, per: arg(1) }, { arg: 3, per: arg(1) }, { arg: 4, per: arg(1) }]),
+  softmax_xent_index_f32: chunkedRowSum([{ arg: 2, per: arg(1) }, { arg: 3, per: 1 }, { arg: 4, per: arg(1) }]),
+};
