@@ -25,7 +25,7 @@ describe("the kernel interface", () => {
 
   it.each(BUILDS)("the %s build exports exactly KERNEL_EXPORTS, each with the declared number of parameters", async (build) => {
     const backend = await backendFor(build);
-    const exported = Object.entries(backend.kernels as unknown as Record<string, unknown>);
+    const exported = Object.entries(backend.rawKernels as unknown as Record<string, unknown>);
     const functions = exported.filter(([, v]) => typeof v === "function").map(([k]) => k);
     const declared = [...KERNEL_EXPORTS] as string[];
     expect(functions.filter((n) => !declared.includes(n)), "exported by the module but not declared").toEqual([]);
@@ -37,7 +37,7 @@ describe("the kernel interface", () => {
     for (const { name, module } of index) {
       const file = `assembly/${module}.ts`;
       const { params } = readFunction(readFileSync(join(root, file), "utf8"), name, file) as { params: string[] };
-      const fn = (backend.kernels as unknown as Record<string, (...a: number[]) => unknown>)[name]!;
+      const fn = (backend.rawKernels as unknown as Record<string, (...a: number[]) => unknown>)[name]!;
       expect(fn.length, `${name} arity`).toBe(params.length);
     }
   });

@@ -177,7 +177,6 @@ export const PLANS: Partial<Record<keyof Kernels, KernelPlan>> = {
   mul_f32: elementwise(1, 1, 2, 3),
   scale_f32: elementwise(1, 2, 3),
   fill_f32: elementwise(1, 2),
-  axpy_f32: elementwise(1, 2, 3),
   mse_backward_f32: elementwise(1, 1, 2, 4),
   sgd_f32: elementwise(1, 2, 3),
   sgd_momentum_f32: elementwise(2, 3, 4, 5),
