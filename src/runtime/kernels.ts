@@ -53,19 +53,17 @@ export interface Kernels {
   log_softmax_f32(rows: number, cols: number, x: Ptr, ldx: number, out: Ptr, ldo: number, invTemperature: number, causal: number): void;
   softmax_backward_f32(rows: number, cols: number, y: Ptr, ldy: number, dy: Ptr, lddy: number, dx: Ptr, lddx: number): void;
 
-  // attention.ts: heads laid out [h, T, d]
-  attention_f32(
-    h: number, tq: number, tk: number, d: number, q: Ptr, k: Ptr, v: Ptr, out: Ptr,
-    scale: number, causal: number, lse: Ptr, scratch: Ptr,
-  ): void;
-  attention_scratch_bytes(tk: number, d: number): number;
-  attention_scores_f32(h: number, tq: number, tk: number, d: number, q: Ptr, k: Ptr, out: Ptr, scale: number, causal: number): void;
-  // attention.ts: token-major rows, all heads in one call (e.g. Q, K, V read from a fused [B·T, 3·h·d] projection)
+  // attention_forward.ts: token-major rows with row strides, all heads in one call (Q, K, V read in place, e.g. from
+  // a fused [B·T, 3·h·d] projection or a KV cache; head-major [h, T, d] is b = h, h = 1, ld = d). Computes the
+  // (sequence, head) pairs [p0, p1) and the query rows [i0, i1) of each: any split gives the bits of one call.
   attention_rows_f32(
     b: number, h: number, tq: number, tk: number, d: number, q: Ptr, ldq: number, k: Ptr, ldk: number, v: Ptr, ldv: number,
-    out: Ptr, ldo: number, scale: number, causal: number, lse: Ptr, scratch: Ptr,
+    out: Ptr, ldo: number, scale: number, causal: number, lse: Ptr, scratch: Ptr, p0: number, p1: number, i0: number, i1: number,
   ): void;
   attention_rows_scratch_bytes(tk: number, d: number): number;
+  attention_scores_f32(
+    b: number, h: number, tq: number, tk: number, d: number, q: Ptr, ldq: number, k: Ptr, ldk: number, out: Ptr, scale: number, causal: number,
+  ): void;
 
   // loss.ts
   mse_f32(n: number, a: Ptr, y: Ptr): number;
@@ -104,12 +102,13 @@ export interface Kernels {
   embedding_f32(n: number, ids: Ptr, table: Ptr, d: number, vocab: number, out: Ptr): void;
   embedding_backward_f32(n: number, ids: Ptr, dout: Ptr, d: number, vocab: number, dtable: Ptr): void;
 
-  // attention.ts, backward from the forward's saved out and lse; dq/dk/dv overwritten
-  attention_backward_f32(
-    h: number, tq: number, tk: number, d: number, q: Ptr, k: Ptr, v: Ptr, out: Ptr, dout: Ptr, lse: Ptr,
-    dq: Ptr, dk: Ptr, dv: Ptr, scale: number, causal: number, scratch: Ptr,
+  // attention_backward.ts: the gradients of attention_rows_f32 in its layout (dq/dk/dv overwritten), pairs [p0, p1)
+  attention_rows_backward_f32(
+    b: number, h: number, tq: number, tk: number, d: number, q: Ptr, ldq: number, k: Ptr, ldk: number, v: Ptr, ldv: number,
+    out: Ptr, ldo: number, dout: Ptr, lddo: number, lse: Ptr, dq: Ptr, lddq: number, dk: Ptr, lddk: number,
+    dv: Ptr, lddv: number, scale: number, causal: number, scratch: Ptr, p0: number, p1: number,
   ): void;
-  attention_backward_scratch_bytes(tq: number, tk: number, d: number): number;
+  attention_rows_backward_scratch_bytes(tq: number, tk: number, d: number): number;
 }
 
 export const REQUIRED_EXPORTS: readonly (keyof Kernels)[] = [
@@ -120,11 +119,11 @@ export const REQUIRED_EXPORTS: readonly (keyof Kernels)[] = [
   "exp_f32", "tanh_f32", "relu_f32", "relu_backward_f32", "sigmoid_f32", "sigmoid_backward_f32",
   "tanh_backward_f32", "bias_relu_f32", "bias_sigmoid_f32",
   "softmax_f32", "log_softmax_f32", "softmax_backward_f32",
-  "attention_f32", "attention_scratch_bytes", "attention_scores_f32", "attention_rows_f32", "attention_rows_scratch_bytes",
+  "attention_rows_f32", "attention_rows_scratch_bytes", "attention_scores_f32",
   "mse_f32", "mse_backward_f32", "softmax_xent_f32", "softmax_xent_index_f32", "argmax_rows_f32",
   "sgd_f32", "sgd_momentum_f32", "adam_f32", "sum_squares_f32", "all_finite_f32",
   "gelu_f32", "gelu_backward_f32",
   "layernorm_f32", "layernorm_backward_f32",
   "embedding_f32", "embedding_backward_f32",
-  "attention_backward_f32", "attention_backward_scratch_bytes",
+  "attention_rows_backward_f32", "attention_rows_backward_scratch_bytes",
 ];
