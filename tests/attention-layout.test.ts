@@ -48,7 +48,7 @@ const CASES: [number, number, number, number][] = [];
 for (const t of [1, 3, 17, 65]) for (const dh of [1, 3, 8, 17]) CASES.push([((t + dh) % 2) + 1, ((t * 3 + dh) % 4) + 1, t, dh]);
 
 describe.each(BUILDS)("the fused attention layout on the %s build", (build) => {
-  it("qkvAttentionBackward matches a float64 reference on odd T, head widths, head counts and batches, causal and not", async () => {
+  it("qkvAttention and its backward match float64 references on odd T, head widths, head counts and batches, causal and not", async () => {
     await useBuild(build);
     let seed = 10;
     for (const [b, h, t, dh] of CASES) {
@@ -63,6 +63,14 @@ describe.each(BUILDS)("the fused attention layout on the %s build", (build) => {
           expect(dqkv.shape).toEqual([b * t, 3 * w]);
           const want = fusedGradRef(qkvData, doutData, b, h, t, dh, causal);
           const what = `B=${b} h=${h} T=${t} dh=${dh} causal=${causal}`;
+          const got = out.toFloat32Array();
+          for (let bi = 0; bi < b; bi++) {
+            for (let hh = 0; hh < h; hh++) {
+              const head = (col0: number) => headOf(qkvData, 3 * w, col0, bi, hh, t, dh);
+              const wantOut = attentionRef(head(0), head(w), head(2 * w), t, t, dh, 1 / Math.sqrt(dh), causal);
+              expectClose(headOf(got, w, 0, bi, hh, t, dh), wantOut, 1e-5, 1e-6, `forward ${what} sequence ${bi} head ${hh}`);
+            }
+          }
           expectClose(lse.toFloat32Array(), want.lse, 1e-6, 1e-6, `lse ${what}`);
           expectClose(dqkv.toFloat32Array(), want.dqkv, 1e-4, 1e-5, `dqkv ${what}`);
         });
