@@ -29,6 +29,7 @@
 
 import { fmadd } from "./simd";
 import { ACT_LINEAR, bias_act_inplace } from "./activations";
+import { tile_4x8 } from "./tile";
 /** Micro-tile rows (rows of op(A) per packed strip). */
 const MR: i32 = 4;
 /** Micro-tile columns (columns of op(B) per packed strip): two f32x4 vectors. */
@@ -443,37 +444,13 @@ function ukernel_4x8(
   kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32, nr: i32, alpha: f32, beta: f32, tile: usize,
 ): void {
   if (ASC_FEATURE_SIMD) {
-    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-    for (let p = 0; p < kc; p++) {
-      const b0 = v128.load(pb);
-      const b1 = v128.load(pb, 16);
-      let av = v128.load32_splat(pa);
-      c00 = fmadd(av, b0, c00);
-      c01 = fmadd(av, b1, c01);
-      av = v128.load32_splat(pa, 4);
-      c10 = fmadd(av, b0, c10);
-      c11 = fmadd(av, b1, c11);
-      av = v128.load32_splat(pa, 8);
-      c20 = fmadd(av, b0, c20);
-      c21 = fmadd(av, b1, c21);
-      av = v128.load32_splat(pa, 12);
-      c30 = fmadd(av, b0, c30);
-      c31 = fmadd(av, b1, c31);
-      pa += MR << 2;
-      pb += NR << 2;
-    }
     const full = mr == MR && nr == NR;
     // Full tiles store into C directly; ragged ones into the scratch tile (row stride NR) as if beta == 0.
     const dst = full ? c : tile;
     const rs = full ? <usize>ldc << 2 : <usize>NR << 2;
     const bt: f32 = full ? beta : 0;
-    store_row8(dst, c00, c01, alpha, bt);
-    store_row8(dst + rs, c10, c11, alpha, bt);
-    store_row8(dst + 2 * rs, c20, c21, alpha, bt);
-    store_row8(dst + 3 * rs, c30, c31, alpha, bt);
+    const va = f32x4.splat(alpha);
+    tile_4x8(2, false, false, kc, kc, kc, kc, pa, pb, dst, dst + rs, dst + 2 * rs, dst + 3 * rs, va, va, va, va, bt);
     if (!full) copy_tile(tile, c, ldc, mr, nr, beta);
   } else {
     // Scalar build: four 2×4 register blocks (8 accumulators fit the x64 registers without spilling).
@@ -486,20 +463,6 @@ function ukernel_4x8(
     ukernel_scalar_2x4(kc, pa + 8, pb, dst + (<usize>(2 * ld) << 2), ld, alpha, bt);
     ukernel_scalar_2x4(kc, pa + 8, pb + 16, dst + (<usize>(2 * ld) << 2) + 16, ld, alpha, bt);
     if (!full) copy_tile(tile, c, ldc, mr, nr, beta);
-  }
-}
-
-/** Store alpha·(v0 | v1) (+ beta·C when beta != 0) into 8 consecutive floats at p. */
-// @ts-ignore: decorator
-@inline function store_row8(p: usize, v0: v128, v1: v128, alpha: f32, beta: f32): void {
-  const va = f32x4.splat(alpha);
-  if (beta == 0) {
-    v128.store(p, f32x4.mul(va, v0));
-    v128.store(p, f32x4.mul(va, v1), 16);
-  } else {
-    const vb = f32x4.splat(beta);
-    v128.store(p, fmadd(vb, v128.load(p), f32x4.mul(va, v0)));
-    v128.store(p, fmadd(vb, v128.load(p, 16), f32x4.mul(va, v1)), 16);
   }
 }
 

@@ -13,9 +13,7 @@ export {
   bias_relu_f32, bias_sigmoid_f32,
 } from "./activations";
 export { softmax_f32, log_softmax_f32, softmax_backward_f32 } from "./softmax";
-export {
-  attention_f32, attention_scratch_bytes, attention_scores_f32, attention_rows_f32, attention_rows_scratch_bytes,
-} from "./attention";
+export { attention_scores_f32, attention_rows_f32, attention_rows_scratch_bytes } from "./attention_forward";
 export {
   mse_f32, mse_backward_f32, softmax_xent_f32, softmax_xent_index_f32, argmax_rows_f32,
 } from "./loss";
@@ -24,4 +22,4 @@ export { split_heads_f32, merge_heads_f32 } from "./layout";
 export { gelu_f32, gelu_backward_f32 } from "./activations";
 export { layernorm_f32, layernorm_backward_f32 } from "./norm";
 export { embedding_f32, embedding_backward_f32 } from "./embedding";
-export { attention_backward_f32, attention_backward_scratch_bytes } from "./attention";
+export { attention_rows_backward_f32, attention_rows_backward_scratch_bytes } from "./attention_backward";

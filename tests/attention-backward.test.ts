@@ -3,45 +3,7 @@ import { ShapeError, attention, attentionBackward, empty, tensor, tidy } from ".
 import { BUILDS, useBuild } from "./helpers/backends.js";
 import { expectClose, randomFloats } from "./helpers/compare.js";
 import { checkFiniteDiff } from "./helpers/finite-diff.js";
-
-/** Float64 attention of one head with its lse and gradients, from the definitions (full P). */
-function attentionGradRef(
-  q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, dout: ArrayLike<number>,
-  tq: number, tk: number, d: number, scale: number, causal: boolean,
-) {
-  const lse = new Float64Array(tq), dq = new Float64Array(tq * d), dk = new Float64Array(tk * d), dv = new Float64Array(tk * d);
-  for (let i = 0; i < tq; i++) {
-    const cv = causal ? Math.max(0, Math.min(tk, i + 1 + tk - tq)) : tk;
-    if (cv === 0) {
-      lse[i] = -Infinity;
-      continue;
-    }
-    const s = Array.from({ length: cv }, (_, j) => {
-      let acc = 0;
-      for (let c = 0; c < d; c++) acc += q[i * d + c]! * k[j * d + c]!;
-      return acc * scale;
-    });
-    const m = Math.max(...s);
-    const sum = s.reduce((a, x) => a + Math.exp(x - m), 0);
-    lse[i] = m + Math.log(sum);
-    const p = s.map((x) => Math.exp(x - lse[i]!));
-    const dp = p.map((_, j) => {
-      let acc = 0;
-      for (let c = 0; c < d; c++) acc += dout[i * d + c]! * v[j * d + c]!;
-      return acc;
-    });
-    const dd = p.reduce((a, pj, j) => a + pj * dp[j]!, 0);
-    for (let j = 0; j < cv; j++) {
-      const ds = p[j]! * (dp[j]! - dd) * scale;
-      for (let c = 0; c < d; c++) {
-        dq[i * d + c] += ds * k[j * d + c]!;
-        dk[j * d + c] += ds * q[i * d + c]!;
-        dv[j * d + c] += p[j]! * dout[i * d + c]!;
-      }
-    }
-  }
-  return { lse, dq, dk, dv };
-}
+import { attentionGradRef } from "./helpers/reference.js";
 
 const head = (x: Float32Array, hh: number, t: number, d: number) => x.subarray(hh * t * d, (hh + 1) * t * d);
 

@@ -547,7 +547,7 @@ export function plainGenerate(model: PlainGPT, prompt: Int32Array, maxNewTokens:
       windowStart = length - Math.max(1, context >> 1);
       at = last(windowStart, length);
     } else {
-      at = last(Math.max(0, length - context), length);
+      at = last(windowStart, length); // generate()'s window: the one its KV caches hold
     }
   }
   return ids.subarray(0, length);

@@ -359,7 +359,7 @@ export class TfGPT {
         } else if (useCache) {
           next = this.step(next, length - 1 - windowStart, caches);
         } else {
-          next = run(Math.max(0, length - context), length);
+          next = run(windowStart, length); // the window the caches would hold
         }
       }
     } finally {

@@ -1,6 +1,7 @@
 // Scaled dot-product attention: softmax(Q·Kᵀ·scale, causal) · V, one head ([T, d]) or h heads
 // ([h, T, d]), fused in the kernel per group of query rows; and qkvAttention, every head at once straight
-// from a fused [B·T, 3·h·dh] projection into the merged [B·T, h·dh] rows.
+// from a fused [B·T, 3·h·dh] projection into the merged [B·T, h·dh] rows (one kernel, attention_rows_f32,
+// reads every layout with row strides).
 
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
@@ -85,8 +86,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
     return out;
   }
   if (out.size === 0 && !(lse && lse.size > 0)) return out;
-  const scratch = backend.scratch(kern.attention_scratch_bytes(tk, d));
-  kern.attention_f32(h, tq, tk, d, q.ptr, k.ptr, v.ptr, out.ptr, scale, options.causal ? 1 : 0, lse ? lse.ptr : 0, scratch);
+  const scratch = backend.scratch(kern.attention_rows_scratch_bytes(tk, d));
+  // Head-major [h, T, d] is the row kernel's layout with h sequences of one head and row stride d.
+  kern.attention_rows_f32(h, 1, tq, tk, d, q.ptr, d, k.ptr, d, v.ptr, d, out.ptr, d, scale, options.causal ? 1 : 0, lse ? lse.ptr : 0, scratch, 0, h, 0, tq);
   return out;
 }
 
@@ -99,7 +101,7 @@ export function attentionScores(q: Tensor, k: Tensor, options: Omit<AttentionOpt
   const shape = q.rank === 3 ? [h, tq, tk] : [tq, tk];
   const out = output(op, backend, shape, options.out);
   if (out.size === 0) return out;
-  backend.kernels.attention_scores_f32(h, tq, tk, d, q.ptr, k.ptr, out.ptr, scale, options.causal ? 1 : 0);
+  backend.kernels.attention_scores_f32(h, 1, tq, tk, d, q.ptr, d, k.ptr, d, out.ptr, scale, options.causal ? 1 : 0);
   return out;
 }
 
@@ -126,6 +128,52 @@ export function qkvAttention(qkv: Tensor, heads: number, options: QkvAttentionOp
   const op = "qkvAttention";
   const { lse } = options;
   const backend = lse ? backendOf(op, qkv, lse) : backendOf(op, qkv);
+  const { batch, t, dh, cols, width, scale } = qkvDims(op, qkv, heads, options);
+  if (lse && (lse.rank !== 2 || lse.shape[0] !== batch * heads || lse.shape[1] !== t)) {
+    throw new ShapeError(`${op}: lse ${formatShape(lse.shape)} must be ${formatShape([batch * heads, t])} (one per head and query row)`);
+  }
+  const rows = batch * t;
+  const out = output(op, backend, [rows, width], options.out);
+  if (options.out) requireNoOverlap(op, out, { qkv });
+  if (rows === 0) return out;
+  const kern = backend.kernels;
+  const scratch = backend.scratch(kern.attention_rows_scratch_bytes(t, dh));
+  const p = qkv.ptr;
+  kern.attention_rows_f32(
+    batch, heads, t, t, dh, p, cols, p + 4 * width, cols, p + 8 * width, cols, out.ptr, width,
+    scale, options.causal ? 1 : 0, lse ? lse.ptr : 0, scratch, 0, batch * heads, 0, t,
+  );
+  return out;
+}
+
+/**
+ * The scaled scores of qkvAttention (same options, no lse/out): [B·heads, T, T], head-major, −Infinity where masked.
+ * softmax over the last axis gives the attention weights.
+ */
+export function qkvAttentionScores(qkv: Tensor, heads: number, options: Omit<QkvAttentionOptions, "lse" | "out"> = {}): Tensor {
+  const op = "qkvAttentionScores";
+  const backend = backendOf(op, qkv);
+  const { batch, t, dh, cols, width, scale } = qkvDims(op, qkv, heads, options);
+  const out = output(op, backend, [batch * heads, t, t], undefined);
+  if (out.size === 0) return out;
+  backend.kernels.attention_scores_f32(batch, heads, t, t, dh, qkv.ptr, cols, qkv.ptr + 4 * width, cols, out.ptr, scale, options.causal ? 1 : 0);
+  return out;
+}
+
+export interface QkvDims {
+  batch: number;
+  /** Tokens per sequence. */
+  t: number;
+  dh: number;
+  /** Columns of qkv: 3·heads·dh. */
+  cols: number;
+  /** heads·dh: the merged width. */
+  width: number;
+  scale: number;
+}
+
+/** Checks a fused projection qkv [B·T, 3·heads·dh] against heads, batch and headDim; throws errors naming op and shapes. */
+export function qkvDims(op: string, qkv: Tensor, heads: number, options: { batch?: number; headDim?: number; scale?: number }): QkvDims {
   requireRank(op, "qkv", qkv, [2]);
   const batch = options.batch ?? 1;
   if (!Number.isInteger(heads) || heads < 1) throw new ArgumentError(`${op}: heads must be a positive integer, got ${String(heads)}`);
@@ -136,21 +184,5 @@ export function qkvAttention(qkv: Tensor, heads: number, options: QkvAttentionOp
     throw new ShapeError(`${op}: qkv ${formatShape(qkv.shape)} must have 3·heads·headDim columns (heads ${heads}${options.headDim === undefined ? "" : `, headDim ${options.headDim}`})`);
   }
   if (rows % batch !== 0) throw new ShapeError(`${op}: qkv ${formatShape(qkv.shape)} has ${rows} rows, not ${batch} equal sequences`);
-  const t = rows / batch;
-  const scale = scaleFor(op, dh, options.scale);
-  if (lse && (lse.rank !== 2 || lse.shape[0] !== batch * heads || lse.shape[1] !== t)) {
-    throw new ShapeError(`${op}: lse ${formatShape(lse.shape)} must be ${formatShape([batch * heads, t])} (one per head and query row)`);
-  }
-  const width = heads * dh;
-  const out = output(op, backend, [rows, width], options.out);
-  if (options.out) requireNoOverlap(op, out, { qkv });
-  if (rows === 0) return out;
-  const kern = backend.kernels;
-  const scratch = backend.scratch(kern.attention_rows_scratch_bytes(t, dh));
-  const p = qkv.ptr;
-  kern.attention_rows_f32(
-    batch, heads, t, t, dh, p, cols, p + 4 * width, cols, p + 8 * width, cols, out.ptr, width,
-    scale, options.causal ? 1 : 0, lse ? lse.ptr : 0, scratch,
-  );
-  return out;
+  return { batch, t: rows / batch, dh, cols, width: heads * dh, scale: scaleFor(op, dh, options.scale) };
 }

@@ -3,7 +3,8 @@ export { add, sub, mul, scale, type OutOption } from "./elementwise.js";
 export { relu, sigmoid, tanh, exp, reluBackward, sigmoidBackward, tanhBackward } from "./activations.js";
 export { dot, sum, sumRows } from "./reduce.js";
 export { softmax, logSoftmax, softmaxBackward, type SoftmaxOptions } from "./softmax.js";
-export { attention, attentionScores, qkvAttention, type AttentionOptions, type QkvAttentionOptions } from "./attention.js";
+export { attention, attentionScores, qkvAttention, qkvAttentionScores, type AttentionOptions, type QkvAttentionOptions } from "./attention.js";
+export { cachedAttention, type CachedAttentionOptions } from "./attention-cache.js";
 export { addBias, activationBackward, checkActivation, linear, ACTIVATIONS, type Activation } from "./dense.js";
 export { mse, mseBackward, softmaxCrossEntropy, softmaxCrossEntropyIndex, argmaxRows, type CrossEntropyOptions } from "./loss.js";
 export { sgdStep, momentumStep, adamStep, sumSquares, allFinite, type AdamHyper } from "./optim.js";
@@ -12,4 +13,6 @@ export { splitHeads, mergeHeads, type HeadsOptions } from "./layout.js";
 export { addPositions, sumPositions, sinusoidalPositions } from "./positional.js";
 export { layerNorm, layerNormBackward, type LayerNormOptions, type LayerNormStats, type LayerNormGrads } from "./norm.js";
 export { embedding, embeddingBackward, type TokenIds } from "./embedding.js";
-export { attentionBackward, type AttentionBackwardOptions, type AttentionGrads } from "./attention-backward.js";
+export {
+  attentionBackward, qkvAttentionBackward, type AttentionBackwardOptions, type AttentionGrads, type QkvAttentionBackwardOptions,
+} from "./attention-backward.js";

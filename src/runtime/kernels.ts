@@ -93,35 +93,29 @@ export interface Kernels {
    */
   softmax_backward_f32(rows: number, cols: number, y: number, ldy: number, dy: number, lddy: number, dx: number, lddx: number): void;
 
-  // assembly/attention.ts
+  // assembly/attention_forward.ts
   /**
-   * out = softmax(mask(Q·Kᵀ·scale))·V per head for head-major operands (see the header), computed by
-   * attention_rows_f32 with each head as a sequence of one head (b = h, h = 1, row strides d).
-   * lse: 0, or a pointer to [h, tq] floats that receive each row's log-sum-exp of the scaled, masked scores
-   * (the backward pass recomputes P = exp(S − lse) from it). scratch: attention_scratch_bytes(tk, d) bytes,
-   * 16-byte aligned, not overlapping any operand. out must not overlap q, k or v.
+   * The full scaled scores, for inspection and tests: for sequence bi < b, head hh < h, query i < tq and key j < tk,
+   * out[((bi·h + hh)·tq + i)·tk + j] = scale·⟨q_i, k_j⟩ for visible j, −Infinity for causally masked j (q, k laid
+   * out as for attention_rows_f32). softmax_f32 over its rows (invT = 1) gives the attention weights.
    */
-  attention_f32(h: number, tq: number, tk: number, d: number, q: number, k: number, v: number, out: number, scale: number, causal: number, lse: number, scratch: number): void;
-  /** Bytes of scratch attention_f32 needs for keys of length tk and head size d (16-byte multiple). */
-  attention_scratch_bytes(tk: number, d: number): number;
-  /**
-   * The full scaled scores, for inspection and tests: out[hh, i, j] = scale·⟨q_i, k_j⟩ for visible j, −Infinity
-   * for causally masked j. out is [h, tq, tk]; softmax_f32 over its rows (invT = 1) gives the attention weights.
-   */
-  attention_scores_f32(h: number, tq: number, tk: number, d: number, q: number, k: number, out: number, scale: number, causal: number): void;
+  attention_scores_f32(b: number, h: number, tq: number, tk: number, d: number, q: number, ldq: number, k: number, ldk: number, out: number, scale: number, causal: number): void;
   /**
    * Attention over token-major rows, all heads in one call. For sequence bi < b, head hh < h, query row i < tq and
    * key row j < tk, the head's d features are at
    *   q + ((bi·tq + i)·ldq + hh·d)·4,   k + ((bi·tk + j)·ldk + hh·d)·4,   v + ((bi·tk + j)·ldv + hh·d)·4,
    *   out + ((bi·tq + i)·ldo + hh·d)·4
    * (strides in floats; for a fused [B·T, 3·h·d] projection q, k, v are its column offsets 0, h·d, 2·h·d and
-   * ldq = ldk = ldv = 3·h·d). out = softmax(mask(q·kᵀ·scale))·v per head as in attention_f32 (same causal rule,
-   * zero rows for queries that see no key). lse: 0, or [b, h, tq] floats receiving each row's log-sum-exp.
+   * ldq = ldk = ldv = 3·h·d; for a KV cache of one sequence, k and v are [capacity, h·d] with ldk = ldv = h·d).
+   * out = softmax(mask(q·kᵀ·scale))·v per head (the causal rule of the header, zero rows for queries that see no
+   * key). lse: 0, or [b, h, tq] floats receiving each row's log-sum-exp.
+   * Computes only the (sequence, head) pairs p0 <= bi·h + hh < p1 and, in each, the query rows i0 <= i < i1
+   * (0, b·h, 0, tq for everything); other rows of out and lse are not touched (see the header on threads).
    * scratch: attention_rows_scratch_bytes(tk, d) bytes, 16-byte aligned, not overlapping any operand; out must not
    * overlap q, k or v (other heads' columns of the same rows included).
    */
-  attention_rows_f32(b: number, h: number, tq: number, tk: number, d: number, q: number, ldq: number, k: number, ldk: number, v: number, ldv: number, out: number, ldo: number, scale: number, causal: number, lse: number, scratch: number): void;
-  /** Bytes of scratch attention_rows_f32 (and attention_f32) needs for tk keys of head size d (16-byte multiple). */
+  attention_rows_f32(b: number, h: number, tq: number, tk: number, d: number, q: number, ldq: number, k: number, ldk: number, v: number, ldv: number, out: number, ldo: number, scale: number, causal: number, lse: number, scratch: number, p0: number, p1: number, i0: number, i1: number): void;
+  /** Bytes of scratch attention_rows_f32 needs (per call: one per thread) for tk keys of head size d (16-byte multiple). */
   attention_rows_scratch_bytes(tk: number, d: number): number;
 
   // assembly/loss.ts
@@ -227,17 +221,18 @@ export interface Kernels {
    */
   embedding_backward_f32(n: number, ids: number, dout: number, d: number, vocab: number, dtable: number): void;
 
-  // assembly/attention.ts
+  // assembly/attention_backward.ts
   /**
-   * Gradients of attention_f32 (same layout, scale and causal rule) w.r.t. q, k and v, given out and lse saved by
-   * the forward and dout = dL/d(out) [h, tq, d]. dq [h, tq, d], dk and dv [h, tk, d] are OVERWRITTEN.
+   * Gradients of attention_rows_f32 (same layout, strides, scale and causal rule) w.r.t. q, k and v, given out and
+   * lse saved by the forward and dout = dL/d(out) (rows like out's, stride lddo). dq (rows like q's), dk and dv (rows
+   * like k's and v's) are OVERWRITTEN for the pairs [p0, p1) (see the header; 0, b·h for all). Strides in floats.
    * Query rows that see no key (lse = −Infinity) contribute nothing and get dq = 0.
-   * scratch: attention_backward_scratch_bytes(tq, tk, d) bytes, not overlapping any operand; dq, dk, dv must not
-   * overlap each other or the inputs.
+   * scratch: attention_rows_backward_scratch_bytes(tq, tk, d) bytes, not overlapping any operand; dq, dk, dv must not
+   * overlap each other or the inputs (other heads' columns of the same rows excepted: those are other pairs').
    */
-  attention_backward_f32(h: number, tq: number, tk: number, d: number, q: number, k: number, v: number, out: number, dout: number, lse: number, dq: number, dk: number, dv: number, scale: number, causal: number, scratch: number): void;
-  /** Bytes of scratch attention_backward_f32 needs (two blocks of up to BR × tk floats; 16-byte multiple). */
-  attention_backward_scratch_bytes(tq: number, tk: number, d: number): number;
+  attention_rows_backward_f32(b: number, h: number, tq: number, tk: number, d: number, q: number, ldq: number, k: number, ldk: number, v: number, ldv: number, out: number, ldo: number, dout: number, lddo: number, lse: number, dq: number, lddq: number, dk: number, lddk: number, dv: number, lddv: number, scale: number, causal: number, scratch: number, p0: number, p1: number): void;
+  /** Bytes of scratch attention_rows_backward_f32 needs per call (two blocks of up to BR × tk floats; 16-byte multiple). */
+  attention_rows_backward_scratch_bytes(tq: number, tk: number, d: number): number;
 }
 
 /** Every function the module exports, in assembly/index.ts order. */
@@ -268,8 +263,6 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "softmax_f32",
   "log_softmax_f32",
   "softmax_backward_f32",
-  "attention_f32",
-  "attention_scratch_bytes",
   "attention_scores_f32",
   "attention_rows_f32",
   "attention_rows_scratch_bytes",
@@ -291,8 +284,8 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "layernorm_backward_f32",
   "embedding_f32",
   "embedding_backward_f32",
-  "attention_backward_f32",
-  "attention_backward_scratch_bytes",
+  "attention_rows_backward_f32",
+  "attention_rows_backward_scratch_bytes",
 ];
 
 /** Checked at instantiation: the same list (kept under its older name for callers). */

@@ -10,9 +10,12 @@
 // head(i) / setHead(i, …) read and write one head's three [d_model, d_head] matrices, so the
 // tutorial's per-head classes map one to one. W_o [h·dh, d_model] mixes the concatenated heads.
 // Biases (zero at start) follow the same column layout; the tutorial's equations have none.
-// The forward pass reads Q, K, V of every head straight out of that projection's rows and writes the
-// concatenated heads in one kernel call (qkvAttention); the head-major copies the backward kernels and the
-// KV cache take are made from the saved projection only when those need them.
+// One layout end to end: the forward pass reads Q, K, V of every head straight out of that projection's rows and
+// writes the concatenated heads in one kernel call (qkvAttention); the backward reads them in the same place and
+// writes dQ, dK, dV into the columns of one dqkv [B·T, 3·h·dh] (qkvAttentionBackward), which the projection's
+// backward takes as it is. The KV cache is token-major too ([capacity, h·dh] for K and for V, the layout of the
+// projection's K and V columns): a new token's key and value are one row copy each, and its query attends over
+// every head's cache in one kernel call (cachedAttention). No head split or merge anywhere.
 //
 // Shapes: input x [B·T, d_model] (B sequences of T tokens, row-major) → output [B·T, d_model]
 // (or [B·T, d_head] for SelfAttention, which has no W_o).
@@ -24,9 +27,9 @@ import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
-import { attention, attentionScores, qkvAttention } from "../ops/attention.js";
-import { attentionBackward } from "../ops/attention-backward.js";
-import { mergeHeads, splitHeads } from "../ops/layout.js";
+import { qkvAttention, qkvAttentionScores } from "../ops/attention.js";
+import { qkvAttentionBackward } from "../ops/attention-backward.js";
+import { cachedAttention } from "../ops/attention-cache.js";
 import { softmax } from "../ops/softmax.js";
 import { BufferCache } from "../nn/buffers.js";
 import { Dense } from "../nn/dense.js";
@@ -51,7 +54,10 @@ export interface HeadWeights {
   wv: Float32Array;
 }
 
-/** One sequence's cached keys and values for one attention layer: [h, capacity, d_head] each. */
+/**
+ * One sequence's cached keys and values for one attention layer: [capacity, h·d_head] each, token-major (row t holds
+ * every head's key, or value, of position t, head i at columns [i·d_head, (i+1)·d_head)).
+ */
 export interface KvCache {
   k: Tensor;
   v: Tensor;
@@ -69,13 +75,9 @@ export class MultiHeadAttention implements Layer {
   private readonly buffers = new BufferCache();
   /**
    * What the last forward pass keeps for backward, attentionWeights and fillCache: the fused projection qkv
-   * [B·T, 3·h·dh] (the Dense layer's output buffer), the merged heads [B·T, h·dh] and the log-sum-exps. The
-   * head-major copies the backward kernels read are made from them on first use (`headMajor`).
+   * [B·T, 3·h·dh] (the Dense layer's output buffer), the merged heads [B·T, h·dh] and the log-sum-exps [B·h, T].
    */
-  private saved: {
-    batch: number; seq: number; qkv: Tensor; merged: Tensor; lse: Tensor;
-    heads?: { q: Tensor; k: Tensor; v: Tensor; y: Tensor };
-  } | undefined;
+  private saved: { batch: number; seq: number; qkv: Tensor; merged: Tensor; lse: Tensor } | undefined;
 
   constructor(readonly dModel: number, readonly heads: number, options: AttentionLayerOptions & { outputProjection?: boolean } = {}) {
     if (!Number.isInteger(heads) || heads < 1) throw new ShapeError(`MultiHeadAttention: heads must be a positive integer, got ${heads}`);
@@ -152,43 +154,15 @@ export class MultiHeadAttention implements Layer {
     return this.wo ? this.wo.forward(merged) : merged;
   }
 
-  /** Head-major [B·h, T, dh] copies of the last forward's Q, K, V and output, made once per forward pass. */
-  private headMajor(): { q: Tensor; k: Tensor; v: Tensor; y: Tensor } {
-    const s = this.saved!;
-    if (!s.heads) {
-      const { heads: h, headDim: dh } = this;
-      const b = this.buffers;
-      const headShape = [s.batch * h, s.seq, dh];
-      s.heads = {
-        q: splitHeads(s.qkv, s.batch, h, dh, { columnOffset: 0, out: b.get(this.backend, "q", headShape) }),
-        k: splitHeads(s.qkv, s.batch, h, dh, { columnOffset: h * dh, out: b.get(this.backend, "k", headShape) }),
-        v: splitHeads(s.qkv, s.batch, h, dh, { columnOffset: 2 * h * dh, out: b.get(this.backend, "v", headShape) }),
-        y: splitHeads(s.merged, s.batch, h, dh, { out: b.get(this.backend, "y", headShape) }),
-      };
-    }
-    return s.heads;
-  }
-
   backward(dout: Tensor, needInputGrad = true): Tensor | undefined {
     const s = this.saved;
     if (!s) throw new ShapeError(`${this.name}: backward called before forward`);
     const { heads: h, headDim: dh } = this;
-    const rows = s.batch * s.seq;
-    const b = this.buffers;
     const dmerged = this.wo ? this.wo.backward(dout)! : dout;
-    const headShape = [s.batch * h, s.seq, dh];
-    const dy = splitHeads(dmerged, s.batch, h, dh, { out: b.get(this.backend, "dy", headShape) });
-    const { q, k, v, y } = this.headMajor();
-    const { dq, dk, dv } = attentionBackward(q, k, v, y, dy, s.lse, {
-      causal: this.causal,
-      dq: b.get(this.backend, "dq", headShape),
-      dk: b.get(this.backend, "dk", headShape),
-      dv: b.get(this.backend, "dv", headShape),
+    const dqkv = qkvAttentionBackward(s.qkv, s.merged, dmerged, s.lse, h, {
+      batch: s.batch, headDim: dh, causal: this.causal,
+      dqkv: this.buffers.get(this.backend, "dqkv", [s.batch * s.seq, 3 * h * dh]),
     });
-    const dqkv = b.get(this.backend, "dqkv", [rows, 3 * h * dh]);
-    mergeHeads(dq, s.batch, { out: dqkv, columnOffset: 0 });
-    mergeHeads(dk, s.batch, { out: dqkv, columnOffset: h * dh });
-    mergeHeads(dv, s.batch, { out: dqkv, columnOffset: 2 * h * dh });
     return this.qkv.backward(dqkv, needInputGrad);
   }
 
@@ -196,14 +170,26 @@ export class MultiHeadAttention implements Layer {
   attentionWeights(): Tensor {
     const s = this.saved;
     if (!s) throw new ShapeError(`${this.name}: attentionWeights needs a forward pass first`);
-    const { q, k } = this.headMajor();
-    return softmax(attentionScores(q, k, { causal: this.causal }));
+    const scores = qkvAttentionScores(s.qkv, this.heads, { batch: s.batch, headDim: this.headDim, causal: this.causal });
+    try {
+      return softmax(scores);
+    } finally {
+      scores.dispose();
+    }
   }
 
   /** A KV cache for one sequence of up to `capacity` tokens; the caller owns (disposes) k and v. */
   createCache(capacity: number): KvCache {
-    const shape = [this.heads, capacity, this.headDim];
-    return untracked(() => ({ k: empty(shape, this.backend, "kv-cache"), v: empty(shape, this.backend, "kv-cache"), capacity }));
+    const shape = [capacity, this.heads * this.headDim];
+    return untracked(() => {
+      const k = empty(shape, this.backend, "kv-cache");
+      try {
+        return { k, v: empty(shape, this.backend, "kv-cache"), capacity };
+      } catch (e) {
+        k.dispose(); // the second allocation failed: leave nothing behind
+        throw e;
+      }
+    });
   }
 
   /**
@@ -213,37 +199,31 @@ export class MultiHeadAttention implements Layer {
   fillCache(cache: KvCache): void {
     const s = this.saved;
     if (!s || s.batch !== 1) throw new ShapeError(`${this.name}: fillCache needs a forward pass of one sequence first`);
+    this.checkCache(cache);
     if (s.seq > cache.capacity) throw new ArgumentError(`${this.name}: ${s.seq} tokens do not fit a cache of ${cache.capacity}`);
-    const { k, v } = this.headMajor();
-    this.copyIntoCache(k, v, cache, 0, s.seq);
+    this.copyIntoCache(s.qkv, cache, 0, s.seq);
   }
 
   /**
    * One new token at `position` (0-based), x [1, d_model]: its key and value join the cache, its
-   * query attends to positions [0, position]. Cost O(position·d) instead of a full recompute.
+   * query attends to positions [0, position] of every head in one kernel call. Cost O(position·d)
+   * instead of a full recompute.
    */
   forwardCached(x: Tensor, cache: KvCache, position: number): Tensor {
-    if (position < 0 || position >= cache.capacity) throw new ArgumentError(`${this.name}: position ${position} is outside the cache [0, ${cache.capacity})`);
+    this.checkCache(cache);
+    if (!Number.isInteger(position) || position < 0 || position >= cache.capacity) {
+      throw new ArgumentError(`${this.name}: position ${position} is outside the cache [0, ${cache.capacity})`);
+    }
     this.checkInput(x, 1);
     if (x.shape[0] !== 1) throw new ShapeError(`${this.name}: forwardCached takes one token [1,${this.dModel}], got ${formatShape(x.shape)}`);
     const { heads: h, headDim: dh } = this;
-    const b = this.buffers;
-    // A forward pass of one token used the projection buffer this one overwrites: keep its heads first.
-    if (this.saved && this.saved.batch * this.saved.seq === 1) this.headMajor();
     const qkv = this.qkv.forward(x);
-    const one = [h, 1, dh];
-    const q = splitHeads(qkv, 1, h, dh, { columnOffset: 0, out: b.get(this.backend, "cq", one) });
-    const k = splitHeads(qkv, 1, h, dh, { columnOffset: h * dh, out: b.get(this.backend, "ck", one) });
-    const v = splitHeads(qkv, 1, h, dh, { columnOffset: 2 * h * dh, out: b.get(this.backend, "cv", one) });
-    this.copyIntoCache(k, v, cache, position, 1);
-    const y = b.get(this.backend, "cy", one);
-    const seen = position + 1;
-    for (let i = 0; i < h; i++) {
-      // Each head's cached rows [0, seen) are contiguous inside its [capacity, dh] block.
-      const kv = (t: Tensor) => t.slice(i * cache.capacity * dh, [seen, dh]);
-      attention(q.slice(i * dh, [1, dh]), kv(cache.k), kv(cache.v), { causal: false, out: y.slice(i * dh, [1, dh]) });
-    }
-    const merged = mergeHeads(y, 1, { out: b.get(this.backend, "cmerged", [1, h * dh]) });
+    // A forward pass of one token saved this same projection buffer, now overwritten: it can no longer be used.
+    if (this.saved?.qkv === qkv) this.saved = undefined;
+    this.copyIntoCache(qkv, cache, position, 1);
+    const merged = cachedAttention(qkv, cache.k, cache.v, position + 1, h, {
+      headDim: dh, out: this.buffers.get(this.backend, "cmerged", [1, h * dh]),
+    });
     return this.wo ? this.wo.forward(merged) : merged;
   }
 
@@ -258,14 +238,25 @@ export class MultiHeadAttention implements Layer {
     this.saved = undefined;
   }
 
-  private copyIntoCache(k: Tensor, v: Tensor, cache: KvCache, start: number, count: number): void {
-    // k, v: [h, count, dh] → rows [start, start + count) of each head's block in the cache.
-    const { heads: h, headDim: dh } = this;
+  /** Rows [0, count) of a fused projection's K and V columns → cache rows [start, start + count). */
+  private copyIntoCache(qkv: Tensor, cache: KvCache, start: number, count: number): void {
+    const width = this.heads * this.headDim;
+    const cols = 3 * width;
     const mem = this.backend.f32;
-    for (const [src, dst] of [[k, cache.k], [v, cache.v]] as const) {
-      for (let i = 0; i < h; i++) {
-        const from = (src.ptr >>> 2) + i * count * dh;
-        mem.copyWithin((dst.ptr >>> 2) + (i * cache.capacity + start) * dh, from, from + count * dh);
+    const q0 = qkv.ptr >>> 2, k0 = cache.k.ptr >>> 2, v0 = cache.v.ptr >>> 2;
+    for (let r = 0; r < count; r++) {
+      const from = q0 + r * cols + width;
+      mem.copyWithin(k0 + (start + r) * width, from, from + width);
+      mem.copyWithin(v0 + (start + r) * width, from + width, from + 2 * width);
+    }
+  }
+
+  private checkCache(cache: KvCache): void {
+    const width = this.heads * this.headDim;
+    for (const t of [cache.k, cache.v]) {
+      void t.ptr; // DisposedTensorError for a disposed cache
+      if (t.backend !== this.backend || t.rank !== 2 || t.shape[0] !== cache.capacity || t.shape[1] !== width) {
+        throw new ShapeError(`${this.name}: a KV cache tensor ${formatShape(t.shape)} must be [${cache.capacity},${width}] on this layer's backend (createCache makes one)`);
       }
     }
   }

@@ -2,9 +2,14 @@
 // caches), then repeatedly turn the last position's logits into a next-token distribution, sample
 // one, and feed just that token back (O(T·d) per token per layer with the cache).
 //
+// Text is decoded incrementally: each new token's piece is what it adds after the token before it
+// (decode([prev, id]) minus decode([prev]): a character, or a space and a word), so a token costs O(1)
+// to decode, not a re-decode of the whole text so far.
+//
 // Rules: the prompt must hold at least one token and fit the context (longer prompts are an error,
 // never silently cut). When the text reaches the context length, the window slides: the last half
 // of the context is kept and re-run through the model (one full forward), and generation continues.
+// Without the cache every token recomputes that same window, so both give the same tokens.
 
 import { ArgumentError } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
@@ -42,11 +47,17 @@ export function generate(model: GPT, tokenizer: Tokenizer, prompt: string, optio
 /** The same as generate(), as an async iterator of text pieces (one per token). */
 export async function* generateStream(model: GPT, tokenizer: Tokenizer, prompt: string, options: Omit<GenerateOptions, "onToken">): AsyncGenerator<string, Generation> {
   const steps = startGeneration(model, tokenizer, prompt, options);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    yield r.value;
-    await Promise.resolve(); // let the consumer (and the event loop) run between tokens
+  try {
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      yield r.value;
+      await Promise.resolve(); // let the consumer (and the event loop) run between tokens
+    }
+  } finally {
+    // A consumer that stops early (break, return, throw in a for await) ends this generator here, not the
+    // inner one: closing it runs its finally, which disposes the KV caches.
+    steps.return(undefined as never);
   }
 }
 
@@ -65,9 +76,9 @@ function* startGeneration(model: GPT, tokenizer: Tokenizer, prompt: string, opti
   const ids = new Int32Array(promptIds.length + maxNewTokens);
   ids.set(promptIds);
   let length = promptIds.length;
-  const caches: KvCache[] = useCache ? model.createCaches(context) : [];
   const promptText = tokenizer.decode(promptIds);
-  let decoded = promptText;
+  const pieces: string[] = [];
+  const caches: KvCache[] = useCache ? model.createCaches(context) : [];
   try {
     // Window [windowStart, length) is what the caches hold.
     let windowStart = 0;
@@ -75,9 +86,8 @@ function* startGeneration(model: GPT, tokenizer: Tokenizer, prompt: string, opti
     for (let n = 0; n < maxNewTokens; n++) {
       const id = sampleToken(logits, options, rng);
       ids[length++] = id;
-      const text = tokenizer.decode(ids.subarray(0, length));
-      const piece = text.slice(decoded.length);
-      decoded = text;
+      const piece = nextPiece(tokenizer, ids[length - 2]!, id);
+      pieces.push(piece);
       if (options.onToken?.(piece, id) === false) break;
       yield piece;
       if (n === maxNewTokens - 1) break;
@@ -87,7 +97,7 @@ function* startGeneration(model: GPT, tokenizer: Tokenizer, prompt: string, opti
       } else if (useCache) {
         logits = model.step(id, length - 1 - windowStart, caches);
       } else {
-        logits = lastLogits(model, ids.subarray(Math.max(0, length - context), length));
+        logits = lastLogits(model, ids.subarray(windowStart, length)); // the window the caches would hold
       }
     }
   } finally {
@@ -96,8 +106,13 @@ function* startGeneration(model: GPT, tokenizer: Tokenizer, prompt: string, opti
       c.v.dispose();
     }
   }
-  const all = ids.slice(0, length);
-  return { text: decoded, completion: decoded.slice(promptText.length), ids: all, newTokens: length - promptIds.length };
+  const completion = pieces.join("");
+  return { text: promptText + completion, completion, ids: ids.slice(0, length), newTokens: length - promptIds.length };
+}
+
+/** The text token `id` adds after token `prev`: decode([prev, id]) without its decode([prev]) prefix. */
+function nextPiece(tokenizer: Tokenizer, prev: number, id: number): string {
+  return tokenizer.decode([prev, id]).slice(tokenizer.decode([prev]).length);
 }
 
 function lastLogits(model: GPT, window: Int32Array): Float32Array {

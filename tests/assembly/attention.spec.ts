@@ -1,9 +1,31 @@
 import {
-  attention_f32, attention_scores_f32, attention_scratch_bytes, attention_rows_f32, attention_rows_scratch_bytes,
-} from "../../assembly/attention";
+  attention_scores_f32 as scores_kernel, attention_rows_f32 as rows_kernel, attention_rows_scratch_bytes,
+} from "../../assembly/attention_forward";
 import { softmax_f32 } from "../../assembly/softmax";
 import { zerosBuffer, ptr, randomBuffer } from "./helpers/buffers";
 
+/** The whole of every (sequence, head) pair and every query row. */
+function attention_rows_f32(
+  b: i32, h: i32, tq: i32, tk: i32, d: i32, q: usize, ldq: i32, k: usize, ldk: i32, v: usize, ldv: i32,
+  out: usize, ldo: i32, scale: f32, causal: i32, lse: usize, scratch: usize,
+): void {
+  rows_kernel(b, h, tq, tk, d, q, ldq, k, ldk, v, ldv, out, ldo, scale, causal, lse, scratch, 0, b * h, 0, tq);
+}
+
+/** Head-major [h, T, d] operands: h sequences of one head, row stride d (as the attention() op calls it). */
+function attention_f32(
+  h: i32, tq: i32, tk: i32, d: i32, q: usize, k: usize, v: usize, out: usize, scale: f32, causal: i32, lse: usize, scratch: usize,
+): void {
+  attention_rows_f32(h, 1, tq, tk, d, q, d, k, d, v, d, out, d, scale, causal, lse, scratch);
+}
+
+function attention_scratch_bytes(tk: i32, d: i32): usize {
+  return attention_rows_scratch_bytes(tk, d);
+}
+
+function attention_scores_f32(h: i32, tq: i32, tk: i32, d: i32, q: usize, k: usize, out: usize, scale: f32, causal: i32): void {
+  scores_kernel(h, 1, tq, tk, d, q, d, k, d, out, scale, causal);
+}
 
 function scratchFor(tk: i32, d: i32): StaticArray<f32> {
   return new StaticArray<f32>(<i32>(attention_scratch_bytes(tk, d) >> 2) + 4);
@@ -356,14 +378,74 @@ describe("attention_rows_f32", () => {
     }
   });
 
-  it("gives the bits of attention_f32 for head-major operands (b = h, h = 1, ld = d)", () => {
-    const h = 3, t = 37, d = 17;
-    const q = randomBuffer(h * t * d, 31, 1), k = randomBuffer(h * t * d, 32, 1), v = randomBuffer(h * t * d, 33, 1);
-    const a = zerosBuffer(h * t * d), b = zerosBuffer(h * t * d), la = zerosBuffer(h * t), lb = zerosBuffer(h * t);
-    attention_f32(h, t, t, d, ptr(q), ptr(k), ptr(v), ptr(a), 0.3, 1, ptr(la), ptr(scratchFor(t, d)));
-    attention_rows_f32(h, 1, t, t, d, ptr(q), d, ptr(k), d, ptr(v), d, ptr(b), d, 0.3, 1, ptr(lb), ptr(rowsScratch(t, d)));
-    for (let i = 0; i < h * t * d; i++) expect<f32>(b[i]).toBe(a[i]);
-    for (let i = 0; i < h * t; i++) expect<f32>(lb[i]).toBe(la[i]);
+  it("gives the bits of one call when the pairs and query rows are split over calls (threads), on both paths", () => {
+    const ts: i32[] = [3, 15, 16, 17, 37, 65];
+    for (let ti = 0; ti < ts.length; ti++) {
+      for (let causal = 0; causal < 2; causal++) {
+        const b = 2, h = 3, t = ts[ti], d = 17 - 8 * causal, ld = 3 * h * d;
+        const f = new Fused(b, h, t, t, d, ld, 3100 + ti);
+        const p = ptr(f.rows), kp = p + (<usize>(h * d) << 2), vp = p + (<usize>(2 * h * d) << 2);
+        const whole = zerosBuffer(b * t * h * d), lw = zerosBuffer(b * h * t);
+        const split = zerosBuffer(b * t * h * d), ls = zerosBuffer(b * h * t);
+        rows_kernel(b, h, t, t, d, p, ld, kp, ld, vp, ld, ptr(whole), h * d, 0.3, causal, ptr(lw), ptr(rowsScratch(t, d)), 0, b * h, 0, t);
+        // Uneven pieces: pairs [0, 1), [1, 4), [4, 6) × rows [0, 1), [1, r), [r, t) with r not a multiple of 4.
+        const pc: i32[] = [0, 1, 4, 6];
+        const rc: i32[] = [0, min(1, t), min(7, t), t];
+        for (let pi = 0; pi < 3; pi++) {
+          for (let ri = 0; ri < 3; ri++) {
+            rows_kernel(b, h, t, t, d, p, ld, kp, ld, vp, ld, ptr(split), h * d, 0.3, causal, ptr(ls), ptr(rowsScratch(t, d)),
+              pc[pi], pc[pi + 1], rc[ri], rc[ri + 1]);
+          }
+        }
+        let differ = 0;
+        for (let i = 0; i < b * t * h * d; i++) if (split[i] != whole[i]) differ++;
+        for (let i = 0; i < b * h * t; i++) if (ls[i] != lw[i]) differ++;
+        expect<i32>(differ).toBe(0);
+      }
+    }
+  });
+
+  it("decodes over a token-major KV cache [capacity, h·d]: the bits of the head-major call, rows past the length never read", () => {
+    const lengths: i32[] = [1, 3, 17, 65];
+    const ds: i32[] = [1, 3, 8, 17];
+    for (let li = 0; li < lengths.length; li++) {
+      for (let di = 0; di < ds.length; di++) {
+        const h = di + 1, d = ds[di], hd = h * d, len = lengths[li], cap = len + 3, n = li == 3 ? 2 : 1;
+        const q = randomBuffer(n * 3 * hd, 40 + li, 1); // the fused projection's rows of the n new tokens
+        const k = randomBuffer(cap * hd, 50 + di, 1), v = randomBuffer(cap * hd, 60 + di, 1);
+        for (let i = len * hd; i < cap * hd; i++) { k[i] = NaN; v[i] = Infinity; }
+        const out = zerosBuffer(n * hd);
+        rows_kernel(1, h, n, len, d, ptr(q), 3 * hd, ptr(k), hd, ptr(v), hd, ptr(out), hd, 0.4, 1, 0, ptr(rowsScratch(len, d)), 0, h, 0, n);
+        for (let hh = 0; hh < h; hh++) {
+          const qh = zerosBuffer(n * d), kh = zerosBuffer(len * d), vh = zerosBuffer(len * d), oh = zerosBuffer(n * d);
+          for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) qh[i * d + c] = q[i * 3 * hd + hh * d + c];
+          for (let j = 0; j < len; j++) {
+            for (let c = 0; c < d; c++) { kh[j * d + c] = k[j * hd + hh * d + c]; vh[j * d + c] = v[j * hd + hh * d + c]; }
+          }
+          attention_f32(1, n, len, d, ptr(qh), ptr(kh), ptr(vh), ptr(oh), 0.4, 1, 0, ptr(scratchFor(len, d)));
+          for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) expect<f32>(out[i * hd + hh * d + c]).toBe(oh[i * d + c]);
+        }
+      }
+    }
+  });
+
+  it("touches only the pairs and rows of its range", () => {
+    const b = 1, h = 2, t = 20, d = 8, ld = 3 * h * d;
+    const f = new Fused(b, h, t, t, d, ld, 3300);
+    const p = ptr(f.rows);
+    const out = zerosBuffer(t * h * d), lse = zerosBuffer(h * t);
+    for (let i = 0; i < t * h * d; i++) out[i] = 42;
+    for (let i = 0; i < h * t; i++) lse[i] = 42;
+    rows_kernel(b, h, t, t, d, p, ld, p + (<usize>(h * d) << 2), ld, p + (<usize>(2 * h * d) << 2), ld, ptr(out), h * d, 0.3, 1,
+      ptr(lse), ptr(rowsScratch(t, d)), 1, 2, 5, 11);
+    for (let i = 0; i < t; i++) {
+      for (let c = 0; c < h * d; c++) {
+        const inside = c >= d && i >= 5 && i < 11;
+        expect<bool>(out[i * h * d + c] == 42).toBe(!inside);
+      }
+      expect<f32>(lse[i]).toBe(42);
+      expect<bool>(lse[t + i] == 42).toBe(!(i >= 5 && i < 11));
+    }
   });
 
   it("causal: keys and values a row does not see (NaN, ±Infinity) do not change it by a bit", () => {

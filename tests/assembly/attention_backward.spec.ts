@@ -1,7 +1,28 @@
-import {
-  attention_f32, attention_scratch_bytes, attention_backward_f32, attention_backward_scratch_bytes,
-} from "../../assembly/attention";
+import { attention_rows_f32, attention_rows_scratch_bytes } from "../../assembly/attention_forward";
+import { attention_rows_backward_f32, attention_rows_backward_scratch_bytes } from "../../assembly/attention_backward";
 import { zerosBuffer, ptr, randomBuffer } from "./helpers/buffers";
+
+// Head-major [h, T, d] operands are h sequences of one head with row stride d.
+function attention_f32(
+  h: i32, tq: i32, tk: i32, d: i32, q: usize, k: usize, v: usize, out: usize, scale: f32, causal: i32, lse: usize, scratch: usize,
+): void {
+  attention_rows_f32(h, 1, tq, tk, d, q, d, k, d, v, d, out, d, scale, causal, lse, scratch, 0, h, 0, tq);
+}
+
+function attention_scratch_bytes(tk: i32, d: i32): usize {
+  return attention_rows_scratch_bytes(tk, d);
+}
+
+function attention_backward_f32(
+  h: i32, tq: i32, tk: i32, d: i32, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize,
+  dq: usize, dk: usize, dv: usize, scale: f32, causal: i32, scratch: usize,
+): void {
+  attention_rows_backward_f32(h, 1, tq, tk, d, q, d, k, d, v, d, out, d, dout, d, lse, dq, d, dk, d, dv, d, scale, causal, scratch, 0, h);
+}
+
+function attention_backward_scratch_bytes(tq: i32, tk: i32, d: i32): usize {
+  return attention_rows_backward_scratch_bytes(tq, tk, d);
+}
 
 
 function visible(i: i32, tq: i32, tk: i32, causal: i32): i32 {
@@ -129,6 +150,61 @@ describe("attention_backward_f32", () => {
         for (let causal = 0; causal < 2; causal++) {
           checkCase(2, shapes[c], shapes[c + 1], DS[di + 1], causal, seed);
           seed += 5;
+        }
+      }
+    }
+  });
+
+  it("in the fused layout (Q, K, V and dQ, dK, dV in the columns of [B·T, 3·h·d] rows) gives the head-major bits, whatever the pair split", () => {
+    const ts: i32[] = [1, 3, 17, 65];
+    const ds: i32[] = [1, 3, 8, 17];
+    for (let ti = 0; ti < ts.length; ti++) {
+      for (let di = 0; di < ds.length; di++) {
+        for (let causal = 0; causal < 2; causal++) {
+          const b = 2, h = 3, t = ts[ti], d = ds[di], hd = h * d, ld = 3 * hd;
+          const rows = randomBuffer(b * t * ld, 500 + ti * 10 + di, 1), dout = randomBuffer(b * t * hd, 600 + ti, 1);
+          const scale = <f32>(1.0 / Math.sqrt(<f64>d));
+          const out = zerosBuffer(b * t * hd), lse = zerosBuffer(b * h * t);
+          const p = ptr(rows), kp = p + (<usize>hd << 2), vp = p + (<usize>(2 * hd) << 2);
+          attention_rows_f32(b, h, t, t, d, p, ld, kp, ld, vp, ld, ptr(out), hd, scale, causal, ptr(lse),
+            ptr(new StaticArray<f32>(<i32>(attention_rows_scratch_bytes(t, d) >> 2) + 4)), 0, b * h, 0, t);
+          const g = randomBuffer(b * t * ld, 7, 5); // stale values: every entry must be overwritten
+          const gp = ptr(g);
+          // Pairs split unevenly over three calls, each with its own scratch.
+          const cuts: i32[] = [0, 1, 4, b * h];
+          for (let c = 0; c < 3; c++) {
+            const bs = new StaticArray<f32>(<i32>(attention_rows_backward_scratch_bytes(t, t, d) >> 2));
+            attention_rows_backward_f32(b, h, t, t, d, p, ld, kp, ld, vp, ld, ptr(out), hd, ptr(dout), hd, ptr(lse),
+              gp, ld, gp + (<usize>hd << 2), ld, gp + (<usize>(2 * hd) << 2), ld, scale, causal, ptr(bs), cuts[c], cuts[c + 1]);
+          }
+          // The same pairs head-major: copy each (sequence, head) block out, run the one-head kernel, compare bits.
+          const n = t * d;
+          for (let bi = 0; bi < b; bi++) {
+            for (let hh = 0; hh < h; hh++) {
+              const q1 = zerosBuffer(n), k1 = zerosBuffer(n), v1 = zerosBuffer(n), o1 = zerosBuffer(n), g1 = zerosBuffer(n), l1 = zerosBuffer(t);
+              for (let i = 0; i < t; i++) {
+                const r = (bi * t + i) * ld + hh * d, m = (bi * t + i) * hd + hh * d;
+                for (let c = 0; c < d; c++) {
+                  q1[i * d + c] = rows[r + c]; k1[i * d + c] = rows[r + hd + c]; v1[i * d + c] = rows[r + 2 * hd + c];
+                  o1[i * d + c] = out[m + c]; g1[i * d + c] = dout[m + c];
+                }
+                l1[i] = lse[(bi * h + hh) * t + i];
+              }
+              const dq1 = zerosBuffer(n), dk1 = zerosBuffer(n), dv1 = zerosBuffer(n);
+              attention_backward_f32(1, t, t, d, ptr(q1), ptr(k1), ptr(v1), ptr(o1), ptr(g1), ptr(l1), ptr(dq1), ptr(dk1), ptr(dv1),
+                scale, causal, ptr(new StaticArray<f32>(<i32>(attention_backward_scratch_bytes(t, t, d) >> 2))));
+              let differ = 0; // bit comparisons (NaN would count as a difference too)
+              for (let i = 0; i < t; i++) {
+                const r = (bi * t + i) * ld + hh * d;
+                for (let c = 0; c < d; c++) {
+                  if (g[r + c] != dq1[i * d + c]) differ++;
+                  if (g[r + hd + c] != dk1[i * d + c]) differ++;
+                  if (g[r + 2 * hd + c] != dv1[i * d + c]) differ++;
+                }
+              }
+              expect<i32>(differ).toBe(0);
+            }
+          }
         }
       }
     }

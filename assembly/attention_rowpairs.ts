@@ -1,0 +1,205 @@
+// The row-pair products that the attention forward (its direct path: decoding, short prompts, the scalar build)
+// and the attention backward share: scores of one or two query rows against keys read in place, and the products
+// of one or two rows of weights with value rows read in place. Every K or V vector loaded feeds two rows; rows are
+// read with byte strides, so Q, K, V (and dO, O in the backward) can sit in the columns of wider token-major rows.
+//
+// Bit-identity: a row's results do not depend on whether it is paired, nor with which row: each key's score is the
+// same sequence of operations (four vector accumulators along d and one transpose-add for the keys of whole groups
+// of four, dot_f32 for the rest, where the groups always start at key 0), and each output column sums its keys in
+// ascending order in one accumulator. That is what lets a caller split the query rows anywhere (threads) and still
+// get the bits of one call.
+
+import { fmadd } from "./simd";
+import { dot_f32 } from "./blas";
+import { hsum4x4 } from "./tile";
+
+/** Query rows per block of the direct path and of the backward. 16 rows × tk scores stay in L2 here. */
+export const BR: i32 = 16;
+
+/** Column p of four key rows gathered into one vector (for the ragged d % 4 columns). */
+// @ts-ignore: decorator
+@inline function gather4(k0: usize, k1: usize, k2: usize, k3: usize, o: usize): v128 {
+  let kv = f32x4.splat(load<f32>(k0 + o));
+  kv = f32x4.replace_lane(kv, 1, load<f32>(k1 + o));
+  kv = f32x4.replace_lane(kv, 2, load<f32>(k2 + o));
+  return f32x4.replace_lane(kv, 3, load<f32>(k3 + o));
+}
+
+/**
+ * s[j] = scale·⟨qrow, k_j⟩ for j0 <= j < nk, k holding key rows of stride d. Four keys at a time: four vector
+ * accumulators run along d, then a transpose-add turns them into the four sums in one vector.
+ */
+export function scores_range(j0: i32, nk: i32, d: i32, qrow: usize, k: usize, rowBytes: usize, s: usize, scale: f32): void {
+  let j = j0;
+  if (ASC_FEATURE_SIMD) {
+    const vscale = f32x4.splat(scale);
+    for (; j + 4 <= nk; j += 4) {
+      const k0 = k + <usize>j * rowBytes, k1 = k0 + rowBytes, k2 = k1 + rowBytes, k3 = k2 + rowBytes;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let p = 0;
+      for (; p + 4 <= d; p += 4) {
+        const o = <usize>p << 2;
+        const qv = v128.load(qrow + o);
+        a0 = fmadd(qv, v128.load(k0 + o), a0);
+        a1 = fmadd(qv, v128.load(k1 + o), a1);
+        a2 = fmadd(qv, v128.load(k2 + o), a2);
+        a3 = fmadd(qv, v128.load(k3 + o), a3);
+      }
+      let r = hsum4x4(a0, a1, a2, a3);
+      for (; p < d; p++) {
+        const o = <usize>p << 2;
+        r = fmadd(v128.load32_splat(qrow + o), gather4(k0, k1, k2, k3, o), r);
+      }
+      v128.store(s + (<usize>j << 2), f32x4.mul(r, vscale));
+    }
+  }
+  for (; j < nk; j++) {
+    store<f32>(s + (<usize>j << 2), scale * dot_f32(d, qrow, k + <usize>j * rowBytes));
+  }
+}
+
+/**
+ * Scores of two query rows (q0 sees nk0 keys, q1 sees nk1): the keys both see are done together, so each
+ * key vector loaded feeds two rows (8 accumulators); the rest row by row through scores_range.
+ */
+export function scores_2rows(
+  nk0: i32, nk1: i32, d: i32, q0: usize, q1: usize, k: usize, rowBytes: usize, s0: usize, s1: usize, scale: f32,
+): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vscale = f32x4.splat(scale);
+    const nj = min(nk0, nk1);
+    for (; j + 4 <= nj; j += 4) {
+      const k0 = k + <usize>j * rowBytes, k1 = k0 + rowBytes, k2 = k1 + rowBytes, k3 = k2 + rowBytes;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      let p = 0;
+      for (; p + 4 <= d; p += 4) {
+        const o = <usize>p << 2;
+        const qa = v128.load(q0 + o), qb = v128.load(q1 + o);
+        let kv = v128.load(k0 + o);
+        a0 = fmadd(qa, kv, a0);
+        b0 = fmadd(qb, kv, b0);
+        kv = v128.load(k1 + o);
+        a1 = fmadd(qa, kv, a1);
+        b1 = fmadd(qb, kv, b1);
+        kv = v128.load(k2 + o);
+        a2 = fmadd(qa, kv, a2);
+        b2 = fmadd(qb, kv, b2);
+        kv = v128.load(k3 + o);
+        a3 = fmadd(qa, kv, a3);
+        b3 = fmadd(qb, kv, b3);
+      }
+      let ra = hsum4x4(a0, a1, a2, a3), rb = hsum4x4(b0, b1, b2, b3);
+      for (; p < d; p++) {
+        const o = <usize>p << 2;
+        const kv = gather4(k0, k1, k2, k3, o);
+        ra = fmadd(v128.load32_splat(q0 + o), kv, ra);
+        rb = fmadd(v128.load32_splat(q1 + o), kv, rb);
+      }
+      v128.store(s0 + (<usize>j << 2), f32x4.mul(ra, vscale));
+      v128.store(s1 + (<usize>j << 2), f32x4.mul(rb, vscale));
+    }
+  }
+  scores_range(j, nk0, d, q0, k, rowBytes, s0, scale);
+  scores_range(j, nk1, d, q1, k, rowBytes, s1, scale);
+}
+
+/** orow[c] = Σ_{j<nk} p[j]·v[j, c] for one column c (the ragged columns, and the scalar build). */
+// @ts-ignore: decorator
+@inline function pv_col(nk: i32, c: i32, p: usize, v: usize, rowBytes: usize, orow: usize): void {
+  let a: f32 = 0;
+  let vr = v + (<usize>c << 2);
+  for (let j = 0; j < nk; j++, vr += rowBytes) a += load<f32>(p + (<usize>j << 2)) * load<f32>(vr);
+  store<f32>(orow + (<usize>c << 2), a);
+}
+
+/**
+ * o0 = p0·V over the first nk0 rows of V, o1 = p1·V over nk1 rows (V row stride d; nk = 0 writes zeros).
+ * Columns go 16 (then 4) at a time with both rows' partial sums in registers across all keys: every V
+ * vector loaded feeds two rows, and each output element is stored once. Call with o1 == 0 for a lone row.
+ */
+export function pv_2rows(
+  nk0: i32, nk1: i32, d: i32, p0: usize, p1: usize, v: usize, rowBytes: usize, o0: usize, o1: usize,
+): void {
+  let c = 0;
+  const two = o1 != 0;
+  if (!two) nk1 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const nj = min(nk0, nk1);
+    for (; c + 16 <= d; c += 16) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      const vc = v + (<usize>c << 2);
+      let j = 0;
+      for (; j < nj; j++) {
+        const vr = vc + <usize>j * rowBytes;
+        const pa = v128.load32_splat(p0 + (<usize>j << 2)), pb = v128.load32_splat(p1 + (<usize>j << 2));
+        let x = v128.load(vr);
+        a0 = fmadd(pa, x, a0);
+        b0 = fmadd(pb, x, b0);
+        x = v128.load(vr, 16);
+        a1 = fmadd(pa, x, a1);
+        b1 = fmadd(pb, x, b1);
+        x = v128.load(vr, 32);
+        a2 = fmadd(pa, x, a2);
+        b2 = fmadd(pb, x, b2);
+        x = v128.load(vr, 48);
+        a3 = fmadd(pa, x, a3);
+        b3 = fmadd(pb, x, b3);
+      }
+      // Keys only one of the rows sees.
+      for (let jj = j; jj < nk0; jj++) {
+        const vr = vc + <usize>jj * rowBytes;
+        const pa = v128.load32_splat(p0 + (<usize>jj << 2));
+        a0 = fmadd(pa, v128.load(vr), a0);
+        a1 = fmadd(pa, v128.load(vr, 16), a1);
+        a2 = fmadd(pa, v128.load(vr, 32), a2);
+        a3 = fmadd(pa, v128.load(vr, 48), a3);
+      }
+      for (let jj = j; jj < nk1; jj++) {
+        const vr = vc + <usize>jj * rowBytes;
+        const pb = v128.load32_splat(p1 + (<usize>jj << 2));
+        b0 = fmadd(pb, v128.load(vr), b0);
+        b1 = fmadd(pb, v128.load(vr, 16), b1);
+        b2 = fmadd(pb, v128.load(vr, 32), b2);
+        b3 = fmadd(pb, v128.load(vr, 48), b3);
+      }
+      const oa = o0 + (<usize>c << 2);
+      v128.store(oa, a0);
+      v128.store(oa, a1, 16);
+      v128.store(oa, a2, 32);
+      v128.store(oa, a3, 48);
+      if (two) {
+        const ob = o1 + (<usize>c << 2);
+        v128.store(ob, b0);
+        v128.store(ob, b1, 16);
+        v128.store(ob, b2, 32);
+        v128.store(ob, b3, 48);
+      }
+    }
+    for (; c + 4 <= d; c += 4) {
+      let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+      const vc = v + (<usize>c << 2);
+      let j = 0;
+      for (; j < nj; j++) {
+        const x = v128.load(vc + <usize>j * rowBytes);
+        a0 = fmadd(v128.load32_splat(p0 + (<usize>j << 2)), x, a0);
+        b0 = fmadd(v128.load32_splat(p1 + (<usize>j << 2)), x, b0);
+      }
+      for (let jj = j; jj < nk0; jj++) {
+        a0 = fmadd(v128.load32_splat(p0 + (<usize>jj << 2)), v128.load(vc + <usize>jj * rowBytes), a0);
+      }
+      for (let jj = j; jj < nk1; jj++) {
+        b0 = fmadd(v128.load32_splat(p1 + (<usize>jj << 2)), v128.load(vc + <usize>jj * rowBytes), b0);
+      }
+      v128.store(o0 + (<usize>c << 2), a0);
+      if (two) v128.store(o1 + (<usize>c << 2), b0);
+    }
+  }
+  for (; c < d; c++) {
+    pv_col(nk0, c, p0, v, rowBytes, o0);
+    if (two) pv_col(nk1, c, p1, v, rowBytes, o1);
+  }
+}
+
