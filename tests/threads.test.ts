@@ -93,7 +93,6 @@ const ELEMENTWISE: [string, number, (p: Record<string, number>, n: number) => nu
   ["mul_f32", 3, (p, n) => [n, p.x!, p.y!, p.y!], ["y"]],
   ["scale_f32", 2, (p, n) => [n, 0.3, p.x!, p.y!], ["y"]],
   ["fill_f32", 1, (p, n) => [n, 0.7, p.x!], ["x"]],
-  ["axpy_f32", 2, (p, n) => [n, -1.7, p.x!, p.y!], ["y"]],
   ["mse_backward_f32", 3, (p, n) => [n, p.x!, p.y!, 0.01, p.z!], ["z"]],
   ["sgd_f32", 2, (p, n) => [n, 0.1, p.x!, p.y!], ["y"]],
   ["sgd_momentum_f32", 3, (p, n) => [n, 0.1, 0.9, p.x!, p.y!, p.z!], ["y", "z"]],
