@@ -6,7 +6,8 @@ import { ShapeError, formatShape } from "../runtime/errors.js";
 import type { Backend } from "../runtime/backend.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { attentionDims, checkLse, scaleFor } from "./attention.js";
-import { backendOf, output } from "./checks.js";
+import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
+import { backendOf, output, requireDisjoint, requireNoOverlap } from "./checks.js";
 
 export interface AttentionBackwardOptions {
   /** The forward's causal flag (must match). */
@@ -54,12 +55,20 @@ export function attentionBackward(
     if (!sameShapeAs(t, q)) throw new ShapeError(`${op}: ${name} ${formatShape(t.shape)} must have the shape of q ${formatShape(q.shape)}`);
   }
   checkLse(op, lse, q, dims);
-  const dq = gradOutput(op, "dq", backend, q, options.dq);
-  const dk = gradOutput(op, "dk", backend, k, options.dk);
-  const dv = gradOutput(op, "dv", backend, v, options.dv);
-  if (dq.size === 0 && dk.size === 0) return { dq, dk, dv };
+  // The kernel reads every input while it writes the gradients: no sharing, checked before allocating.
+  requireDisjoint(op, { dq: options.dq, dk: options.dk, dv: options.dv });
+  for (const name of ["dq", "dk", "dv"] as const) {
+    const given = options[name];
+    if (given) requireNoOverlap(op, given, { q, k, v, out, dout, lse }, name);
+  }
   const kern = backend.kernels;
-  const scratch = backend.scratch(kern.attention_backward_scratch_bytes(tq, tk, d));
+  const scratch = backend.scratch(kern.attention_backward_scratch_bytes(tq, tk, d)); // before the outputs: see output()
+  const { dq, dk, dv } = disposeOnThrow(() => ({
+    dq: gradOutput(op, "dq", backend, q, options.dq),
+    dk: gradOutput(op, "dk", backend, k, options.dk),
+    dv: gradOutput(op, "dv", backend, v, options.dv),
+  }));
+  if (dq.size === 0 && dk.size === 0) return { dq, dk, dv };
   kern.attention_backward_f32(
     h, tq, tk, d, q.ptr, k.ptr, v.ptr, out.ptr, dout.ptr, lse.ptr, dq.ptr, dk.ptr, dv.ptr, scale, options.causal ? 1 : 0, scratch,
   );

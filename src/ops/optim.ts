@@ -2,7 +2,7 @@
 
 import { ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf } from "./checks.js";
+import { backendOf, requireDisjoint } from "./checks.js";
 
 function sameSize(op: string, ...ts: Tensor[]): void {
   const n = ts[0]!.size;
@@ -13,6 +13,7 @@ function sameSize(op: string, ...ts: Tensor[]): void {
 export function sgdStep(param: Tensor, grad: Tensor, lr: number): void {
   const b = backendOf("sgdStep", param, grad);
   sameSize("sgdStep", param, grad);
+  requireDisjoint("sgdStep", { param, grad });
   b.kernels.sgd_f32(param.size, lr, grad.ptr, param.ptr);
 }
 
@@ -20,6 +21,7 @@ export function sgdStep(param: Tensor, grad: Tensor, lr: number): void {
 export function momentumStep(param: Tensor, grad: Tensor, velocity: Tensor, lr: number, momentum: number): void {
   const b = backendOf("momentumStep", param, grad, velocity);
   sameSize("momentumStep", param, grad, velocity);
+  requireDisjoint("momentumStep", { param, grad, velocity });
   b.kernels.sgd_momentum_f32(param.size, lr, momentum, grad.ptr, velocity.ptr, param.ptr);
 }
 
@@ -37,6 +39,7 @@ export interface AdamHyper {
 export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: AdamHyper): void {
   const b = backendOf("adamStep", param, grad, m, v);
   sameSize("adamStep", param, grad, m, v);
+  requireDisjoint("adamStep", { param, grad, m, v });
   const bias1 = 1 - h.beta1 ** h.step;
   const bias2 = 1 - h.beta2 ** h.step;
   b.kernels.adam_f32(param.size, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, bias1, bias2, grad.ptr, m.ptr, v.ptr, param.ptr);
