@@ -1,7 +1,7 @@
 // Adding position vectors to token embeddings, and the matching gradient for learned positions.
 // x holds B sequences of T rows; row t of every sequence gets row (start + t) of the table.
 
-import { ShapeError, formatShape } from "../runtime/errors.js";
+import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { backendOf, output, requireInPlaceOrDisjoint, requireNoOverlap } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
@@ -21,6 +21,8 @@ export function addPositions(x: Tensor, table: Tensor, seqLen: number, options: 
   const op = "addPositions";
   const backend = backendOf(op, x, table);
   const start = options.start ?? 0;
+  if (!Number.isInteger(start) || start < 0) throw new ArgumentError(`${op}: start must be an integer >= 0, got ${String(start)}`);
+  if (!Number.isInteger(seqLen)) throw new ArgumentError(`${op}: seqLen must be an integer, got ${String(seqLen)}`);
   const [batch, d] = seqDims(op, x, table, seqLen, start);
   const out = output(op, backend, x.shape, options.out);
   if (options.out) {
@@ -38,6 +40,7 @@ export function addPositions(x: Tensor, table: Tensor, seqLen: number, options: 
 export function sumPositions(dx: Tensor, seqLen: number, options: OutOption = {}): Tensor {
   const op = "sumPositions";
   const backend = backendOf(op, dx);
+  if (!Number.isInteger(seqLen)) throw new ArgumentError(`${op}: seqLen must be an integer, got ${String(seqLen)}`);
   const [batch, d] = seqDims(op, dx, undefined, seqLen, 0);
   const out = output(op, backend, [seqLen, d], options.out);
   if (options.out) requireNoOverlap(op, out, { dx });
