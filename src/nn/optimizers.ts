@@ -101,6 +101,14 @@ export class Adam implements Optimizer {
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
     this.decays = options.decays ?? (() => true);
+    for (const [name, value, ok] of [
+      ["beta1", this.beta1, this.beta1 >= 0 && this.beta1 < 1],
+      ["beta2", this.beta2, this.beta2 >= 0 && this.beta2 < 1],
+      ["eps", this.eps, this.eps > 0 && Number.isFinite(this.eps)],
+      ["weightDecay", this.weightDecay, this.weightDecay >= 0 && Number.isFinite(this.weightDecay)],
+    ] as const) {
+      if (!ok) throw new ArgumentError(`Adam: ${name} must be ${name === "eps" ? "a finite number > 0" : name === "weightDecay" ? "a finite number >= 0" : "in [0, 1)"}, got ${String(value)}`);
+    }
   }
 
   /** Steps taken (for bias correction); settable when resuming from a checkpoint. */
