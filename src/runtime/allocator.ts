@@ -15,8 +15,8 @@
 //
 // Cost. A training loop frees and re-requests the same few sizes every step, so free blocks are
 // indexed by exact size: a request that finds a free block of its own size takes it in O(1). Else
-// it takes any block from the smallest non-empty size class entirely above the request (O(number
-// of classes), about a hundred) and splits it. Only when neither exists does it scan the free
+// it takes any block from the smallest non-empty size class entirely above the request (found with
+// a bitmap of non-empty classes: a few word operations) and splits it. Only when neither exists does it scan the free
 // blocks of the request's own class (they may be smaller or larger than the request), before it
 // bumps the top. Freeing is O(1): neighbours are found through maps keyed by start and end.
 //
@@ -40,8 +40,9 @@ export function roundedSize(bytes: number): number {
  */
 export function sizeClassIndex(bytes: number): number {
   if (bytes <= 256) return bytes / ALIGN - 1;
-  const k = Math.floor(Math.log2(bytes));
-  const quarter = Math.floor((bytes / 2 ** k - 1) * 4);
+  // k = ⌊log2 bytes⌋ by counting leading zeros (blocks are below 2^32: the cap is at most 4 GiB).
+  const k = 31 - Math.clz32(bytes);
+  const quarter = Math.floor((bytes - 2 ** k) / 2 ** (k - 2));
   return 16 + (k - 8) * 4 + quarter;
 }
 
@@ -69,9 +70,11 @@ export class Allocator {
   /** Free blocks: size by start address, and start by end address (to find both neighbours). */
   private readonly freeByStart = new Map<number, number>();
   private readonly freeByEnd = new Map<number, number>();
-  /** Free block starts by exact size (the O(1) reuse path) and by size class (the search path). */
+  /** Free block starts by exact size (the O(1) reuse path; sets may be empty) and by size class (the search path). */
   private readonly freeBySize = new Map<number, Set<number>>();
   private readonly freeByClass: Set<number>[] = [];
+  /** Bit c set ⇔ class c has a free block (so finding the next non-empty class skips empty ones). */
+  private readonly nonEmptyClasses = new Uint32Array(8);
   private liveBytes = 0;
   private freeBytes = 0;
 
@@ -132,7 +135,7 @@ export class Allocator {
 
   stats(): AllocatorStats {
     let largest = 0;
-    for (const size of this.freeBySize.keys()) largest = Math.max(largest, size);
+    for (const [size, set] of this.freeBySize) if (set.size > 0) largest = Math.max(largest, size);
     return {
       liveBytes: this.liveBytes,
       liveBlocks: this.live.size,
@@ -146,13 +149,12 @@ export class Allocator {
 
   /** Start of a free block of at least `size` bytes, or undefined if there is none. */
   private findFree(size: number): number | undefined {
+    if (this.freeByStart.size === 0) return undefined;
     const exact = this.freeBySize.get(size);
-    if (exact) return first(exact);
+    if (exact && exact.size > 0) return first(exact);
     const cls = sizeClassIndex(size);
-    for (let c = cls + 1; c < this.freeByClass.length; c++) {
-      const list = this.freeByClass[c];
-      if (list && list.size > 0) return first(list);
-    }
+    const above = this.firstNonEmptyClass(cls + 1);
+    if (above >= 0) return first(this.freeByClass[above]!);
     const own = this.freeByClass[cls];
     if (own) {
       for (const start of own) if (this.freeByStart.get(start)! >= size) return start;
@@ -164,21 +166,38 @@ export class Allocator {
     this.freeByStart.set(start, size);
     this.freeByEnd.set(start + size, start);
     let same = this.freeBySize.get(size);
-    if (!same) this.freeBySize.set(size, (same = new Set()));
+    if (!same) {
+      // Emptied sets are kept for reuse (churn would otherwise make a Set per free); prune them
+      // when there are many, so a workload of ever-new sizes does not grow the map without bound.
+      if (this.freeBySize.size >= 4096) for (const [s, set] of this.freeBySize) if (set.size === 0) this.freeBySize.delete(s);
+      this.freeBySize.set(size, (same = new Set()));
+    }
     same.add(start);
     const cls = sizeClassIndex(size);
     (this.freeByClass[cls] ??= new Set()).add(start);
+    this.nonEmptyClasses[cls >>> 5]! |= 1 << (cls & 31);
     this.freeBytes += size;
   }
 
   private unlistFree(start: number, size: number): void {
     this.freeByStart.delete(start);
     this.freeByEnd.delete(start + size);
-    const same = this.freeBySize.get(size)!;
-    same.delete(start);
-    if (same.size === 0) this.freeBySize.delete(size);
-    this.freeByClass[sizeClassIndex(size)]!.delete(start);
+    this.freeBySize.get(size)!.delete(start);
+    const cls = sizeClassIndex(size);
+    const inClass = this.freeByClass[cls]!;
+    inClass.delete(start);
+    if (inClass.size === 0) this.nonEmptyClasses[cls >>> 5]! &= ~(1 << (cls & 31));
     this.freeBytes -= size;
+  }
+
+  /** The smallest class >= `from` with a free block, or −1. */
+  private firstNonEmptyClass(from: number): number {
+    for (let w = from >>> 5; w < this.nonEmptyClasses.length; w++) {
+      let bits = this.nonEmptyClasses[w]!;
+      if (w === from >>> 5) bits &= ~0 << (from & 31);
+      if (bits !== 0) return w * 32 + (31 - Math.clz32(bits & -bits));
+    }
+    return -1;
   }
 
   private bump(size: number, requested: number): number {
