@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import {
-  Adam, Dense, DivergenceError, GPT, GptTrainer, SGD, Sequential, Tanh, Trainer, createLoss, getBackend, tensor,
+  Adam, Dense, DivergenceError, GPT, GptTrainer, NeuralNetwork, SGD, Sequential, Tanh, Trainer, createLoss, getBackend, tensor,
   warmupCosine, cosineDecay, type Optimizer, type Parameter, type GptTrainOptions,
 } from "../src/index.js";
 import { decaysWeight } from "../src/transformer/train.js";
@@ -147,5 +147,29 @@ describe("GptTrainer", () => {
     for (let epoch = 1; epoch <= 11; epoch++) {
       expect(f(epoch)).toBe(0.001 + (0.1 - 0.001) * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / 10)));
     }
+  });
+});
+
+describe.each([
+  ["sgd", 1e6],
+  ["momentum", 1e6],
+  ["adam", 1e30],
+] as const)("NeuralNetwork.train with %s and a learning rate that blows up", (optimizer, learningRate) => {
+  it("stops with DivergenceError, parameters and optimizer state as after the last batch that succeeded", async () => {
+    await useBuild("simd");
+    const x = tensor(randomFloats(64 * 4, 21).map((v) => 3 * v), [64, 4]);
+    const y = tensor(randomFloats(64 * 2, 22).map((v) => 5 * v), [64, 2]);
+    const net = new NeuralNetwork([4, 16, 2], { seed: 3, loss: "mse", hiddenActivation: "tanh", optimizer, shuffle: false });
+    let lastGood: Snapshot | undefined;
+    const error = caught(() =>
+      net.train(x, y, { epochs: 50, learningRate, batchSize: 8, onBatch: () => void (lastGood = snapshot(net.parameters(), net.optimizer!)) }),
+    );
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect(lastGood).toBeDefined();
+    const now = snapshot(net.parameters(), net.optimizer!);
+    expect(now).toEqual(lastGood);
+    expect(now.params.every((w) => w.every(Number.isFinite))).toBe(true);
+    expect(now.state.every((s) => s.every(Number.isFinite))).toBe(true);
+    net.dispose();
   });
 });
