@@ -17,6 +17,7 @@ import { ShapeError, formatShape } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
+import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
 import { matmul } from "../ops/matmul.js";
 import { sumRows } from "../ops/reduce.js";
 import { activationBackward, checkActivation, linear, type Activation } from "../ops/dense.js";
@@ -61,12 +62,12 @@ export class Dense implements Layer {
     this.backend = getBackend();
     const rng = options.rng ?? new Random(options.seed ?? 0);
     const wData = initWeights(init, inputs, outputs, rng);
-    [this.w, this.b, this.gw, this.gb] = untracked(() => [
+    [this.w, this.b, this.gw, this.gb] = disposeOnThrow(() => untracked(() => [
       tensor(wData, [inputs, outputs]),
       tensor(new Float32Array(outputs), [1, outputs]),
       tensor(new Float32Array(inputs * outputs), [inputs, outputs]),
       tensor(new Float32Array(outputs), [1, outputs]),
-    ]);
+    ]));
   }
 
   /** W, [inputs, outputs]: column j is neuron j's weights. Assign a Float32Array/rows/Tensor to set it. */

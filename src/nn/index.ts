@@ -8,5 +8,6 @@ export { initWeights, INIT_SCHEMES, type InitScheme } from "./init.js";
 export { Trainer, type EpochStats, type BatchStats, type FitOptions, type EvalResult } from "./train.js";
 export { NeuralNetwork, type NeuralNetworkOptions, type TrainOptions } from "./neural-network.js";
 export { gradCheck, type GradCheckOptions, type GradCheckResult, type GradCheckEntry, type Checkable } from "./gradcheck.js";
-export { cosineDecay } from "./schedules.js";
+export { cosineDecay, warmupCosine, type WarmupCosineOptions } from "./schedules.js";
+export { GuardedStep, type StepWork, type StepOptions, type StepResult } from "./step.js";
 export { LayerNorm } from "./layer-norm.js";

@@ -7,6 +7,7 @@ import { tensor } from "../runtime/creation.js";
 import { ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
+import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
 import { layerNorm, layerNormBackward } from "../ops/norm.js";
 import { BufferCache } from "./buffers.js";
 import type { Layer, Parameter } from "./module.js";
@@ -25,12 +26,12 @@ export class LayerNorm implements Layer {
   constructor(readonly features: number, readonly options: { eps?: number; name?: string } = {}) {
     if (!Number.isInteger(features) || features < 1) throw new ShapeError(`LayerNorm: features must be a positive integer, got ${features}`);
     this.backend = getBackend();
-    [this.gamma, this.beta, this.dgamma, this.dbeta] = untracked(() => [
+    [this.gamma, this.beta, this.dgamma, this.dbeta] = disposeOnThrow(() => untracked(() => [
       tensor(new Float32Array(features).fill(1), [features]),
       tensor(new Float32Array(features), [features]),
       tensor(new Float32Array(features), [features]),
       tensor(new Float32Array(features), [features]),
-    ]);
+    ]));
   }
 
   get name(): string {

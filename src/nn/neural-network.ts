@@ -17,6 +17,7 @@ import { ArgumentError, FormatError, ShapeError, formatShape } from "../runtime/
 import { Random } from "../runtime/random.js";
 import { Tensor } from "../runtime/tensor.js";
 import { tidy, untracked } from "../runtime/tidy.js";
+import { disposeOnThrow, requireRoomFor } from "../runtime/dispose-on-throw.js";
 import { mse } from "../ops/loss.js";
 import { scale, sub } from "../ops/elementwise.js";
 import { checkActivation, type Activation } from "../ops/dense.js";
@@ -24,7 +25,7 @@ import { Dense } from "./dense.js";
 import type { InitScheme } from "./init.js";
 import { createLoss, type Loss, type LossName } from "./losses.js";
 import type { Parameter } from "./module.js";
-import { createOptimizer, type Optimizer, type OptimizerName } from "./optimizers.js";
+import { OPTIMIZER_NAMES, createOptimizer, type Optimizer, type OptimizerName } from "./optimizers.js";
 import { Sequential } from "./sequential.js";
 import { parametersToSafetensors, readNetworkFile } from "./serialize.js";
 import { Trainer, checkDataset, type EpochStats, type EvalResult, type FitOptions } from "./train.js";
@@ -84,25 +85,30 @@ export class NeuralNetwork {
       throw new ShapeError(`NeuralNetwork: layerSizes must list at least two positive integers (inputs, …, outputs), got ${formatShape(layerSizes ?? [])}`);
     }
     this.options = { ...DEFAULTS, seed: 0, ...options };
+    // Everything that can be refused is checked before the first tensor exists.
     checkActivation("NeuralNetwork", this.options.hiddenActivation);
     checkActivation("NeuralNetwork", this.options.outputActivation);
+    if (!OPTIMIZER_NAMES.includes(this.options.optimizer)) {
+      throw new ArgumentError(`NeuralNetwork: unknown optimizer "${String(this.options.optimizer)}" (choose ${OPTIMIZER_NAMES.join(", ")})`);
+    }
+    this.lossFunction = createLoss(this.options.loss);
     this.layerSizes = Object.freeze(layerSizes.slice());
     this.backend = getBackend();
+    // Weights, biases and their gradients: twice (inputs + 1)·outputs per layer.
+    const parameterValues = layerSizes.slice(1).reduce((n, out, i) => n + 2 * (layerSizes[i]! + 1) * out, 0);
+    requireRoomFor(`NeuralNetwork ${formatShape(layerSizes)}`, parameterValues, this.backend.allocator.maxBytes);
     const rng = new Random(this.options.seed);
-    this.layers = [];
-    for (let i = 0; i < layerSizes.length - 1; i++) {
-      const last = i === layerSizes.length - 2;
-      this.layers.push(
-        new Dense(layerSizes[i]!, layerSizes[i + 1]!, {
-          activation: last ? this.options.outputActivation : this.options.hiddenActivation,
+    // All or nothing: an OutOfMemoryError (or an unknown init scheme) in layer i frees layers 0..i−1.
+    this.layers = disposeOnThrow(() =>
+      layerSizes.slice(1).map((outputs, i) =>
+        new Dense(layerSizes[i]!, outputs, {
+          activation: i === layerSizes.length - 2 ? this.options.outputActivation : this.options.hiddenActivation,
           init: this.options.init,
           rng,
           name: `layers.${i}`,
-        }),
-      );
-    }
+        })),
+    );
     this.model = new Sequential(this.layers);
-    this.lossFunction = createLoss(this.options.loss);
   }
 
   /** The tutorial's network, exactly: see the comment at the top of this file. */

@@ -13,6 +13,14 @@ export interface Optimizer {
   learningRate: number;
   step(params: readonly Parameter[]): void;
   dispose(): void;
+  /**
+   * The tensors step() writes besides the parameters (velocities, moments), created if needed. The
+   * guarded training step (step.ts) saves and restores them with the parameters; an optimizer
+   * without this method has its parameters rolled back but not its state.
+   */
+  stateTensors?(params: readonly Parameter[]): Tensor[];
+  /** Steps taken, for optimizers whose update depends on it (Adam's bias correction). */
+  stepCount?: number;
 }
 
 function checkRate(name: string, lr: number): void {
@@ -47,6 +55,10 @@ export class SGD implements Optimizer {
     this.momentum = options.momentum ?? 0;
     if (!(this.momentum >= 0 && this.momentum < 1)) throw new ArgumentError(`SGD: momentum must be in [0, 1), got ${this.momentum}`);
     this.name = this.momentum > 0 ? "momentum" : "sgd";
+  }
+
+  stateTensors(params: readonly Parameter[]): Tensor[] {
+    return this.momentum > 0 ? params.map((p) => this.velocity.for(p.value)) : [];
   }
 
   step(params: readonly Parameter[]): void {
@@ -89,6 +101,14 @@ export class Adam implements Optimizer {
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
     this.decays = options.decays ?? (() => true);
+    for (const [name, value, ok] of [
+      ["beta1", this.beta1, this.beta1 >= 0 && this.beta1 < 1],
+      ["beta2", this.beta2, this.beta2 >= 0 && this.beta2 < 1],
+      ["eps", this.eps, this.eps > 0 && Number.isFinite(this.eps)],
+      ["weightDecay", this.weightDecay, this.weightDecay >= 0 && Number.isFinite(this.weightDecay)],
+    ] as const) {
+      if (!ok) throw new ArgumentError(`Adam: ${name} must be ${name === "eps" ? "a finite number > 0" : name === "weightDecay" ? "a finite number >= 0" : "in [0, 1)"}, got ${String(value)}`);
+    }
   }
 
   /** Steps taken (for bias correction); settable when resuming from a checkpoint. */
@@ -105,11 +125,16 @@ export class Adam implements Optimizer {
     return { m: this.m.for(param), v: this.v.for(param) };
   }
 
+  stateTensors(params: readonly Parameter[]): Tensor[] {
+    return params.flatMap((p) => [this.m.for(p.value), this.v.for(p.value)]);
+  }
+
   step(params: readonly Parameter[]): void {
-    this.t++;
-    const h = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: this.t };
+    const t = this.t + 1;
+    const h = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: t };
     const noDecay = { ...h, weightDecay: 0 };
     for (const p of params) adamStep(p.value, p.grad, this.m.for(p.value), this.v.for(p.value), this.decays(p) ? h : noDecay);
+    this.t = t; // counted once the update is written (adamStep refuses bad hyperparameters before writing)
   }
 
   dispose(): void {

@@ -1,18 +1,19 @@
 // The training loop: minibatch gradient descent, as the tutorial's NeuralNetwork.train does —
 // forward, loss, backward (chain rule, last layer to first), update — plus shuffling, validation,
-// callbacks, early stop and divergence detection. After the first batch of each batch size the
+// callbacks, early stop and divergence detection (the guarded step in step.ts, shared with GptTrainer). After the first batch of each batch size the
 // loop allocates nothing: batch buffers and every layer buffer are reused.
 
 import type { Backend } from "../runtime/backend.js";
-import { ArgumentError, DivergenceError, ShapeError, formatShape } from "../runtime/errors.js";
+import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { argmaxRows } from "../ops/loss.js";
-import { allFinite, sumSquares } from "../ops/optim.js";
+import { allFinite } from "../ops/optim.js";
 import { BufferCache } from "./buffers.js";
 import type { Loss } from "./losses.js";
 import type { Layer, Parameter } from "./module.js";
 import type { Optimizer } from "./optimizers.js";
+import { GuardedStep } from "./step.js";
 
 export interface EpochStats {
   epoch: number;
@@ -99,6 +100,7 @@ export function checkDataset(op: string, x: Tensor, y: Tensor, inputs: number, o
 export class Trainer {
   private readonly batcher: Batcher;
   private readonly params: Parameter[];
+  private readonly guarded: GuardedStep;
   private epochsDone = 0;
 
   constructor(
@@ -109,6 +111,7 @@ export class Trainer {
   ) {
     this.batcher = new Batcher(backend);
     this.params = model.parameters();
+    this.guarded = new GuardedStep(this.params, optimizer);
   }
 
   fit(x: Tensor, y: Tensor, options: FitOptions): EpochStats[] {
@@ -157,26 +160,17 @@ export class Trainer {
   }
 
   /**
-   * One step of gradient descent on one batch: forward, loss, backward, update. Returns the batch
-   * loss. Throws DivergenceError (leaving the parameters untouched) if the loss or the gradient is
-   * not finite; `epoch`/`batch` only label that error.
+   * One step of gradient descent on one batch: forward, loss, backward, update, guarded (see
+   * step.ts). Returns the batch loss. Throws DivergenceError if the step is not healthy, leaving the
+   * parameters and optimizer state as the last healthy step left them; `epoch`/`batch` only label
+   * that error.
    */
   step(xb: Tensor, yb: Tensor, epoch = this.epochsDone, batch = 1, batches = 1): number {
-    const out = this.model.forward(xb);
-    const loss = this.loss.forward(out, yb);
-    if (!Number.isFinite(loss)) {
-      throw new DivergenceError(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${batch}/${batches}; the weights from before this step are kept (try a smaller learning rate)`, epoch, batch);
-    }
-    this.model.backward(this.loss.backward());
-    // A gradient with Inf/NaN (or so large its squares overflow) would corrupt the weights:
-    // refuse the step, so the model keeps its last good weights.
-    let gradSq = 0;
-    for (const p of this.params) gradSq += sumSquares(p.grad);
-    if (!Number.isFinite(gradSq)) {
-      throw new DivergenceError(`training diverged: the gradient is not finite at epoch ${epoch}, batch ${batch}/${batches} (loss ${loss}); the weights from before this step are kept`, epoch, batch);
-    }
-    this.optimizer.step(this.params);
-    return loss;
+    const work = {
+      forward: () => this.loss.forward(this.model.forward(xb), yb),
+      backward: () => void this.model.backward(this.loss.backward()),
+    };
+    return this.guarded.run(work, { where: `epoch ${epoch}, batch ${batch}/${batches}`, epoch, batch }).loss;
   }
 
   /** Loss and argmax accuracy over a data set, in batches (no parameter changes). */
@@ -206,5 +200,6 @@ export class Trainer {
 
   dispose(): void {
     this.batcher.dispose();
+    this.guarded.dispose();
   }
 }

@@ -1,10 +1,11 @@
 // Activation functions over every element, and their backward passes (taken from the saved
-// forward output, as the tutorial's relu_derivative is).
+// forward output, as the tutorial's relu_derivative is). All work in place: `out` may be x (forward),
+// y or dy (backward), since each element is read before the same element is written.
 
 import { ShapeError, formatShape } from "../runtime/errors.js";
 import { sameShape } from "../runtime/shape.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output } from "./checks.js";
+import { backendOf, output, requireInPlaceOrDisjoint } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 type UnaryKernel = "relu_f32" | "sigmoid_f32" | "tanh_f32" | "exp_f32";
@@ -13,6 +14,7 @@ type BackwardKernel = "relu_backward_f32" | "sigmoid_backward_f32" | "tanh_backw
 function unary(op: string, kernel: UnaryKernel, x: Tensor, opts: OutOption): Tensor {
   const backend = backendOf(op, x);
   const out = output(op, backend, x.shape, opts.out);
+  if (opts.out) requireInPlaceOrDisjoint(op, out, { x });
   backend.kernels[kernel](x.size, x.ptr, out.ptr);
   return out;
 }
@@ -23,6 +25,7 @@ function backward(op: string, kernel: BackwardKernel, y: Tensor, dy: Tensor, opt
     throw new ShapeError(`${op}: output ${formatShape(y.shape)} and its gradient ${formatShape(dy.shape)} differ in shape`);
   }
   const dx = output(op, backend, y.shape, opts.out);
+  if (opts.out) requireInPlaceOrDisjoint(op, dx, { y, dy });
   backend.kernels[kernel](y.size, y.ptr, dy.ptr, dx.ptr);
   return dx;
 }

@@ -7,7 +7,8 @@ import { ShapeError, formatShape } from "../runtime/errors.js";
 import type { Backend } from "../runtime/backend.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { attentionDims, checkLse, qkvDims, scaleFor } from "./attention.js";
-import { backendOf, output, requireNoOverlap } from "./checks.js";
+import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
+import { backendOf, output, requireDisjoint, requireNoOverlap } from "./checks.js";
 
 export interface AttentionBackwardOptions {
   /** The forward's causal flag (must match). */
@@ -55,12 +56,20 @@ export function attentionBackward(
     if (!sameShapeAs(t, q)) throw new ShapeError(`${op}: ${name} ${formatShape(t.shape)} must have the shape of q ${formatShape(q.shape)}`);
   }
   checkLse(op, lse, q, dims);
-  const dq = gradOutput(op, "dq", backend, q, options.dq);
-  const dk = gradOutput(op, "dk", backend, k, options.dk);
-  const dv = gradOutput(op, "dv", backend, v, options.dv);
-  if (dq.size === 0 && dk.size === 0) return { dq, dk, dv };
+  // The kernel reads every input while it writes the gradients: no sharing, checked before allocating.
+  requireDisjoint(op, { dq: options.dq, dk: options.dk, dv: options.dv });
+  for (const name of ["dq", "dk", "dv"] as const) {
+    const given = options[name];
+    if (given) requireNoOverlap(op, given, { q, k, v, out, dout, lse }, name);
+  }
   const kern = backend.kernels;
-  const scratch = backend.scratch(kern.attention_rows_backward_scratch_bytes(tq, tk, d));
+  const scratch = backend.scratch(kern.attention_rows_backward_scratch_bytes(tq, tk, d)); // before the outputs: see output()
+  const { dq, dk, dv } = disposeOnThrow(() => ({
+    dq: gradOutput(op, "dq", backend, q, options.dq),
+    dk: gradOutput(op, "dk", backend, k, options.dk),
+    dv: gradOutput(op, "dv", backend, v, options.dv),
+  }));
+  if (dq.size === 0 && dk.size === 0) return { dq, dk, dv };
   // Head-major [h, T, d] is the row kernel's layout with h sequences of one head and row stride d.
   kern.attention_rows_backward_f32(
     h, 1, tq, tk, d, q.ptr, d, k.ptr, d, v.ptr, d, out.ptr, d, dout.ptr, d, lse.ptr, dq.ptr, d, dk.ptr, d, dv.ptr, d,
@@ -101,11 +110,11 @@ export function qkvAttentionBackward(
   if (lse.rank !== 2 || lse.shape[0] !== batch * heads || lse.shape[1] !== t) {
     throw new ShapeError(`${op}: lse ${formatShape(lse.shape)} must be ${formatShape([batch * heads, t])} (one per head and query row)`);
   }
-  const dqkv = gradOutput(op, "dqkv", backend, qkv, options.dqkv);
-  if (options.dqkv) requireNoOverlap(op, dqkv, { qkv, out, dout, lse });
-  if (rows === 0) return dqkv;
+  if (options.dqkv) requireNoOverlap(op, options.dqkv, { qkv, out, dout, lse }, "dqkv");
   const kern = backend.kernels;
-  const scratch = backend.scratch(kern.attention_rows_backward_scratch_bytes(t, t, dh));
+  const scratch = backend.scratch(kern.attention_rows_backward_scratch_bytes(t, t, dh)); // before the output: see output()
+  const dqkv = gradOutput(op, "dqkv", backend, qkv, options.dqkv);
+  if (rows === 0) return dqkv;
   const p = qkv.ptr, g = dqkv.ptr;
   kern.attention_rows_backward_f32(
     batch, heads, t, t, dh, p, cols, p + 4 * width, cols, p + 8 * width, cols, out.ptr, width, dout.ptr, width, lse.ptr,

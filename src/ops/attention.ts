@@ -77,16 +77,17 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   const { h, tq, tk, d } = dims;
   const scale = scaleFor(op, d, options.scale);
   if (lse) checkLse(op, lse, q, dims);
+  const kern = backend.kernels;
+  const scratch = backend.scratch(kern.attention_rows_scratch_bytes(tk, d)); // before the output: see output()
+  if (lse) requireNoOverlap(op, lse, { q, k, v, out: options.out }, "lse");
   const out = output(op, backend, q.shape, options.out);
   if (options.out) requireNoOverlap(op, out, { q, k, v });
-  const kern = backend.kernels;
   if (tk === 0) {
     kern.fill_f32(out.size, 0, out.ptr); // nothing to attend to: defined as zeros
     if (lse) kern.fill_f32(lse.size, -Infinity, lse.ptr);
     return out;
   }
   if (out.size === 0 && !(lse && lse.size > 0)) return out;
-  const scratch = backend.scratch(kern.attention_rows_scratch_bytes(tk, d));
   // Head-major [h, T, d] is the row kernel's layout with h sequences of one head and row stride d.
   kern.attention_rows_f32(h, 1, tq, tk, d, q.ptr, d, k.ptr, d, v.ptr, d, out.ptr, d, scale, options.causal ? 1 : 0, lse ? lse.ptr : 0, scratch, 0, h, 0, tq);
   return out;
@@ -100,6 +101,7 @@ export function attentionScores(q: Tensor, k: Tensor, options: Omit<AttentionOpt
   const scale = scaleFor(op, d, options.scale);
   const shape = q.rank === 3 ? [h, tq, tk] : [tq, tk];
   const out = output(op, backend, shape, options.out);
+  if (options.out) requireNoOverlap(op, out, { q, k });
   if (out.size === 0) return out;
   backend.kernels.attention_scores_f32(h, 1, tq, tk, d, q.ptr, d, k.ptr, d, out.ptr, scale, options.causal ? 1 : 0);
   return out;
@@ -133,11 +135,12 @@ export function qkvAttention(qkv: Tensor, heads: number, options: QkvAttentionOp
     throw new ShapeError(`${op}: lse ${formatShape(lse.shape)} must be ${formatShape([batch * heads, t])} (one per head and query row)`);
   }
   const rows = batch * t;
+  const kern = backend.kernels;
+  const scratch = backend.scratch(kern.attention_rows_scratch_bytes(t, dh)); // before the output: see output()
+  if (lse) requireNoOverlap(op, lse, { qkv, out: options.out }, "lse");
   const out = output(op, backend, [rows, width], options.out);
   if (options.out) requireNoOverlap(op, out, { qkv });
   if (rows === 0) return out;
-  const kern = backend.kernels;
-  const scratch = backend.scratch(kern.attention_rows_scratch_bytes(t, dh));
   const p = qkv.ptr;
   kern.attention_rows_f32(
     batch, heads, t, t, dh, p, cols, p + 4 * width, cols, p + 8 * width, cols, out.ptr, width,

@@ -3,7 +3,7 @@
 
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output, requireNoOverlap, requireRank } from "./checks.js";
+import { backendOf, output, requireInPlaceOrDisjoint, requireNoOverlap, requireRank } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 export type Activation = "linear" | "relu" | "sigmoid" | "tanh";
@@ -48,15 +48,15 @@ export function linear(
     throw new ShapeError(`${op}: x ${formatShape(x.shape)} × w ${formatShape(w.shape)}${transposeW ? "ᵀ" : ""}: inner dimensions ${k} and ${kw} differ`);
   }
   if (bias) checkBias(op, bias, n, `x·w [${m},${n}]`);
-  const out = output(op, backend, [m, n], options.out);
-  if (options.out) requireNoOverlap(op, out, bias ? { x, w, bias } : { x, w });
   const kern = backend.kernels;
   const scratch = backend.scratch(kern.gemm_scratch_bytes());
+  const out = output(op, backend, [m, n], options.out);
+  if (options.out) requireNoOverlap(op, out, bias ? { x, w, bias } : { x, w });
   kern.gemm_bias_act_f32(0, transposeW ? 1 : 0, m, n, k, x.ptr, k, w.ptr, wc, bias ? bias.ptr : 0, ACT_CODE[activation], out.ptr, n, scratch);
   return out;
 }
 
-/** out = activation(x + bias) for x [m, n] and bias [1, n] or [n]. `out` may be x. */
+/** out = activation(x + bias) for x [m, n] and bias [1, n] or [n]. `out` may be x; it must not overlap bias. */
 export function addBias(x: Tensor, bias: Tensor, options: OutOption & { activation?: Activation } = {}): Tensor {
   const op = "addBias";
   const backend = backendOf(op, x, bias);
@@ -66,6 +66,10 @@ export function addBias(x: Tensor, bias: Tensor, options: OutOption & { activati
   const [m, n] = x.shape as [number, number];
   checkBias(op, bias, n, `x ${formatShape(x.shape)}`);
   const out = output(op, backend, x.shape, options.out);
+  if (options.out) {
+    requireInPlaceOrDisjoint(op, out, { x });
+    requireNoOverlap(op, out, { bias });
+  }
   const k = backend.kernels;
   switch (activation) {
     case "relu":
@@ -84,13 +88,14 @@ export function addBias(x: Tensor, bias: Tensor, options: OutOption & { activati
   return out;
 }
 
-/** dz = dy · activation'(z), from the activation's saved output y. `out` may be dy. */
+/** dz = dy · activation'(z), from the activation's saved output y. `out` may be dy or y (elementwise). */
 export function activationBackward(activation: Activation, y: Tensor, dy: Tensor, options: OutOption = {}): Tensor {
   const op = "activationBackward";
   const backend = backendOf(op, y, dy);
   checkActivation(op, activation);
   if (y.size !== dy.size) throw new ShapeError(`${op}: output ${formatShape(y.shape)} and gradient ${formatShape(dy.shape)} differ in size`);
   const out = output(op, backend, dy.shape, options.out);
+  if (options.out) requireInPlaceOrDisjoint(op, out, { y, dy });
   const k = backend.kernels;
   const n = y.size;
   switch (activation) {

@@ -4,10 +4,13 @@
 import { ShapeError, formatShape } from "../runtime/errors.js";
 import { sameShape } from "../runtime/shape.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output, requireFinite } from "./checks.js";
+import { backendOf, output, requireFinite, requireInPlaceOrDisjoint, requireNoOverlap } from "./checks.js";
 
 export interface OutOption {
-  /** Write into this tensor (shape must match; it may be an input) instead of allocating. */
+  /**
+   * Write into this tensor (shape must match) instead of allocating. Ops that work in place say so
+   * in their doc comment; every other op refuses an `out` that shares memory with an input.
+   */
   out?: Tensor;
 }
 
@@ -24,19 +27,24 @@ function binary(op: "add" | "sub" | "mul", a: Tensor, b: Tensor, opts: OutOption
   const k = backend.kernels;
   if (sameShape(a.shape, b.shape)) {
     const out = output(op, backend, a.shape, opts.out);
+    if (opts.out) requireInPlaceOrDisjoint(op, out, { a, b });
     const fn = op === "add" ? k.add_f32 : op === "sub" ? k.sub_f32 : k.mul_f32;
     fn(a.size, a.ptr, b.ptr, out.ptr);
     return out;
   }
   if (op !== "mul" && isRowBroadcast(a, b)) {
-    const out = output(op, backend, a.shape, opts.out);
     const n = a.shape[a.rank - 1]!;
     const rows = n === 0 ? 0 : a.size / n;
+    // a − row = a + (−row): the row negated into scratch (taken before the output is allocated).
+    const neg = op === "sub" ? backend.scratch(n * 4) : 0;
+    const out = output(op, backend, a.shape, opts.out);
+    if (opts.out) {
+      requireInPlaceOrDisjoint(op, out, { a });
+      requireNoOverlap(op, out, { b });
+    }
     if (op === "add") {
       k.add_row_f32(rows, n, a.ptr, n, b.ptr, out.ptr, n);
     } else {
-      // a − row = a + (−row): negate the row into scratch, then one broadcast add.
-      const neg = backend.scratch(n * 4);
       k.scale_f32(n, -1, b.ptr, neg);
       k.add_row_f32(rows, n, a.ptr, n, neg, out.ptr, n);
     }
@@ -46,24 +54,27 @@ function binary(op: "add" | "sub" | "mul", a: Tensor, b: Tensor, opts: OutOption
   throw new ShapeError(`${op}: ${formatShape(a.shape)} and ${formatShape(b.shape)} do not fit (${op} takes ${rule})`);
 }
 
+/** a + b (equal shapes, or b a row broadcast over a's rows). `out` may be a (or b, for equal shapes). */
 export function add(a: Tensor, b: Tensor, opts: OutOption = {}): Tensor {
   return binary("add", a, b, opts);
 }
 
+/** a − b (equal shapes, or b a row broadcast over a's rows). `out` may be a (or b, for equal shapes). */
 export function sub(a: Tensor, b: Tensor, opts: OutOption = {}): Tensor {
   return binary("sub", a, b, opts);
 }
 
-/** Elementwise (Hadamard) product of equal shapes. */
+/** Elementwise (Hadamard) product of equal shapes. `out` may be a or b. */
 export function mul(a: Tensor, b: Tensor, opts: OutOption = {}): Tensor {
   return binary("mul", a, b, opts);
 }
 
-/** alpha · x. */
+/** alpha · x. `out` may be x. */
 export function scale(x: Tensor, alpha: number, opts: OutOption = {}): Tensor {
   const backend = backendOf("scale", x);
   requireFinite("scale", "alpha", alpha);
   const out = output("scale", backend, x.shape, opts.out);
+  if (opts.out) requireInPlaceOrDisjoint("scale", out, { x });
   backend.kernels.scale_f32(x.size, alpha, x.ptr, out.ptr);
   return out;
 }

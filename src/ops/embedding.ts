@@ -5,7 +5,7 @@
 import type { Backend } from "../runtime/backend.js";
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output, requireRank } from "./checks.js";
+import { backendOf, output, requireNoOverlap, requireRank } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 export type TokenIds = Int32Array | readonly number[];
@@ -30,7 +30,7 @@ function stageIds(backend: Backend, ids: TokenIds): number {
   return p;
 }
 
-/** out[r, :] = table[ids[r], :]: [n, d] from a [vocab, d] table. */
+/** out[r, :] = table[ids[r], :]: [n, d] from a [vocab, d] table. `out` must not overlap the table. */
 export function embedding(ids: TokenIds, table: Tensor, options: OutOption = {}): Tensor {
   const op = "embedding";
   const backend = backendOf(op, table);
@@ -38,14 +38,16 @@ export function embedding(ids: TokenIds, table: Tensor, options: OutOption = {})
   const [vocab, d] = table.shape as [number, number];
   checkIds(op, ids, vocab);
   const n = ids.length;
+  // Ids into scratch first: a new output must be the last thing allocated (see output()).
+  const idsPtr = n > 0 && d > 0 ? stageIds(backend, ids) : 0;
   const out = output(op, backend, [n, d], options.out);
+  if (options.out) requireNoOverlap(op, out, { table });
   if (out.size === 0) return out;
-  const idsPtr = stageIds(backend, ids);
   backend.kernels.embedding_f32(n, idsPtr, table.ptr, d, vocab, out.ptr);
   return out;
 }
 
-/** dtable [vocab, d] = Σ over positions r of dout[r, :] added into row ids[r] (overwrites `out`). */
+/** dtable [vocab, d] = Σ over positions r of dout[r, :] added into row ids[r] (overwrites `out`, which must not overlap dout). */
 export function embeddingBackward(ids: TokenIds, dout: Tensor, vocab: number, options: OutOption = {}): Tensor {
   const op = "embeddingBackward";
   const backend = backendOf(op, dout);
@@ -56,9 +58,10 @@ export function embeddingBackward(ids: TokenIds, dout: Tensor, vocab: number, op
   if (ids.length !== n) {
     throw new ShapeError(`${op}: ${ids.length} ids but dout ${formatShape(dout.shape)} has ${n} rows`);
   }
+  const idsPtr = n > 0 && vocab * d > 0 ? stageIds(backend, ids) : 0;
   const dtable = output(op, backend, [vocab, d], options.out);
+  if (options.out) requireNoOverlap(op, dtable, { dout });
   if (dtable.size === 0) return dtable;
-  const idsPtr = n > 0 ? stageIds(backend, ids) : 0;
   backend.kernels.embedding_backward_f32(n, idsPtr, dout.ptr, d, vocab, dtable.ptr);
   return dtable;
 }

@@ -4,7 +4,7 @@
 import { ShapeError, formatShape } from "../runtime/errors.js";
 import { sameShape } from "../runtime/shape.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output } from "./checks.js";
+import { backendOf, output, requireInPlaceOrDisjoint } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 /** gelu(x) elementwise, any shape. `out` may be x. */
@@ -12,6 +12,7 @@ export function gelu(x: Tensor, options: OutOption = {}): Tensor {
   const op = "gelu";
   const backend = backendOf(op, x);
   const out = output(op, backend, x.shape, options.out);
+  if (options.out) requireInPlaceOrDisjoint(op, out, { x });
   backend.kernels.gelu_f32(x.size, x.ptr, out.ptr);
   return out;
 }
@@ -24,6 +25,7 @@ export function geluBackward(x: Tensor, dy: Tensor, options: OutOption = {}): Te
     throw new ShapeError(`${op}: input ${formatShape(x.shape)} and its gradient ${formatShape(dy.shape)} differ in shape`);
   }
   const dx = output(op, backend, x.shape, options.out);
+  if (options.out) requireInPlaceOrDisjoint(op, dx, { x, dy });
   backend.kernels.gelu_backward_f32(x.size, x.ptr, dy.ptr, dx.ptr);
   return dx;
 }

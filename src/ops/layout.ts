@@ -4,7 +4,7 @@
 
 import { ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output } from "./checks.js";
+import { backendOf, output, requireNoOverlap } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 export interface HeadsOptions extends OutOption {
@@ -17,7 +17,7 @@ function rowsAndCols(x: Tensor): [number, number] {
   return [cols === 0 ? 0 : x.size / cols, cols];
 }
 
-/** x: [B·T, C] with C ≥ columnOffset + H·D → [B·H, T, D]. */
+/** x: [B·T, C] with C ≥ columnOffset + H·D → [B·H, T, D]. `out` must not overlap x. */
 export function splitHeads(x: Tensor, batch: number, heads: number, headDim: number, options: HeadsOptions = {}): Tensor {
   const op = "splitHeads";
   const backend = backendOf(op, x);
@@ -28,6 +28,7 @@ export function splitHeads(x: Tensor, batch: number, heads: number, headDim: num
   }
   const t = rows / batch;
   const out = output(op, backend, [batch * heads, t, headDim], options.out);
+  if (options.out) requireNoOverlap(op, out, { x });
   backend.kernels.split_heads_f32(batch, t, heads, headDim, x.ptr + offset * 4, cols, out.ptr);
   return out;
 }
@@ -35,6 +36,7 @@ export function splitHeads(x: Tensor, batch: number, heads: number, headDim: num
 /**
  * x: [B·H, T, D] → rows [B·T, H·D] with each token's heads concatenated (the tutorial's concat
  * before W_o). With `out` of C columns and `columnOffset`, writes only columns [offset, offset + H·D).
+ * `out` must not overlap x.
  */
 export function mergeHeads(x: Tensor, batch: number, options: HeadsOptions = {}): Tensor {
   const op = "mergeHeads";
@@ -53,6 +55,7 @@ export function mergeHeads(x: Tensor, batch: number, options: HeadsOptions = {})
     if (rows !== batch * t || offset < 0 || offset + h * d > cols) {
       throw new ShapeError(`${op}: out ${formatShape(out.shape)} cannot take ${batch * t} rows of ${h * d} features at column ${offset}`);
     }
+    requireNoOverlap(op, out, { x });
   } else {
     out = output(op, backend, [batch * t, h * d]);
   }

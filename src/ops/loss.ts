@@ -4,7 +4,7 @@
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import { sameShape } from "../runtime/shape.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output, requireFinite, requireRank } from "./checks.js";
+import { backendOf, output, requireFinite, requireInPlaceOrDisjoint, requireNoOverlap, requireRank } from "./checks.js";
 
 function sameShapes(op: string, pred: Tensor, target: Tensor): void {
   if (!sameShape(pred.shape, target.shape)) {
@@ -19,19 +19,20 @@ export function mse(pred: Tensor, target: Tensor): number {
   return pred.size === 0 ? 0 : backend.kernels.mse_f32(pred.size, pred.ptr, target.ptr);
 }
 
-/** grad = scale·(pred − target); scale 2/size is the derivative of mse(). */
+/** grad = scale·(pred − target); scale 2/size is the derivative of mse(). `out` may be pred or target. */
 export function mseBackward(pred: Tensor, target: Tensor, scale: number, options: { out?: Tensor } = {}): Tensor {
   const op = "mseBackward";
   const backend = backendOf(op, pred, target);
   sameShapes(op, pred, target);
   requireFinite(op, "scale", scale);
   const out = output(op, backend, pred.shape, options.out);
+  if (options.out) requireInPlaceOrDisjoint(op, out, { pred, target });
   backend.kernels.mse_backward_f32(pred.size, pred.ptr, target.ptr, scale, out.ptr);
   return out;
 }
 
 export interface CrossEntropyOptions {
-  /** Where to write d(mean loss)/d(logits); omit to compute the loss only. */
+  /** Where to write d(mean loss)/d(logits); omit to compute the loss only. It must not overlap the inputs. */
   grad?: Tensor;
 }
 
@@ -47,7 +48,10 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: Cr
   const [rows, cols] = logits.shape as [number, number];
   if (rows === 0) return 0;
   let gradPtr = 0;
-  if (options.grad) gradPtr = output(op, backend, logits.shape, options.grad).ptr;
+  if (options.grad) {
+    gradPtr = output(op, backend, logits.shape, options.grad).ptr;
+    requireNoOverlap(op, options.grad, { logits, targets }, "grad");
+  }
   const total = backend.kernels.softmax_xent_f32(rows, cols, logits.ptr, targets.ptr, gradPtr, 1 / rows);
   return total / rows;
 }
@@ -72,6 +76,10 @@ export function softmaxCrossEntropyIndex(
     if (l === ignore) continue;
     if (!(l >= 0 && l < cols)) throw new ArgumentError(`${op}: label ${l} at row ${i} is outside [0, ${cols})`);
     counted++;
+  }
+  if (options.grad) {
+    output(op, backend, logits.shape, options.grad);
+    requireNoOverlap(op, options.grad, { logits }, "grad");
   }
   if (counted === 0) {
     if (options.grad) backend.kernels.fill_f32(options.grad.size, 0, output(op, backend, logits.shape, options.grad).ptr);

@@ -38,9 +38,9 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     );
   }
   const outShape = a.rank === 3 ? [batch, m, n] : [m, n];
+  const scratch = backend.scratch(backend.kernels.gemm_scratch_bytes());
   const c = output(op, backend, outShape, options.out);
   if (options.out) requireNoOverlap(op, c, { a, b });
-  const scratch = backend.scratch(backend.kernels.gemm_scratch_bytes());
   const kern = backend.kernels;
   const aStep = ar * ac * 4;
   const bStep = b.rank === 3 ? br * bc * 4 : 0;

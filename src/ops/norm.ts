@@ -4,7 +4,8 @@
 import type { Backend } from "../runtime/backend.js";
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output, requireFinite } from "./checks.js";
+import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
+import { backendOf, output, requireDisjoint, requireFinite, requireInPlaceOrDisjoint, requireNoOverlap } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 /** Per-row statistics saved by the forward for the backward: mean and 1/√(var + eps), both [rows]. */
@@ -55,7 +56,10 @@ function gradOutput(op: string, name: string, backend: Backend, shape: readonly 
   return output(op, backend, shape, given);
 }
 
-/** out = (x − mean)/√(var + eps)·gamma + beta over the last axis. `out` may be x. */
+/**
+ * out = (x − mean)/√(var + eps)·gamma + beta over the last axis. `out` may be x; it must not overlap
+ * gamma, beta or the stats, and the stats must not overlap anything.
+ */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: LayerNormOptions = {}): Tensor {
   const op = "layerNorm";
   const { eps = 1e-5, stats } = options;
@@ -63,8 +67,16 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Layer
   const { rows, cols } = normDims(op, x, gamma, beta);
   requireFinite(op, "eps", eps);
   if (eps < 0) throw new ArgumentError(`${op}: eps must be >= 0, got ${eps}`);
-  if (stats) checkStats(op, stats, rows, x);
+  if (stats) {
+    checkStats(op, stats, rows, x);
+    requireDisjoint(op, { "stats.mean": stats.mean, "stats.rstd": stats.rstd });
+    for (const [name, t] of [["stats.mean", stats.mean], ["stats.rstd", stats.rstd]] as const) requireNoOverlap(op, t, { x, gamma, beta, out: options.out }, name);
+  }
   const out = output(op, backend, x.shape, options.out);
+  if (options.out) {
+    requireInPlaceOrDisjoint(op, out, { x });
+    requireNoOverlap(op, out, { gamma, beta });
+  }
   backend.kernels.layernorm_f32(
     rows, cols, x.ptr, gamma.ptr, beta.ptr, out.ptr, stats ? stats.mean.ptr : 0, stats ? stats.rstd.ptr : 0, eps,
   );
@@ -73,7 +85,8 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Layer
 
 /**
  * Gradients of layerNorm from the upstream dy (shape of x) and the stats its forward saved. dx may be dy;
- * dgamma and dbeta ([C]) are overwritten with the sums over all rows.
+ * dgamma and dbeta ([C]) are overwritten with the sums over all rows. No other output may overlap an
+ * input or another output.
  */
 export function layerNormBackward(
   dy: Tensor, x: Tensor, gamma: Tensor, stats: LayerNormStats,
@@ -86,9 +99,22 @@ export function layerNormBackward(
     throw new ShapeError(`${op}: dy ${formatShape(dy.shape)} must have the shape of x ${formatShape(x.shape)}`);
   }
   checkStats(op, stats, rows, x);
-  const dx = gradOutput(op, "dx", backend, x.shape, options.dx);
-  const dgamma = gradOutput(op, "dgamma", backend, [cols], options.dgamma);
-  const dbeta = gradOutput(op, "dbeta", backend, [cols], options.dbeta);
+  const inputs = { x, gamma, "stats.mean": stats.mean, "stats.rstd": stats.rstd };
+  requireDisjoint(op, { dx: options.dx, dgamma: options.dgamma, dbeta: options.dbeta });
+  if (options.dx) {
+    requireInPlaceOrDisjoint(op, options.dx, { dy }, "dx");
+    requireNoOverlap(op, options.dx, inputs, "dx");
+  }
+  for (const name of ["dgamma", "dbeta"] as const) {
+    const given = options[name];
+    if (given) requireNoOverlap(op, given, { dy, ...inputs }, name);
+  }
+  // All three or none: a second allocation failing frees the first.
+  const { dx, dgamma, dbeta } = disposeOnThrow(() => ({
+    dx: gradOutput(op, "dx", backend, x.shape, options.dx),
+    dgamma: gradOutput(op, "dgamma", backend, [cols], options.dgamma),
+    dbeta: gradOutput(op, "dbeta", backend, [cols], options.dbeta),
+  }));
   backend.kernels.layernorm_backward_f32(
     rows, cols, dy.ptr, x.ptr, gamma.ptr, stats.mean.ptr, stats.rstd.ptr, dx.ptr, dgamma.ptr, dbeta.ptr,
   );

@@ -1,9 +1,9 @@
 // Adding position vectors to token embeddings, and the matching gradient for learned positions.
 // x holds B sequences of T rows; row t of every sequence gets row (start + t) of the table.
 
-import { ShapeError, formatShape } from "../runtime/errors.js";
+import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output } from "./checks.js";
+import { backendOf, output, requireInPlaceOrDisjoint, requireNoOverlap } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 function seqDims(op: string, x: Tensor, table: Tensor | undefined, seqLen: number, start: number): [number, number] {
@@ -16,13 +16,19 @@ function seqDims(op: string, x: Tensor, table: Tensor | undefined, seqLen: numbe
   return [rows / seqLen, d];
 }
 
-/** out[b, t] = x[b, t] + table[start + t] for x [B·T, d]. `out` may be x. */
+/** out[b, t] = x[b, t] + table[start + t] for x [B·T, d]. `out` may be x; it must not overlap the table. */
 export function addPositions(x: Tensor, table: Tensor, seqLen: number, options: OutOption & { start?: number } = {}): Tensor {
   const op = "addPositions";
   const backend = backendOf(op, x, table);
   const start = options.start ?? 0;
+  if (!Number.isInteger(start) || start < 0) throw new ArgumentError(`${op}: start must be an integer >= 0, got ${String(start)}`);
+  if (!Number.isInteger(seqLen)) throw new ArgumentError(`${op}: seqLen must be an integer, got ${String(seqLen)}`);
   const [batch, d] = seqDims(op, x, table, seqLen, start);
   const out = output(op, backend, x.shape, options.out);
+  if (options.out) {
+    requireInPlaceOrDisjoint(op, out, { x });
+    requireNoOverlap(op, out, { table });
+  }
   const block = seqLen * d;
   for (let b = 0; b < batch; b++) {
     backend.kernels.add_f32(block, x.ptr + b * block * 4, table.ptr + start * d * 4, out.ptr + b * block * 4);
@@ -30,12 +36,14 @@ export function addPositions(x: Tensor, table: Tensor, seqLen: number, options: 
   return out;
 }
 
-/** The gradient of a learned position table: sum over the B sequences of dx [B·T, d] → [T, d]. */
+/** The gradient of a learned position table: sum over the B sequences of dx [B·T, d] → [T, d]. `out` must not overlap dx. */
 export function sumPositions(dx: Tensor, seqLen: number, options: OutOption = {}): Tensor {
   const op = "sumPositions";
   const backend = backendOf(op, dx);
+  if (!Number.isInteger(seqLen)) throw new ArgumentError(`${op}: seqLen must be an integer, got ${String(seqLen)}`);
   const [batch, d] = seqDims(op, dx, undefined, seqLen, 0);
   const out = output(op, backend, [seqLen, d], options.out);
+  if (options.out) requireNoOverlap(op, out, { dx });
   const block = seqLen * d;
   backend.kernels.fill_f32(block, 0, out.ptr);
   for (let b = 0; b < batch; b++) backend.kernels.add_f32(block, out.ptr, dx.ptr + b * block * 4, out.ptr);

@@ -3,7 +3,7 @@
 import { empty } from "../runtime/creation.js";
 import { ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output, requireRank } from "./checks.js";
+import { backendOf, output, requireNoOverlap, requireRank } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 /** Σ a[i]·b[i] of two vectors of one length, as a rank-0 tensor. */
@@ -25,12 +25,13 @@ export function sum(x: Tensor): Tensor {
   return out;
 }
 
-/** Sum over the rows of an [m, n] matrix → [1, n] (the bias gradient of a dense layer). */
+/** Sum over the rows of an [m, n] matrix → [1, n] (the bias gradient of a dense layer). `out` must not overlap x. */
 export function sumRows(x: Tensor, opts: OutOption = {}): Tensor {
   const backend = backendOf("sumRows", x);
   requireRank("sumRows", "x", x, [2]);
   const [m, n] = x.shape as [number, number];
   const out = output("sumRows", backend, [1, n], opts.out);
+  if (opts.out) requireNoOverlap("sumRows", out, { x });
   backend.kernels.sum_rows_f32(m, n, x.ptr, n, out.ptr);
   return out;
 }

@@ -2,7 +2,7 @@
 
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { backendOf, output, requireNoOverlap } from "./checks.js";
+import { backendOf, output, requireInPlaceOrDisjoint, requireNoOverlap } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
 
 export interface SoftmaxOptions extends OutOption {
@@ -24,6 +24,7 @@ function rowwise(op: "softmax" | "logSoftmax", x: Tensor, options: SoftmaxOption
   if (x.rank === 0) throw new ShapeError(`${op}: needs at least one axis, got a scalar`);
   if (causal && x.rank < 2) throw new ShapeError(`${op}: causal needs a matrix [rows, cols], got ${formatShape(x.shape)}`);
   const out = output(op, backend, x.shape, options.out);
+  if (options.out) requireInPlaceOrDisjoint(op, out, { x });
   const cols = x.shape[x.rank - 1]!;
   const kernel = op === "softmax" ? backend.kernels.softmax_f32 : backend.kernels.log_softmax_f32;
   if (cols === 0 || x.size === 0) return out;
@@ -37,10 +38,12 @@ function rowwise(op: "softmax" | "logSoftmax", x: Tensor, options: SoftmaxOption
   return out;
 }
 
+/** Softmax over the last axis. `out` may be x (each row is read before it is written). */
 export function softmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
   return rowwise("softmax", x, options);
 }
 
+/** Log-softmax over the last axis. `out` may be x. */
 export function logSoftmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
   return rowwise("logSoftmax", x, options);
 }

@@ -2,7 +2,7 @@
 
 import type { Backend } from "./backend.js";
 import { getBackend } from "./engine.js";
-import { ShapeError, formatShape } from "./errors.js";
+import { ArgumentError, ShapeError, formatShape } from "./errors.js";
 import { Random } from "./random.js";
 import { shapeSize } from "./shape.js";
 import { Tensor, type NestedArray } from "./tensor.js";
@@ -31,12 +31,27 @@ export function tensorOn(backend: Backend, data: TensorData, shape?: readonly nu
   if (typeof data === "number") {
     flat = [data];
     inferred = [];
-  } else if (ArrayBuffer.isView(data) || !Array.isArray(data) || !data.some(Array.isArray)) {
+  } else if (ArrayBuffer.isView(data)) {
+    if (data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array) {
+      throw new ArgumentError(`tensor: data must hold numbers, got a ${data.constructor.name}`);
+    }
+    // A view into this backend's memory (another tensor's view()) is detached if the allocation
+    // below grows the memory: copy it first.
+    flat = data.buffer === backend.memory.buffer ? (data as Float32Array).slice() : (data as ArrayLike<number>);
+    inferred = [flat.length];
+  } else if (Array.isArray(data)) {
+    if (data.some(Array.isArray)) {
+      inferred = inferShape(data);
+      flat = (data as NestedArray[]).flat(Infinity as 1) as number[];
+    } else {
+      flat = data as number[];
+      inferred = [flat.length];
+    }
+  } else if (data !== null && typeof data === "object" && Number.isInteger((data as ArrayLike<number>).length)) {
     flat = data as ArrayLike<number>;
     inferred = [flat.length];
   } else {
-    inferred = inferShape(data);
-    flat = (data as NestedArray[]).flat(Infinity as 1) as number[];
+    throw new ArgumentError(`tensor: data must be a number, an array, a typed array or an array-like, got ${data === null ? "null" : typeof data}`);
   }
   const target = shape ?? inferred;
   const size = shapeSize("tensor", target);
@@ -44,7 +59,12 @@ export function tensorOn(backend: Backend, data: TensorData, shape?: readonly nu
     throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${formatShape(target)} (${size} elements)`);
   }
   const t = empty(target, backend, "tensor");
-  t.view().set(flat);
+  try {
+    t.view().set(flat);
+  } catch (error) {
+    t.dispose();
+    throw error;
+  }
   return t;
 }
 

@@ -41,7 +41,10 @@ export class FormatError extends SimdnetError {
   }
 }
 
-/** Training produced a NaN or infinite loss; the weights from before the failing step are kept. */
+/**
+ * A training step was not healthy (a non-finite loss or gradient, or an update that made a parameter
+ * non-finite: see nn/step.ts); the parameters and optimizer state after the last healthy step are kept.
+ */
 export class DivergenceError extends SimdnetError {
   constructor(message: string, readonly epoch: number, readonly batch: number) {
     super(message);

@@ -5,6 +5,7 @@
 
 import type { Backend } from "./backend.js";
 import { DisposedTensorError, ShapeError, formatShape } from "./errors.js";
+import { noteCreated } from "./dispose-on-throw.js";
 import { track, untrack } from "./tidy.js";
 
 export type NestedArray = number | NestedArray[];
@@ -25,6 +26,7 @@ export class Tensor {
     if (!base) {
       backend.noteTensor(size * 4, 1);
       track(this);
+      noteCreated(this);
     }
   }
 

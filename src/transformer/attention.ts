@@ -27,6 +27,7 @@ import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
+import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
 import { qkvAttention, qkvAttentionScores } from "../ops/attention.js";
 import { qkvAttentionBackward } from "../ops/attention-backward.js";
 import { cachedAttention } from "../ops/attention-cache.js";
@@ -90,8 +91,10 @@ export class MultiHeadAttention implements Layer {
     this.backend = getBackend();
     const rng = options.rng ?? new Random(options.seed ?? 0);
     const init = options.init ?? "xavier";
-    this.qkv = new Dense(dModel, 3 * heads * this.headDim, { init, rng, name: `${this.name}.qkv` });
-    this.wo = options.outputProjection === false ? undefined : new Dense(heads * this.headDim, dModel, { init, rng, name: `${this.name}.out` });
+    [this.qkv, this.wo] = disposeOnThrow(() => [
+      new Dense(dModel, 3 * heads * this.headDim, { init, rng, name: `${this.name}.qkv` }),
+      options.outputProjection === false ? undefined : new Dense(heads * this.headDim, dModel, { init, rng, name: `${this.name}.out` }),
+    ] as const);
   }
 
   get outputWidth(): number {

@@ -8,6 +8,7 @@ import { getBackend } from "../runtime/engine.js";
 import type { Backend } from "../runtime/backend.js";
 import { ShapeError } from "../runtime/errors.js";
 import type { Random } from "../runtime/random.js";
+import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { add } from "../ops/elementwise.js";
 import { BufferCache } from "../nn/buffers.js";
@@ -30,10 +31,12 @@ export class Block implements Layer {
   constructor(readonly dModel: number, heads: number, options: { init?: InitScheme; rng: Random; name: string }) {
     this.backend = getBackend();
     const { name, rng, init } = options;
-    this.ln1 = new LayerNorm(dModel, { name: `${name}.ln1` });
-    this.attn = new MultiHeadAttention(dModel, heads, { causal: true, init, rng, name: `${name}.attn` });
-    this.ln2 = new LayerNorm(dModel, { name: `${name}.ln2` });
-    this.mlp = new FeedForward(dModel, { init, rng, name: `${name}.mlp` });
+    [this.ln1, this.attn, this.ln2, this.mlp] = disposeOnThrow(() => [
+      new LayerNorm(dModel, { name: `${name}.ln1` }),
+      new MultiHeadAttention(dModel, heads, { causal: true, init, rng, name: `${name}.attn` }),
+      new LayerNorm(dModel, { name: `${name}.ln2` }),
+      new FeedForward(dModel, { init, rng, name: `${name}.mlp` }),
+    ] as const);
   }
 
   forward(x: Tensor, batch = 1): Tensor {

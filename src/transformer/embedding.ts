@@ -11,6 +11,7 @@ import { getBackend } from "../runtime/engine.js";
 import { ShapeError } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
+import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
 import { add, scale } from "../ops/elementwise.js";
 import { embedding, embeddingBackward } from "../ops/embedding.js";
 import { matmul } from "../ops/matmul.js";
@@ -18,7 +19,7 @@ import { BufferCache } from "../nn/buffers.js";
 import type { Parameter } from "../nn/module.js";
 
 function parameter(backend: Backend, name: string, data: Float32Array, shape: number[]): Parameter {
-  return untracked(() => ({ name, value: tensorOn(backend, data, shape), grad: tensorOn(backend, new Float32Array(data.length), shape) }));
+  return disposeOnThrow(() => untracked(() => ({ name, value: tensorOn(backend, data, shape), grad: tensorOn(backend, new Float32Array(data.length), shape) })));
 }
 
 export class Embedding {

@@ -21,6 +21,7 @@ import { ArgumentError, ShapeError } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
+import { disposeOnThrow, requireRoomFor } from "../runtime/dispose-on-throw.js";
 import { softmaxCrossEntropyIndex } from "../ops/loss.js";
 import { addPositions, sinusoidalPositions, sumPositions } from "../ops/positional.js";
 import { BufferCache } from "../nn/buffers.js";
@@ -45,6 +46,20 @@ export interface GptConfig {
   seed?: number;
 }
 
+/** Largest vocabSize, contextLength, dModel, heads or layers a config may give (sizes must stay int32). */
+const MAX_DIMENSION = 2 ** 31 - 1;
+
+/**
+ * Float32 values the constructor allocates: parameters and their gradients (per block: LayerNorms
+ * 2·2d, W_qkv 3d² + 3d, W_o d² + d, FFN 4d² + 4d + 4d² + d), plus a fixed position table.
+ */
+function gptTensorValues(c: Required<GptConfig>): number {
+  const d = c.dModel;
+  const block = 12 * d * d + 13 * d;
+  const trained = c.vocabSize * d + c.layers * block + 2 * d + (c.tieEmbeddings ? 0 : d * c.vocabSize) + (c.positional === "learned" ? c.contextLength * d : 0);
+  return 2 * trained + (c.positional === "sinusoidal" ? c.contextLength * d : 0);
+}
+
 function param(name: string, value: Tensor): Parameter {
   return { name, value, grad: untracked(() => tensor(new Float32Array(value.size), value.shape)) };
 }
@@ -64,26 +79,41 @@ export class GPT {
   constructor(config: GptConfig) {
     const c = { positional: "sinusoidal" as const, tieEmbeddings: true, seed: 0, ...config };
     for (const key of ["vocabSize", "contextLength", "dModel", "heads", "layers"] as const) {
-      if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`GPT: ${key} must be a positive integer, got ${c[key]}`);
+      if (!Number.isInteger(c[key]) || c[key] < 1 || c[key] > MAX_DIMENSION) {
+        throw new ArgumentError(`GPT: ${key} must be an integer from 1 to ${MAX_DIMENSION}, got ${c[key]}`);
+      }
     }
     if (c.dModel % c.heads !== 0) throw new ArgumentError(`GPT: dModel ${c.dModel} is not divisible by heads ${c.heads}`);
     if (c.positional !== "sinusoidal" && c.positional !== "learned") throw new ArgumentError(`GPT: positional must be "sinusoidal" or "learned", got "${c.positional}"`);
     this.config = Object.freeze(c);
     this.backend = getBackend();
+    // Refuse a model that can never fit before building any of it (see gptTensorValues).
+    requireRoomFor(`GPT (vocabSize ${c.vocabSize}, contextLength ${c.contextLength}, dModel ${c.dModel}, layers ${c.layers})`, gptTensorValues(c), this.backend.allocator.maxBytes);
     const rng = new Random(c.seed);
     const d = c.dModel;
-    // Sinusoidal positions: W_E ~ N(0, 1/d) and rows scaled by √d (see the top comment).
-    const wteData = initWeights("gpt2", c.vocabSize, d, rng);
-    if (c.positional === "sinusoidal") wteData.forEach((v, i, a) => (a[i] = v / 0.02 / Math.sqrt(d)));
-    this.embedding = new Embedding(c.vocabSize, d, wteData, c.positional === "sinusoidal" ? Math.sqrt(d) : 1);
-    if (c.positional === "learned") {
-      this.wpe = untracked(() => param("wpe", tensor(initWeights("gpt2", c.contextLength, d, rng).map((v) => v / 2), [c.contextLength, d])));
-    } else {
-      this.fixedPositions = untracked(() => tensor(sinusoidalPositions(c.contextLength, d), [c.contextLength, d]));
-    }
-    this.blocks = Array.from({ length: c.layers }, (_, i) => new Block(d, c.heads, { init: "gpt2", rng, name: `blocks.${i}` }));
-    this.lnF = new LayerNorm(d, { name: "ln_f" });
-    this.unembedding = new Unembedding(d, c.vocabSize, c.tieEmbeddings ? { tiedTo: this.embedding } : { weights: initWeights("gpt2", d, c.vocabSize, rng) });
+    // All or nothing: an OutOfMemoryError in the last block frees everything built before it.
+    const parts = disposeOnThrow(() => {
+      // Sinusoidal positions: W_E ~ N(0, 1/d) and rows scaled by √d (see the top comment).
+      const wteData = initWeights("gpt2", c.vocabSize, d, rng);
+      if (c.positional === "sinusoidal") wteData.forEach((v, i, a) => (a[i] = v / 0.02 / Math.sqrt(d)));
+      const embedding = new Embedding(c.vocabSize, d, wteData, c.positional === "sinusoidal" ? Math.sqrt(d) : 1);
+      const wpe = c.positional === "learned"
+        ? untracked(() => param("wpe", tensor(initWeights("gpt2", c.contextLength, d, rng).map((v) => v / 2), [c.contextLength, d])))
+        : undefined;
+      const fixedPositions = c.positional === "sinusoidal"
+        ? untracked(() => tensor(sinusoidalPositions(c.contextLength, d), [c.contextLength, d]))
+        : undefined;
+      const blocks = Array.from({ length: c.layers }, (_, i) => new Block(d, c.heads, { init: "gpt2", rng, name: `blocks.${i}` }));
+      const lnF = new LayerNorm(d, { name: "ln_f" });
+      const unembedding = new Unembedding(d, c.vocabSize, c.tieEmbeddings ? { tiedTo: embedding } : { weights: initWeights("gpt2", d, c.vocabSize, rng) });
+      return { embedding, wpe, fixedPositions, blocks, lnF, unembedding };
+    });
+    this.embedding = parts.embedding;
+    this.wpe = parts.wpe;
+    this.fixedPositions = parts.fixedPositions;
+    this.blocks = parts.blocks;
+    this.lnF = parts.lnF;
+    this.unembedding = parts.unembedding;
   }
 
   /** W_E [vocab, d]. */

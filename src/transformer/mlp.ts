@@ -5,6 +5,7 @@ import { getBackend } from "../runtime/engine.js";
 import type { Backend } from "../runtime/backend.js";
 import { ShapeError } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
+import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { gelu, geluBackward } from "../ops/gelu.js";
 import { BufferCache } from "../nn/buffers.js";
@@ -25,8 +26,10 @@ export class FeedForward implements Layer {
     const name = options.name ?? "mlp";
     const hidden = options.hidden ?? 4 * dModel;
     this.backend = getBackend();
-    this.fc = new Dense(dModel, hidden, { init: options.init ?? "xavier", rng, name: `${name}.fc` });
-    this.proj = new Dense(hidden, dModel, { init: options.init ?? "xavier", rng, name: `${name}.proj` });
+    [this.fc, this.proj] = disposeOnThrow(() => [
+      new Dense(dModel, hidden, { init: options.init ?? "xavier", rng, name: `${name}.fc` }),
+      new Dense(hidden, dModel, { init: options.init ?? "xavier", rng, name: `${name}.proj` }),
+    ]);
   }
 
   forward(x: Tensor): Tensor {

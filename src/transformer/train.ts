@@ -1,17 +1,18 @@
 // Training a GPT on a token stream: random windows of T+1 tokens (inputs and the same shifted by
 // one as targets), softmax cross-entropy at every position, AdamW (weight matrices decay; biases,
 // LayerNorm gains and position tables do not), clipping by the global gradient norm, linear warm-up
-// then cosine decay of the learning rate, and a fixed held-out set for the evaluation loss.
+// then cosine decay of the learning rate (nn/schedules.ts), and a fixed held-out set for the evaluation
+// loss. Each step is the guarded step of nn/step.ts, as the MLP Trainer's is.
 //
 // Batches are drawn from a generator seeded by (seed, step), so a run resumed from a checkpoint at
 // step s sees exactly the batches the uninterrupted run would have seen.
 
-import { ArgumentError, DivergenceError } from "../runtime/errors.js";
+import { ArgumentError } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
-import { scale } from "../ops/elementwise.js";
-import { sumSquares } from "../ops/optim.js";
 import type { Parameter } from "../nn/module.js";
 import { Adam } from "../nn/optimizers.js";
+import { warmupCosine } from "../nn/schedules.js";
+import { GuardedStep } from "../nn/step.js";
 import type { GPT } from "./gpt.js";
 
 export interface GptTrainOptions {
@@ -53,6 +54,8 @@ export class GptTrainer {
   private readonly ids: Int32Array;
   private readonly targets: Int32Array;
   private readonly evalStarts: Int32Array;
+  private readonly guarded: GuardedStep;
+  private readonly schedule: (step: number) => number;
 
   constructor(
     readonly model: GPT,
@@ -67,6 +70,9 @@ export class GptTrainer {
     }
     this.params = model.parameters();
     this.optimizer = new Adam(options.learningRate, { beta1: 0.9, beta2: 0.95, weightDecay: options.weightDecay, decays: decaysWeight });
+    this.guarded = new GuardedStep(this.params, this.optimizer);
+    const max = options.learningRate;
+    this.schedule = warmupCosine({ max, min: options.minLearningRate ?? max / 10, warmupSteps: options.warmupSteps, totalSteps: options.totalSteps });
     this.ids = new Int32Array(options.batchSize * this.seqLen);
     this.targets = new Int32Array(options.batchSize * this.seqLen);
     // Evaluation windows: evenly spaced over the held-out tokens, the same every time.
@@ -84,12 +90,9 @@ export class GptTrainer {
     this.optimizer.stepCount = s;
   }
 
+  /** The learning rate of 1-based step `step`: warm-up, then cosine decay (nn/schedules.ts, warmupCosine). */
   learningRateAt(step: number): number {
-    const { learningRate: max, warmupSteps, totalSteps } = this.options;
-    const min = this.options.minLearningRate ?? max / 10;
-    if (step <= warmupSteps) return (max * step) / Math.max(warmupSteps, 1);
-    const progress = Math.min(1, (step - warmupSteps) / Math.max(totalSteps - warmupSteps, 1));
-    return min + (max - min) * 0.5 * (1 + Math.cos(Math.PI * progress));
+    return this.schedule(step);
   }
 
   /** One optimisation step on a fresh random batch. */
@@ -102,20 +105,12 @@ export class GptTrainer {
       this.ids.set(this.train.subarray(start, start + this.seqLen), b * this.seqLen);
       this.targets.set(this.train.subarray(start + 1, start + 1 + this.seqLen), b * this.seqLen);
     }
-    const loss = this.model.loss(this.ids, this.targets, batchSize);
-    if (!Number.isFinite(loss)) throw new DivergenceError(`train-gpt diverged: loss ${loss} at step ${step}; the weights from before this step are kept`, 1, step);
-    this.model.backward();
-    let sq = 0;
-    for (const p of this.params) sq += sumSquares(p.grad);
-    const gradNorm = Math.sqrt(sq);
-    if (!Number.isFinite(gradNorm)) throw new DivergenceError(`train-gpt diverged: gradient norm ${gradNorm} at step ${step}; the weights from before this step are kept`, 1, step);
-    if (this.options.clipNorm > 0 && gradNorm > this.options.clipNorm) {
-      const f = this.options.clipNorm / gradNorm;
-      for (const p of this.params) scale(p.grad, f, { out: p.grad });
-    }
     const lr = this.learningRateAt(step);
-    this.optimizer.learningRate = lr;
-    this.optimizer.step(this.params);
+    const work = {
+      forward: () => this.model.loss(this.ids, this.targets, batchSize),
+      backward: () => this.model.backward(),
+    };
+    const { loss, gradNorm } = this.guarded.run(work, { clipNorm: this.options.clipNorm, learningRate: lr, where: `step ${step}`, epoch: 1, batch: step });
     this.stepsDone = step;
     return { step, loss, learningRate: lr, gradNorm, tokens: batchSize * this.seqLen };
   }
@@ -142,5 +137,6 @@ export class GptTrainer {
 
   dispose(): void {
     this.optimizer.dispose();
+    this.guarded.dispose();
   }
 }
