@@ -9,7 +9,7 @@ import * as ops from "../src/ops/index.js";
 import {
   ArgumentError, Tensor, activationBackward, adamStep, add, addBias, addPositions, attention, attentionBackward,
   attentionScores, empty, embedding, embeddingBackward, exp, gelu, geluBackward, layerNorm, layerNormBackward, linear,
-  logSoftmax, matmul, memory, mergeHeads, momentumStep, mseBackward, mul, qkvAttention, relu, reluBackward, scale, sgdStep,
+  logSoftmax, softmaxBackward, qkvAttentionBackward, cachedAttention, matmul, memory, mergeHeads, momentumStep, mseBackward, mul, qkvAttention, relu, reluBackward, scale, sgdStep,
   sigmoid, sigmoidBackward, softmax, softmaxCrossEntropy, softmaxCrossEntropyIndex, splitHeads, sub, sumPositions, sumRows,
   tanh, tanhBackward, tensor, tidy,
 } from "../src/index.js";
@@ -144,6 +144,24 @@ const CASES: Case[] = [
     refused: [["out", "qkv"], ["lse", "qkv"]],
   },
   {
+    op: "softmaxBackward", inputs: fixed(() => ({ y: softmax(rand([R, C])), dy: rand([R, C]) })),
+    run: (x, _s, into) => one("out", softmaxBackward(x.y!, x.dy!, { out: into })), refused: [["out", "y"], ["out", "dy"]],
+  },
+  {
+    op: "qkvAttentionBackward",
+    inputs: fixed(() => {
+      const qkv = rand([2 * T, 3 * H * D]), lse = empty([2 * H, T]);
+      const out = qkvAttention(qkv, H, { batch: 2, causal: true, lse });
+      return { qkv, out, dout: rand([2 * T, H * D]), lse };
+    }),
+    run: (x, _s, into) => one("dqkv", qkvAttentionBackward(x.qkv!, x.out!, x.dout!, x.lse!, H, { batch: 2, causal: true, dqkv: into })),
+    refused: [["dqkv", "qkv"], ["dqkv", "out"], ["dqkv", "dout"], ["dqkv", "lse"]],
+  },
+  {
+    op: "cachedAttention", inputs: fixed(() => ({ q: rand([2, 3 * H * D]), k: rand([T + 2, H * D]), v: rand([T + 2, H * D]) })),
+    run: (x, _s, into) => one("out", cachedAttention(x.q!, x.k!, x.v!, T + 1, H, { out: into })), refused: [["out", "q"], ["out", "k"], ["out", "v"]],
+  },
+  {
     op: "attentionBackward",
     inputs: fixed(() => {
       const q = rand([H, T, D]), k = rand([H, T, D]), v = rand([H, T, D]), lse = empty([H, T]);
@@ -232,7 +250,8 @@ const CASES: Case[] = [
 ];
 
 /** Ops that return a number, a rank-0 tensor or an Int32Array and take no output to alias. */
-const NO_OUTPUT = ["dot", "sum", "mse", "argmaxRows", "sumSquares", "allFinite", "sinusoidalPositions", "checkActivation"];
+// qkvAttentionScores always allocates its [B·h, T, T] result (it is for inspection): no out to alias.
+const NO_OUTPUT = ["dot", "sum", "mse", "argmaxRows", "sumSquares", "allFinite", "sinusoidalPositions", "checkActivation", "qkvAttentionScores"];
 function thrown(fn: () => unknown): Error {
   try {
     fn();

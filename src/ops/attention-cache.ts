@@ -41,11 +41,11 @@ export function cachedAttention(q: Tensor, k: Tensor, v: Tensor, length: number,
     throw new ArgumentError(`${op}: length ${String(length)} must be an integer in [${n}, ${capacity}] (the ${n} new tokens are its last positions; the cache holds ${capacity})`);
   }
   const scale = scaleFor(op, dh, options.scale);
+  const kern = backend.kernels;
+  const scratch = backend.scratch(kern.attention_rows_scratch_bytes(length, dh)); // before the output: see output()
   const out = output(op, backend, [n, width], options.out);
   if (options.out) requireNoOverlap(op, out, { q, k, v });
   if (n === 0) return out;
-  const kern = backend.kernels;
-  const scratch = backend.scratch(kern.attention_rows_scratch_bytes(length, dh));
   kern.attention_rows_f32(1, heads, n, length, dh, q.ptr, qcols, k.ptr, width, v.ptr, width, out.ptr, width, scale, 1, 0, scratch, 0, heads, 0, n);
   return out;
 }
