@@ -10,3 +10,4 @@ export { NeuralNetwork, type NeuralNetworkOptions, type TrainOptions } from "./n
 export { gradCheck, type GradCheckOptions, type GradCheckResult, type GradCheckEntry, type Checkable } from "./gradcheck.js";
 export { cosineDecay } from "./schedules.js";
 export { LayerNorm } from "./layer-norm.js";
+export { UpdateThenPropagate, PROPAGATIONS, type Propagation, type SplitBackward } from "./propagate.js";

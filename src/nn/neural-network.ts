@@ -7,8 +7,10 @@
 //
 // The tutorial's setup: ReLU on every layer including the output, weights N(0,1)·0.01, zero
 // biases, MSE reported / 2(a − y)/batch stepped ("mse-tutorial", see losses.ts), plain SGD, no
-// shuffling. The defaults: ReLU hidden layers with He init, a linear output, softmax
-// cross-entropy, Adam, a reshuffle every epoch.
+// shuffling, and its backward rule: each layer updates its weights, then propagates the gradient
+// through the updated weights (propagate: "updated", see propagate.ts and docs/MLP.md).
+// The defaults: ReLU hidden layers with He init, a linear output, softmax cross-entropy, Adam, a
+// reshuffle every epoch, standard backprop (propagate: "pre").
 
 import { getBackend } from "../runtime/engine.js";
 import type { Backend } from "../runtime/backend.js";
@@ -25,6 +27,7 @@ import type { InitScheme } from "./init.js";
 import { createLoss, type Loss, type LossName } from "./losses.js";
 import type { Parameter } from "./module.js";
 import { createOptimizer, type Optimizer, type OptimizerName } from "./optimizers.js";
+import { checkPropagation, type Propagation } from "./propagate.js";
 import { Sequential } from "./sequential.js";
 import { parametersToSafetensors, readNetworkFile } from "./serialize.js";
 import { Trainer, checkDataset, type EpochStats, type EvalResult, type FitOptions } from "./train.js";
@@ -39,6 +42,11 @@ export interface NeuralNetworkOptions {
   shuffle?: boolean;
   /** Fixes the initial weights and the shuffling order. */
   seed?: number;
+  /**
+   * Which weights dL/dx goes through (propagate.ts): "pre", standard backprop (the default), or "updated",
+   * the tutorial's Neuron.backward, which updates its weights first and propagates through the new ones.
+   */
+  propagate?: Propagation;
 }
 
 export interface TrainOptions extends Omit<FitOptions, "validation" | "epochs"> {
@@ -56,6 +64,7 @@ const TUTORIAL: Required<Omit<NeuralNetworkOptions, "seed">> = {
   loss: "mse-tutorial",
   optimizer: "sgd",
   shuffle: false,
+  propagate: "updated",
 };
 
 const DEFAULTS: Required<Omit<NeuralNetworkOptions, "seed">> = {
@@ -65,6 +74,7 @@ const DEFAULTS: Required<Omit<NeuralNetworkOptions, "seed">> = {
   loss: "cross-entropy",
   optimizer: "adam",
   shuffle: true,
+  propagate: "pre",
 };
 
 const DEFAULT_RATES: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.01, adam: 1e-3 };
@@ -86,6 +96,7 @@ export class NeuralNetwork {
     this.options = { ...DEFAULTS, seed: 0, ...options };
     checkActivation("NeuralNetwork", this.options.hiddenActivation);
     checkActivation("NeuralNetwork", this.options.outputActivation);
+    checkPropagation("NeuralNetwork", this.options.propagate);
     this.layerSizes = Object.freeze(layerSizes.slice());
     this.backend = getBackend();
     const rng = new Random(this.options.seed);
@@ -270,6 +281,7 @@ export class NeuralNetwork {
       optimizer: metadata.optimizer as OptimizerName,
       shuffle: metadata.shuffle === "true",
       seed: Number(metadata.seed ?? 0),
+      propagate: (metadata.propagate ?? "pre") as Propagation,
     };
     let net: NeuralNetwork;
     try {
@@ -314,7 +326,7 @@ export class NeuralNetwork {
     } else if (learningRate !== undefined) {
       this.optimizerState.learningRate = learningRate;
     }
-    this.trainer ??= new Trainer(this.model, this.lossFunction, this.optimizerState, this.backend);
+    this.trainer ??= new Trainer(this.model, this.lossFunction, this.optimizerState, this.backend, { propagate: this.options.propagate });
     return this.trainer;
   }
 

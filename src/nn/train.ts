@@ -13,6 +13,7 @@ import { BufferCache } from "./buffers.js";
 import type { Loss } from "./losses.js";
 import type { Layer, Parameter } from "./module.js";
 import type { Optimizer } from "./optimizers.js";
+import { UpdateThenPropagate, checkPropagation, type Propagation } from "./propagate.js";
 
 export interface EpochStats {
   epoch: number;
@@ -101,14 +102,21 @@ export class Trainer {
   private readonly params: Parameter[];
   private epochsDone = 0;
 
+  /** Set for propagate "updated" (the tutorial's rule, see propagate.ts): it runs backward and the updates. */
+  private readonly updateThenPropagate: UpdateThenPropagate | undefined;
+
   constructor(
     readonly model: Layer,
     readonly loss: Loss,
     readonly optimizer: Optimizer,
     private readonly backend: Backend,
+    options: { propagate?: Propagation } = {},
   ) {
+    const { propagate = "pre" } = options;
+    checkPropagation("Trainer", propagate);
     this.batcher = new Batcher(backend);
     this.params = model.parameters();
+    if (propagate === "updated") this.updateThenPropagate = new UpdateThenPropagate(model, optimizer, backend);
   }
 
   fit(x: Tensor, y: Tensor, options: FitOptions): EpochStats[] {
@@ -167,6 +175,10 @@ export class Trainer {
     if (!Number.isFinite(loss)) {
       throw new DivergenceError(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${batch}/${batches}; the weights from before this step are kept (try a smaller learning rate)`, epoch, batch);
     }
+    if (this.updateThenPropagate) {
+      this.updateThenPropagate.run(this.loss.backward(), { epoch, batch, batches, loss });
+      return loss;
+    }
     this.model.backward(this.loss.backward());
     // A gradient with Inf/NaN (or so large its squares overflow) would corrupt the weights:
     // refuse the step, so the model keeps its last good weights.
@@ -206,5 +218,6 @@ export class Trainer {
 
   dispose(): void {
     this.batcher.dispose();
+    this.updateThenPropagate?.dispose();
   }
 }
