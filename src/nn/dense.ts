@@ -3,7 +3,8 @@
 // Layout follows the tutorial's numpy code: W is [inputs, outputs] (column j holds neuron j's
 // weights), b is [1, outputs]. Forward runs one GEMM and one fused bias+activation pass. Backward
 // (chain rule, with z = x·W + b):
-//   dz = dy ⊙ activation'(z)      (from the saved output y, as the tutorial's relu_derivative)
+//   dz = dy ⊙ activation'(z)      (from the saved output y, as the tutorial's relu_derivative; GELU's
+//                                  output does not determine z, so for GELU the epilogue also keeps z)
 //   dW = xᵀ·dz                    [inputs, outputs]
 //   db = Σ_rows dz                [1, outputs]
 //   dx = dz·Wᵀ                    [rows, inputs]
@@ -21,7 +22,8 @@ import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
 import { matmul } from "../ops/matmul.js";
 import { sumRows } from "../ops/reduce.js";
-import { activationBackward, checkActivation, linear, type Activation } from "../ops/dense.js";
+import { activationBackward, checkActivation, needsPreActivation, type Activation } from "../ops/activations.js";
+import { linear } from "../ops/dense.js";
 import { BufferCache } from "./buffers.js";
 import { initWeights, type InitScheme } from "./init.js";
 import type { Layer, Parameter } from "./module.js";
@@ -53,6 +55,8 @@ export class Dense implements Layer {
   private output: Tensor | undefined;
   /** dL/dz of the last backwardParameters(), which backwardInput() multiplies by Wᵀ. */
   private dz: Tensor | undefined;
+  /** z = x·W + b of the last forward, kept only for activations whose derivative needs it (GELU). */
+  private preActivation: Tensor | undefined;
 
   constructor(readonly inputs: number, readonly outputs: number, options: DenseOptions = {}) {
     for (const [what, v] of [["inputs", inputs], ["outputs", outputs]] as const) {
@@ -108,7 +112,9 @@ export class Dense implements Layer {
     }
     const rows = x.shape[0]!;
     const out = this.buffers.get(this.backend, "out", [rows, this.outputs]);
-    linear(x, this.w, this.b, { activation: this.activation, out });
+    const preActivation = needsPreActivation(this.activation) ? this.buffers.get(this.backend, "z", [rows, this.outputs]) : undefined;
+    linear(x, this.w, this.b, { activation: this.activation, out, ...(preActivation ? { preActivation } : {}) });
+    this.preActivation = preActivation;
     this.input = x;
     this.output = out;
     this.dz = undefined;
@@ -129,7 +135,7 @@ export class Dense implements Layer {
       throw new ShapeError(`${this.name}: gradient ${formatShape(dy.shape)} does not match the output ${formatShape(y.shape)}`);
     }
     const dz = this.activation === "linear" ? dy : this.buffers.get(this.backend, "dz", y.shape);
-    if (dz !== dy) activationBackward(this.activation, y, dy, { out: dz });
+    if (dz !== dy) activationBackward(this.activation, y, dy, { out: dz, ...(this.preActivation ? { preActivation: this.preActivation } : {}) });
     matmul(x, dz, { transposeA: true, out: this.gw });
     sumRows(dz, { out: this.gb });
     this.dz = dz;
@@ -153,7 +159,7 @@ export class Dense implements Layer {
   dispose(): void {
     for (const t of [this.w, this.b, this.gw, this.gb]) t.dispose();
     this.buffers.dispose();
-    this.input = this.output = this.dz = undefined;
+    this.input = this.output = this.dz = this.preActivation = undefined;
   }
 
   private assign(target: Tensor, value: MatrixInput, what: string): void {

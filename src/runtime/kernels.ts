@@ -26,10 +26,13 @@ export interface Kernels {
     transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number, scratch: Ptr,
   ): void;
-  /** The fused Dense forward: C = act(op(A)·op(B) + bias); act 0 linear, 1 relu, 2 sigmoid, 3 tanh; bias 0 = none. */
+  /**
+   * The fused Dense forward: C = act(op(A)·op(B) + bias); act 0 linear, 1 relu, 2 sigmoid, 3 tanh, 4 gelu; bias
+   * 0 = none; pre (0 = none) receives the pre-activation with row stride ldc.
+   */
   gemm_bias_act_f32(
     transA: number, transB: number, m: number, n: number, k: number,
-    a: Ptr, lda: number, b: Ptr, ldb: number, bias: Ptr, act: number, c: Ptr, ldc: number, scratch: Ptr,
+    a: Ptr, lda: number, b: Ptr, ldb: number, bias: Ptr, act: number, c: Ptr, ldc: number, scratch: Ptr, pre: Ptr,
   ): void;
   gemm_ref_f32(
     transA: number, transB: number, m: number, n: number, k: number, alpha: number,
