@@ -281,6 +281,25 @@ export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize
     const row = c + rowOffset;
     let j = 0;
     if (ASC_FEATURE_SIMD) {
+      // A full tile row is 8 wide: two independent activations per iteration (exp is one long dependent
+      // chain in sigmoid and GELU, so two overlap), as in map_act.
+      for (; j + 8 <= n; j += 8) {
+        const o = <usize>j << 2;
+        let v0 = v128.load(row + o);
+        let v1 = v128.load(row + o, 16);
+        if (bias != 0) {
+          v0 = f32x4.add(v0, v128.load(bias + o));
+          v1 = f32x4.add(v1, v128.load(bias + o, 16));
+        }
+        if (pre != 0) {
+          v128.store(pre + rowOffset + o, v0);
+          v128.store(pre + rowOffset + o, v1, 16);
+        }
+        const a0 = activate_v128(v0, act);
+        const a1 = activate_v128(v1, act);
+        v128.store(row + o, a0);
+        v128.store(row + o, a1, 16);
+      }
       for (; j + 4 <= n; j += 4) {
         const o = <usize>j << 2;
         let v = v128.load(row + o);
