@@ -160,6 +160,18 @@ describe('propagate "updated" on any network', () => {
     expect(weights[1]).toEqual(weights[0]);
   });
 
+  it("allocates nothing after the first step (the start-of-step copies are reused)", () => {
+    const net = NeuralNetwork.tutorial([9, 17, 3], { seed: 3 });
+    const x = tensor(randomFloats(40 * 9, 1), [40, 9]);
+    const y = tensor(randomFloats(40 * 3, 2).map(Math.abs), [40, 3]);
+    net.train(x, y, { epochs: 1, learningRate: 0.1, batchSize: 16 });
+    const before = memory();
+    net.train(x, y, { epochs: 2, learningRate: 0.1, batchSize: 16 });
+    expect(memory()).toEqual(before);
+    for (const t of [x, y]) t.dispose();
+    net.dispose();
+  });
+
   it("is saved with the network and restored by load", () => {
     const net = NeuralNetwork.tutorial([4, 3, 2], { seed: 1 });
     const back = NeuralNetwork.load(net.save());
