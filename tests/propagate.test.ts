@@ -39,7 +39,7 @@ interface Case {
 
 /** A network with the tutorial's setup and `propagate`, its starting weights, and data. */
 function setup(c: Case, propagate: Propagation) {
-  const net = propagate === "updated" ? NeuralNetwork.tutorial(c.sizes, { seed: 5 }) : new NeuralNetwork(c.sizes, { ...tutorialOptions, seed: 5, propagate });
+  const net = propagate === "updated" ? NeuralNetwork.tutorial(c.sizes, { seed: 5 }) : NeuralNetwork.tutorial(c.sizes, { seed: 5, propagate });
   const weights: Float32Array[] = [];
   const biases: Float32Array[] = [];
   net.layers.forEach((L, l) => {
@@ -55,8 +55,6 @@ function setup(c: Case, propagate: Propagation) {
   const y = randomFloats(c.samples * c.sizes.at(-1)!, 91).map((v) => Math.abs(v) + (c.targetShift ?? 0));
   return { net, weights, biases, x, y };
 }
-
-const tutorialOptions = { hiddenActivation: "relu", outputActivation: "relu", init: "tutorial", loss: "mse-tutorial", optimizer: "sgd", shuffle: false } as const;
 
 const CASES: Case[] = [
   { sizes: [13, 9, 5, 3], samples: 45, batch: 8, lr: 0.1, epochs: 6, weightScale: 0.6 },
@@ -102,10 +100,12 @@ describe('NeuralNetwork.tutorial: the tutorial\'s code to the last digit (propag
 });
 
 describe('propagate "pre": standard backprop stays the default', () => {
-  it("a network with the tutorial's setup but propagate \"pre\" matches the transcription with the pre-update line, not the tutorial's", () => {
+  it("NeuralNetwork.tutorial(sizes, { propagate: \"pre\" }) matches the transcription with the pre-update line, not the tutorial's", () => {
     const c = CASES[0]!;
     const { net, weights, biases, x, y } = setup(c, "pre");
-    expect(new NeuralNetwork([2, 2]).options.propagate).toBe("pre");
+    const plain = new NeuralNetwork([2, 2]);
+    expect(plain.options.propagate, "the default network").toBe("pre");
+    plain.dispose();
     const standard = new TutorialNetwork(c.sizes, weights, biases, "pre");
     const tutorial = new TutorialNetwork(c.sizes, weights, biases, "updated");
     standard.train(x, y, c.samples, c.epochs, c.lr, c.batch);

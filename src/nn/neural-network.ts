@@ -116,8 +116,8 @@ export class NeuralNetwork {
     this.lossFunction = createLoss(this.options.loss);
   }
 
-  /** The tutorial's network, exactly: see the comment at the top of this file. */
-  static tutorial(layerSizes: readonly number[], options: Pick<NeuralNetworkOptions, "seed"> = {}): NeuralNetwork {
+  /** The tutorial's network, exactly: see the comment at the top of this file. `propagate: "pre"` keeps the rest of it with standard backprop. */
+  static tutorial(layerSizes: readonly number[], options: Pick<NeuralNetworkOptions, "seed" | "propagate"> = {}): NeuralNetwork {
     return new NeuralNetwork(layerSizes, { ...TUTORIAL, ...options });
   }
 
