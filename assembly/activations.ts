@@ -1,47 +1,19 @@
 // Activation functions, their backward passes, and the fused bias + activation epilogues of Dense.
+// One vocabulary: every activation has a code (ACT_*), a vector body (activate_v128) and a backward body
+// (grad_v128); the elementwise kernels are the one loop skeleton (map_act / map_grad) instantiated per code,
+// and the GEMM epilogue (bias_act_inplace) applies the same bodies to each finished tile.
 //
 // Contract for every function here: pointers are byte offsets into linear memory of f32 arrays; `n`, `m` are
 // element / row counts >= 0; no allocation. Elementwise kernels read element i before writing element i, so
 // `out` may equal `x` and `dx` may equal `dy` (or `y`). Backward kernels take the saved forward OUTPUT y, as the
-// tutorial does (relu' = [y > 0], σ' = y(1 − y), tanh' = 1 − y²), so the forward input need not be kept.
-// Each has a SIMD path (ASC_FEATURE_SIMD, 4 lanes) and a scalar tail that is the whole loop in the scalar build.
+// tutorial does (relu' = [y > 0], σ' = y(1 − y), tanh' = 1 − y²), so the forward input need not be kept — except
+// GELU, whose output does not determine its input: its backward takes the forward INPUT x.
+// Each has a SIMD path (ASC_FEATURE_SIMD, 4 lanes) and a scalar tail that is the whole loop in the scalar build;
+// in the SIMD builds the tail runs the vector body on a splat, so a value gets the same bits in any lane or tail
+// (the vector path may fuse multiply-adds where scalar code cannot).
 
 import { fmadd } from "./simd";
 import { exp_nonpos_v128, exp_scalar, tanh_v128, tanh_scalar } from "./vmath";
-
-// ---- relu ----
-
-/** out = max(x, 0). Wasm's float max propagates NaN on both paths, so a diverged input stays visible. */
-export function relu_f32(n: i32, x: usize, out: usize): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const zero = f32x4.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, f32x4.max(v128.load(x + o), zero));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(out + o, max<f32>(load<f32>(x + o), 0));
-  }
-}
-
-/** dx = dy where the saved output y > 0, else 0 (the subgradient at 0 is taken as 0). dx may equal dy. */
-export function relu_backward_f32(n: i32, y: usize, dy: usize, dx: usize): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const zero = f32x4.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(dx + o, v128.and(v128.load(dy + o), f32x4.gt(v128.load(y + o), zero)));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(dx + o, load<f32>(y + o) > 0 ? load<f32>(dy + o) : 0);
-  }
-}
 
 // ---- sigmoid ----
 // σ(x) = 1/(1 + e^{−x}) overflows e^{−x} for very negative x; instead t = e^{−|x|} ∈ (0, 1] never overflows and
@@ -64,174 +36,6 @@ export function relu_backward_f32(n: i32, y: usize, dy: usize, dx: usize): void 
   return x < 0 ? t * inv : inv;
 }
 
-/**
- * σ of one value for the loops' tails: in the SIMD builds through the vector code on a splat, so a value
- * gets the same bits whichever lane or tail it lands in (the vector path may fuse multiply-adds where
- * scalar code cannot); the scalar build has only the scalar code.
- */
-// @ts-ignore: decorator
-@inline function sigmoid_one(x: f32): f32 {
-  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(sigmoid_v128(f32x4.splat(x)), 0);
-  return sigmoid_scalar(x);
-}
-
-/** out = σ(x) = 1/(1 + e^{−x}), stable for large |x| (→ exactly 1 or → 0, never NaN from Inf/Inf). */
-export function sigmoid_f32(n: i32, x: usize, out: usize): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    // Two independent vectors per iteration: exp is one long dependent chain, so this doubles the
-    // work the out-of-order core can overlap (see exp_f32).
-    for (; i + 8 <= n; i += 8) {
-      const o = <usize>i << 2;
-      const s0 = sigmoid_v128(v128.load(x + o));
-      const s1 = sigmoid_v128(v128.load(x + o, 16));
-      v128.store(out + o, s0);
-      v128.store(out + o, s1, 16);
-    }
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, sigmoid_v128(v128.load(x + o)));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(out + o, sigmoid_one(load<f32>(x + o)));
-  }
-}
-
-/** dx = dy·y·(1 − y), y the saved output σ(x). dx may equal dy or y. */
-export function sigmoid_backward_f32(n: i32, y: usize, dy: usize, dx: usize): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const vy = v128.load(y + o);
-      v128.store(dx + o, f32x4.mul(v128.load(dy + o), f32x4.mul(vy, f32x4.sub(one, vy))));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const vy = load<f32>(y + o);
-    store<f32>(dx + o, load<f32>(dy + o) * (vy * (<f32>1 - vy)));
-  }
-}
-
-// ---- tanh (forward is tanh_f32 in vmath.ts) ----
-
-/** dx = dy·(1 − y²), y the saved output tanh(x). dx may equal dy or y. */
-export function tanh_backward_f32(n: i32, y: usize, dy: usize, dx: usize): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const vy = v128.load(y + o);
-      v128.store(dx + o, f32x4.mul(v128.load(dy + o), f32x4.sub(one, f32x4.mul(vy, vy))));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const vy = load<f32>(y + o);
-    store<f32>(dx + o, load<f32>(dy + o) * (<f32>1 - vy * vy));
-  }
-}
-
-// ---- fused bias + activation (Dense forward epilogue) ----
-// x is m×n with row stride ldx, bias has n elements, out is m×n with row stride ldo (ldx, ldo >= n). Only the
-// m×n elements are read and written, so the padding of strided rows is left alone. out may equal x (ldo == ldx).
-
-/** out[i, j] = max(x[i, j] + bias[j], 0). */
-export function bias_relu_f32(m: i32, n: i32, x: usize, ldx: i32, bias: usize, out: usize, ldo: i32): void {
-  for (let r = 0; r < m; r++) {
-    const xr = x + (<usize>(r * ldx) << 2);
-    const orow = out + (<usize>(r * ldo) << 2);
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      const zero = f32x4.splat(0);
-      for (; j + 4 <= n; j += 4) {
-        const o = <usize>j << 2;
-        v128.store(orow + o, f32x4.max(f32x4.add(v128.load(xr + o), v128.load(bias + o)), zero));
-      }
-    }
-    for (; j < n; j++) {
-      const o = <usize>j << 2;
-      store<f32>(orow + o, max<f32>(load<f32>(xr + o) + load<f32>(bias + o), 0));
-    }
-  }
-}
-
-/** out[i, j] = σ(x[i, j] + bias[j]). */
-export function bias_sigmoid_f32(m: i32, n: i32, x: usize, ldx: i32, bias: usize, out: usize, ldo: i32): void {
-  for (let r = 0; r < m; r++) {
-    const xr = x + (<usize>(r * ldx) << 2);
-    const orow = out + (<usize>(r * ldo) << 2);
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; j + 4 <= n; j += 4) {
-        const o = <usize>j << 2;
-        v128.store(orow + o, sigmoid_v128(f32x4.add(v128.load(xr + o), v128.load(bias + o))));
-      }
-    }
-    for (; j < n; j++) {
-      const o = <usize>j << 2;
-      store<f32>(orow + o, sigmoid_one(load<f32>(xr + o) + load<f32>(bias + o)));
-    }
-  }
-}
-
-// ---- in-place bias + activation: the epilogue of the fused Dense GEMM (gemm_bias_act_f32) ----
-
-/** Activation codes of gemm_bias_act_f32, in the order of ACTIVATIONS in src/ops/dense.ts. */
-export const ACT_LINEAR: i32 = 0;
-export const ACT_RELU: i32 = 1;
-export const ACT_SIGMOID: i32 = 2;
-export const ACT_TANH: i32 = 3;
-
-// @ts-ignore: decorator
-@inline function activate_v128(x: v128, act: i32): v128 {
-  if (act == ACT_RELU) return f32x4.max(x, f32x4.splat(0));
-  if (act == ACT_SIGMOID) return sigmoid_v128(x);
-  if (act == ACT_TANH) return tanh_v128(x);
-  return x;
-}
-
-// @ts-ignore: decorator
-@inline function activate_scalar(x: f32, act: i32): f32 {
-  // SIMD builds: the vector code on a splat, so a tile's ragged edge gets the same bits as its lanes.
-  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(activate_v128(f32x4.splat(x), act), 0);
-  if (act == ACT_RELU) return max<f32>(x, 0);
-  if (act == ACT_SIGMOID) return sigmoid_scalar(x);
-  if (act == ACT_TANH) return tanh_scalar(x);
-  return x;
-}
-
-/**
- * c[i, j] = act(c[i, j] + bias[j]) for the m×n block at c (row stride ldc); bias == 0 means no bias.
- * Called by the GEMM on each finished tile while it is still in L1, so the fused Dense forward makes
- * one pass over its output instead of two.
- */
-export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize, act: i32): void {
-  for (let r = 0; r < m; r++) {
-    const row = c + (<usize>(r * ldc) << 2);
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; j + 4 <= n; j += 4) {
-        const o = <usize>j << 2;
-        let v = v128.load(row + o);
-        if (bias != 0) v = f32x4.add(v, v128.load(bias + o));
-        v128.store(row + o, activate_v128(v, act));
-      }
-    }
-    for (; j < n; j++) {
-      const o = <usize>j << 2;
-      let v = load<f32>(row + o);
-      if (bias != 0) v += load<f32>(bias + o);
-      store<f32>(row + o, activate_scalar(v, act));
-    }
-  }
-}
-
 // ---- GELU, GPT-2's tanh approximation ----
 // gelu(x) = 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), computed as x·σ(2u): the same function
 // ((1 + tanh u)/2 = σ(2u) exactly), but one non-positive exp and one division instead of tanh's exp,
@@ -239,7 +43,7 @@ export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize
 // both sides (a few 1e-7, growing like |2u|·1e-7 in the far negative tail from rounding the exp's
 // argument) instead of absolute (≈ |x|·1e-7, i.e. no correct digits once gelu(x) < 1e-7) as before.
 // gelu'(x) = s + x·s·(1 − s)·2u', s = σ(2u), u' = √(2/π)·(1 + 3·0.044715·x²).
-// Unlike the activations above, the backward takes the forward INPUT x (the output does not determine x).
+// Unlike relu, sigmoid and tanh, the backward takes the forward INPUT x (the output does not determine x).
 // Edges: s is exactly 1 once 2u > 17 (x > 4.9), so gelu is exactly x for large x, and exactly ±0 once
 // e^{−2|u|} flushes to 0 (x < −9.6); x³ may overflow to ±Inf for |x| > 7e12, which only saturates s. In the
 // derivative x² is capped at GELU_X2_CAP (reached only where s(1 − s) is already exactly 0), so huge |x|
@@ -280,59 +84,236 @@ const GELU_X2_CAP: f32 = 100;              // |x| >= 10 ⇒ s(1 − s) = 0 exact
   return s + ((x * s) * (<f32>1 - s)) * du2;
 }
 
-/** gelu / gelu' of one value for the loops' tails: the vector code in the SIMD builds (see sigmoid_one). */
-// @ts-ignore: decorator
-@inline function gelu_one(x: f32): f32 {
-  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(gelu_v128(f32x4.splat(x)), 0);
-  return gelu_scalar(x);
-}
+// ---- the vocabulary: codes and bodies ----
+
+/** Activation codes of gemm_bias_act_f32 and the map kernels, in the order of ACTIVATIONS in src/ops/activations.ts. */
+export const ACT_LINEAR: i32 = 0;
+export const ACT_RELU: i32 = 1;
+export const ACT_SIGMOID: i32 = 2;
+export const ACT_TANH: i32 = 3;
+export const ACT_GELU: i32 = 4;
 
 // @ts-ignore: decorator
-@inline function gelu_grad_one(x: f32): f32 {
-  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(gelu_grad_v128(f32x4.splat(x)), 0);
-  return gelu_grad_scalar(x);
+@inline function activate_v128(x: v128, act: i32): v128 {
+  // Wasm's float max propagates NaN, so a diverged input stays visible through relu.
+  if (act == ACT_RELU) return f32x4.max(x, f32x4.splat(0));
+  if (act == ACT_SIGMOID) return sigmoid_v128(x);
+  if (act == ACT_TANH) return tanh_v128(x);
+  if (act == ACT_GELU) return gelu_v128(x);
+  return x;
 }
 
-/** out = gelu(x), GPT-2's tanh approximation (see the section header). out may equal x. */
-export function gelu_f32(n: i32, x: usize, out: usize): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 8 <= n; i += 8) { // two independent exp chains per iteration
-      const o = <usize>i << 2;
-      const g0 = gelu_v128(v128.load(x + o));
-      const g1 = gelu_v128(v128.load(x + o, 16));
-      v128.store(out + o, g0);
-      v128.store(out + o, g1, 16);
-    }
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, gelu_v128(v128.load(x + o)));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(out + o, gelu_one(load<f32>(x + o)));
-  }
+// @ts-ignore: decorator
+@inline function activate_scalar(x: f32, act: i32): f32 {
+  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(activate_v128(f32x4.splat(x), act), 0);
+  if (act == ACT_RELU) return max<f32>(x, 0);
+  if (act == ACT_SIGMOID) return sigmoid_scalar(x);
+  if (act == ACT_TANH) return tanh_scalar(x);
+  if (act == ACT_GELU) return gelu_scalar(x);
+  return x;
 }
 
-/** dx = dy·gelu'(x), x the saved forward INPUT. dx may equal dy or x. */
-export function gelu_backward_f32(n: i32, x: usize, dy: usize, dx: usize): void {
+/**
+ * dx = dy·act'(·) from `a`: the saved OUTPUT y for relu, sigmoid and tanh, the forward INPUT x for GELU.
+ * relu masks dy (the subgradient at 0 is taken as 0) rather than multiplying, so 0·Inf never makes a NaN.
+ */
+// @ts-ignore: decorator
+@inline function grad_v128(a: v128, dy: v128, act: i32): v128 {
+  const one = f32x4.splat(1);
+  if (act == ACT_RELU) return v128.and(dy, f32x4.gt(a, f32x4.splat(0)));
+  if (act == ACT_SIGMOID) return f32x4.mul(dy, f32x4.mul(a, f32x4.sub(one, a)));
+  if (act == ACT_TANH) return f32x4.mul(dy, f32x4.sub(one, f32x4.mul(a, a)));
+  if (act == ACT_GELU) return f32x4.mul(dy, gelu_grad_v128(a));
+  return dy;
+}
+
+// @ts-ignore: decorator
+@inline function grad_scalar(a: f32, dy: f32, act: i32): f32 {
+  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(grad_v128(f32x4.splat(a), f32x4.splat(dy), act), 0);
+  if (act == ACT_RELU) return a > 0 ? dy : 0;
+  if (act == ACT_SIGMOID) return dy * (a * (<f32>1 - a));
+  if (act == ACT_TANH) return dy * (<f32>1 - a * a);
+  if (act == ACT_GELU) return dy * gelu_grad_scalar(a);
+  return dy;
+}
+
+// ---- the loop skeletons, written once ----
+// @inline with a constant `act`: after inlining, the optimizer folds the code tests away, so each exported
+// kernel is its own straight loop (checked in build/simdnet.wat: no act comparisons inside relu_f32's loop).
+// Two independent vectors per iteration: exp (sigmoid, GELU) is one long dependent chain, so this doubles the
+// work the out-of-order core can overlap; for relu it costs nothing.
+
+// @ts-ignore: decorator
+@inline function map_act(n: i32, x: usize, out: usize, act: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i << 2;
-      const g0 = f32x4.mul(v128.load(dy + o), gelu_grad_v128(v128.load(x + o)));
-      const g1 = f32x4.mul(v128.load(dy + o, 16), gelu_grad_v128(v128.load(x + o, 16)));
+      const v0 = activate_v128(v128.load(x + o), act);
+      const v1 = activate_v128(v128.load(x + o, 16), act);
+      v128.store(out + o, v0);
+      v128.store(out + o, v1, 16);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, activate_v128(v128.load(x + o), act));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, activate_scalar(load<f32>(x + o), act));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function map_grad(n: i32, a: usize, dy: usize, dx: usize, act: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const g0 = grad_v128(v128.load(a + o), v128.load(dy + o), act);
+      const g1 = grad_v128(v128.load(a + o, 16), v128.load(dy + o, 16), act);
       v128.store(dx + o, g0);
       v128.store(dx + o, g1, 16);
     }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
-      v128.store(dx + o, f32x4.mul(v128.load(dy + o), gelu_grad_v128(v128.load(x + o))));
+      v128.store(dx + o, grad_v128(v128.load(a + o), v128.load(dy + o), act));
     }
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(dx + o, load<f32>(dy + o) * gelu_grad_one(load<f32>(x + o)));
+    store<f32>(dx + o, grad_scalar(load<f32>(a + o), load<f32>(dy + o), act));
+  }
+}
+
+// ---- the elementwise kernels ----
+
+/** out = max(x, 0). out may equal x. */
+export function relu_f32(n: i32, x: usize, out: usize): void {
+  map_act(n, x, out, ACT_RELU);
+}
+
+/** dx = dy where the saved output y > 0, else 0. dx may equal dy. */
+export function relu_backward_f32(n: i32, y: usize, dy: usize, dx: usize): void {
+  map_grad(n, y, dy, dx, ACT_RELU);
+}
+
+/** out = σ(x) = 1/(1 + e^{−x}), stable for large |x| (→ exactly 1 or → 0, never NaN from Inf/Inf). */
+export function sigmoid_f32(n: i32, x: usize, out: usize): void {
+  map_act(n, x, out, ACT_SIGMOID);
+}
+
+/** dx = dy·y·(1 − y), y the saved output σ(x). dx may equal dy or y. */
+export function sigmoid_backward_f32(n: i32, y: usize, dy: usize, dx: usize): void {
+  map_grad(n, y, dy, dx, ACT_SIGMOID);
+}
+
+/** dx = dy·(1 − y²), y the saved output tanh(x) (the forward is tanh_f32 in vmath.ts). dx may equal dy or y. */
+export function tanh_backward_f32(n: i32, y: usize, dy: usize, dx: usize): void {
+  map_grad(n, y, dy, dx, ACT_TANH);
+}
+
+/** out = gelu(x), GPT-2's tanh approximation (see the GELU section). out may equal x. */
+export function gelu_f32(n: i32, x: usize, out: usize): void {
+  map_act(n, x, out, ACT_GELU);
+}
+
+/** dx = dy·gelu'(x), x the saved forward INPUT. dx may equal dy or x. */
+export function gelu_backward_f32(n: i32, x: usize, dy: usize, dx: usize): void {
+  map_grad(n, x, dy, dx, ACT_GELU);
+}
+
+// ---- fused bias + activation (Dense forward epilogue) ----
+// x is m×n with row stride ldx, bias has n elements, out is m×n with row stride ldo (ldx, ldo >= n). Only the
+// m×n elements are read and written, so the padding of strided rows is left alone. out may equal x (ldo == ldx).
+
+/** out[i, j] = max(x[i, j] + bias[j], 0). */
+export function bias_relu_f32(m: i32, n: i32, x: usize, ldx: i32, bias: usize, out: usize, ldo: i32): void {
+  for (let r = 0; r < m; r++) {
+    const xr = x + (<usize>(r * ldx) << 2);
+    const orow = out + (<usize>(r * ldo) << 2);
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const zero = f32x4.splat(0);
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(orow + o, f32x4.max(f32x4.add(v128.load(xr + o), v128.load(bias + o)), zero));
+      }
+    }
+    for (; j < n; j++) {
+      const o = <usize>j << 2;
+      store<f32>(orow + o, max<f32>(load<f32>(xr + o) + load<f32>(bias + o), 0));
+    }
+  }
+}
+
+/** out[i, j] = σ(x[i, j] + bias[j]). */
+export function bias_sigmoid_f32(m: i32, n: i32, x: usize, ldx: i32, bias: usize, out: usize, ldo: i32): void {
+  for (let r = 0; r < m; r++) {
+    const xr = x + (<usize>(r * ldx) << 2);
+    const orow = out + (<usize>(r * ldo) << 2);
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(orow + o, sigmoid_v128(f32x4.add(v128.load(xr + o), v128.load(bias + o))));
+      }
+    }
+    for (; j < n; j++) {
+      const o = <usize>j << 2;
+      store<f32>(orow + o, activate_scalar(load<f32>(xr + o) + load<f32>(bias + o), ACT_SIGMOID));
+    }
+  }
+}
+
+// ---- in-place bias + activation: the epilogue of the fused Dense GEMM (gemm_bias_act_f32) ----
+
+/**
+ * c[i, j] = act(c[i, j] + bias[j]) for the m×n block at c (row stride ldc); bias == 0 means no bias. When pre is
+ * not 0, the pre-activation c[i, j] + bias[j] is also stored at pre (same row stride): GELU's backward needs it.
+ * Called by the GEMM on each finished tile while it is still in L1, so the fused Dense forward makes one pass
+ * over its output instead of two.
+ */
+export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize, act: i32, pre: usize): void {
+  for (let r = 0; r < m; r++) {
+    const rowOffset = <usize>(r * ldc) << 2;
+    const row = c + rowOffset;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      // A full tile row is 8 wide: two independent activations per iteration (exp is one long dependent
+      // chain in sigmoid and GELU, so two overlap), as in map_act.
+      for (; j + 8 <= n; j += 8) {
+        const o = <usize>j << 2;
+        let v0 = v128.load(row + o);
+        let v1 = v128.load(row + o, 16);
+        if (bias != 0) {
+          v0 = f32x4.add(v0, v128.load(bias + o));
+          v1 = f32x4.add(v1, v128.load(bias + o, 16));
+        }
+        if (pre != 0) {
+          v128.store(pre + rowOffset + o, v0);
+          v128.store(pre + rowOffset + o, v1, 16);
+        }
+        const a0 = activate_v128(v0, act);
+        const a1 = activate_v128(v1, act);
+        v128.store(row + o, a0);
+        v128.store(row + o, a1, 16);
+      }
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        let v = v128.load(row + o);
+        if (bias != 0) v = f32x4.add(v, v128.load(bias + o));
+        if (pre != 0) v128.store(pre + rowOffset + o, v);
+        v128.store(row + o, activate_v128(v, act));
+      }
+    }
+    for (; j < n; j++) {
+      const o = <usize>j << 2;
+      let v = load<f32>(row + o);
+      if (bias != 0) v += load<f32>(bias + o);
+      if (pre != 0) store<f32>(pre + rowOffset + o, v);
+      store<f32>(row + o, activate_scalar(v, act));
+    }
   }
 }

@@ -67,33 +67,35 @@ export function gemm_f32(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
   a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, scratch: usize,
 ): void {
-  gemm_core(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, scratch, 0, ACT_LINEAR);
+  gemm_core(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, scratch, 0, ACT_LINEAR, 0);
 }
 
 /**
  * The fused Dense forward: C (m×n) = act(op(A)·op(B) + bias), bias n floats (0 = none), act one of the
  * ACT_* codes in activations.ts. Same contract as gemm_f32 with alpha = 1, beta = 0. Each tile gets its
- * bias and activation right after its last k-block is stored, while it is still in L1.
+ * bias and activation right after its last k-block is stored, while it is still in L1. `pre` (0 = none, and
+ * last so that callers without it pass 0) receives the pre-activation op(A)·op(B) + bias with row stride ldc,
+ * for backward passes that need it (GELU); it must not overlap C.
  */
 export function gemm_bias_act_f32(
   transA: i32, transB: i32, m: i32, n: i32, k: i32,
-  a: usize, lda: i32, b: usize, ldb: i32, bias: usize, act: i32, c: usize, ldc: i32, scratch: usize,
+  a: usize, lda: i32, b: usize, ldb: i32, bias: usize, act: i32, c: usize, ldc: i32, scratch: usize, pre: usize,
 ): void {
-  gemm_core(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, scratch, bias, act);
+  gemm_core(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, scratch, bias, act, pre);
 }
 
 function gemm_core(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
-  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, scratch: usize, bias: usize, act: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, scratch: usize, bias: usize, act: i32, pre: usize,
 ): void {
   if (m <= 0 || n <= 0) return;
-  const epilogue = bias != 0 || act != ACT_LINEAR;
+  const epilogue = bias != 0 || act != ACT_LINEAR || pre != 0;
   if (k <= 0 || alpha == 0 || m == 1 || n == 1) {
     gemm_unpacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    if (epilogue) bias_act_inplace(m, n, c, ldc, bias, act);
+    if (epilogue) bias_act_inplace(m, n, c, ldc, bias, act, pre);
     return;
   }
-  gemm_blocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, scratch, bias, act);
+  gemm_blocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, scratch, bias, act, pre);
 }
 
 /** The cases that need no packing: empty k or alpha == 0 (C = beta·C) and matrix × vector. */
@@ -123,9 +125,9 @@ function gemm_unpacked(
 /** The packed 4×8 path (m, n >= 2, k >= 1); bias/act as in gemm_bias_act_f32, applied per finished tile. */
 function gemm_blocked(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
-  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, scratch: usize, bias: usize, act: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, scratch: usize, bias: usize, act: i32, pre: usize,
 ): void {
-  const epilogue = bias != 0 || act != ACT_LINEAR;
+  const epilogue = bias != 0 || act != ACT_LINEAR || pre != 0;
   const pa = scratch;
   const pb = scratch + PACK_A_BYTES;
   const tile = pb + PACK_B_BYTES;
@@ -153,7 +155,7 @@ function gemm_blocked(
             const cTile = cCol + (<usize>((ic + ir) * ldc) << 2);
             ukernel_4x8(kc, pa + (<usize>(ir * kc) << 2), pbStrip, cTile, ldc, mr, nr, alpha, betaBlock, tile);
             if (epilogue && lastBlock) {
-              bias_act_inplace(mr, nr, cTile, ldc, bias == 0 ? 0 : bias + (<usize>(jc + jr) << 2), act);
+              bias_act_inplace(mr, nr, cTile, ldc, bias == 0 ? 0 : bias + (<usize>(jc + jr) << 2), act, pre == 0 ? 0 : pre + (cTile - c));
             }
           }
         }

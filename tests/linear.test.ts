@@ -1,5 +1,6 @@
 // linear(x, w, bias, { activation }): the dense forward as one fused GEMM call, against a float64
-// reference on odd sizes, every activation, with and without bias, w plain or transposed, on every build.
+// reference on odd sizes, every activation (GELU included: an epilogue code like the others), with and
+// without bias, w plain or transposed, on every build, and the pre-activation the epilogue keeps for GELU.
 // Shapes cover the unpacked paths (m = 1, n = 1), ragged 4×8 tiles, and k > 256 (several k-blocks, where
 // the epilogue must run once, after the last block).
 
@@ -16,6 +17,7 @@ function activate(z: number, act: Activation): number {
   if (act === "relu") return Math.max(z, 0);
   if (act === "sigmoid") return 1 / (1 + Math.exp(-z));
   if (act === "tanh") return Math.tanh(z);
+  if (act === "gelu") return 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z ** 3)));
   return z;
 }
 
@@ -51,6 +53,23 @@ describe.each(BUILDS)("linear on the %s build", (build) => {
   });
 });
 
+describe.each(BUILDS)("linear keeps the pre-activation on the %s build", (build) => {
+  it.each(SHAPES)("x [%i,%i] · w [%i cols]: GELU into out, x·w + b into preActivation, in one call", async (m, k, n) => {
+    await useBuild(build);
+    tidy(() => {
+      const x = randn([m, k], { seed: m + 5 * k });
+      const w = randn([k, n], { seed: 3 * k + n, std: 2 / Math.sqrt(k) }); // pre-activations of size ~2: GELU's curved part
+      const bias = randn([1, n], { seed: n });
+      const pre = zeros([m, n]);
+      const got = linear(x, w, bias, { activation: "gelu", preActivation: pre }).toFloat32Array();
+      const [xs, ws, bs] = [x.toFloat32Array(), w.toFloat32Array(), bias.toFloat32Array()];
+      const z = reference(xs, ws, bs, m, k, n, false, "linear");
+      expectClose(pre.toFloat32Array(), z, 2e-6, 2e-6 * Math.sqrt(k), `${build} preActivation ${m}×${k}·${n}`);
+      expectClose(got, reference(xs, ws, bs, m, k, n, false, "gelu"), 2e-5, 2e-5 * Math.sqrt(k), `${build} gelu ${m}×${k}·${n}`);
+    });
+  });
+});
+
 describe("linear checks its arguments", () => {
   it("names the shapes that do not fit, and refuses an output that overlaps an input", async () => {
     await useBuild("simd");
@@ -60,7 +79,10 @@ describe("linear checks its arguments", () => {
       expect(() => linear(x, randn([5, 3]), null)).toThrow(ShapeError);
       expect(() => linear(x, randn([5, 3]), null)).toThrow("linear: x [4,6] × w [5,3]: inner dimensions 6 and 5 differ");
       expect(() => linear(x, w, randn([4]))).toThrow("linear: bias [4] does not match the 3 columns of x·w [4,3] (need [1,3] or [3])");
-      expect(() => linear(x, w, null, { activation: "gelu" as Activation })).toThrow(ArgumentError);
+      expect(() => linear(x, w, null, { activation: "swish" as Activation })).toThrow(ArgumentError);
+      expect(() => linear(x, w, null, { activation: "gelu", preActivation: randn([3, 4]) })).toThrow("linear: preActivation [3,4] must be [4,3], the shape of x·w");
+      const out = zeros([4, 3]);
+      expect(() => linear(x, w, null, { activation: "gelu", out, preActivation: out })).toThrow("linear: preActivation shares memory with out [4,3]");
       const square = randn([4, 4]);
       expect(() => linear(square, randn([4, 4]), null, { out: square })).toThrow("linear: out shares memory with x [4,4]; pass a separate output tensor");
       expect(() => matmul(square, square, { out: square })).toThrow("matmul: out shares memory with a [4,4]");

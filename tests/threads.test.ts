@@ -67,11 +67,14 @@ function gemmCases(): Case[] {
           args: (p) => [tA, tB, m, n, k, 1.25, p.a!, lda, p.b!, ldb, beta, p.c!, n, p.scratch!],
         });
       }
-      const act = (m + n + k + t) % 4;
+      // Every activation code (0 linear … 4 gelu); GELU also writes the pre-activation, which must split with C.
+      const act = (m + n + k + t) % 5;
+      const gelu = act === 4;
       cases.push({
         name: `gemm_bias_act ${tA}${tB} ${m}×${n}×${k} act=${act}`, kernel: "gemm_bias_act_f32",
-        buffers: { ...buffers, bias: { n, kind: "rand" } }, outputs: ["c"],
-        args: (p) => [tA, tB, m, n, k, p.a!, lda, p.b!, ldb, p.bias!, act, p.c!, n, p.scratch!],
+        buffers: { ...buffers, bias: { n, kind: "rand" }, ...(gelu ? { pre: { n: m * n, kind: "rand" as Kind } } : {}) },
+        outputs: gelu ? ["c", "pre"] : ["c"],
+        args: (p) => [tA, tB, m, n, k, p.a!, lda, p.b!, ldb, p.bias!, act, p.c!, n, p.scratch!, gelu ? p.pre! : 0],
       });
     }
   }

@@ -38,7 +38,7 @@ const watNames = [
 
 const backend = await sd.createBackend({ simd: !useScalar });
 sd.setBackend(backend);
-const model = new sd.GPT({ vocabSize: 62, contextLength: 64, dModel: 128, heads: 4, layers: 2, seed: 0 });
+const model = new sd.GPT({ vocabSize: 62, contextLength: 64, dModel: 128, heads: 4, layers: 2, tieEmbeddings: true, seed: 0 });
 const rng = new sd.Random(900);
 const tokens = new Int32Array(1 << 16);
 for (let i = 0; i < tokens.length; i++) tokens[i] = rng.int(62);

@@ -3,7 +3,9 @@
 import * as sd from "../../src/index.js";
 import type { GptModelConfig, GptParam } from "../peers/types.js";
 
-export const GPT_CONFIG = { vocabSize: 62, contextLength: 64, dModel: 128, heads: 4, layers: 2 } as const;
+// Tied W_U (the default until 2026-12-04, now an option): keeps the figures comparable with the earlier
+// ones and matches bench/lib/plain-gpt.ts; the logits cost the same either way ([B·T, d]·[d, V]).
+export const GPT_CONFIG = { vocabSize: 62, contextLength: 64, dModel: 128, heads: 4, layers: 2, tieEmbeddings: true } as const;
 export const GPT_BATCH = 32;
 export const GPT_TRAIN_OPTIONS = {
   batchSize: GPT_BATCH, learningRate: 3e-3, warmupSteps: 10, totalSteps: 1e9, weightDecay: 0.1, clipNorm: 1, evalSequences: 8, seed: 0,

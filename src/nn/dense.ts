@@ -3,12 +3,15 @@
 // Layout follows the tutorial's numpy code: W is [inputs, outputs] (column j holds neuron j's
 // weights), b is [1, outputs]. Forward runs one GEMM and one fused bias+activation pass. Backward
 // (chain rule, with z = x·W + b):
-//   dz = dy ⊙ activation'(z)      (from the saved output y, as the tutorial's relu_derivative)
+//   dz = dy ⊙ activation'(z)      (from the saved output y, as the tutorial's relu_derivative; GELU's
+//                                  output does not determine z, so for GELU the epilogue also keeps z)
 //   dW = xᵀ·dz                    [inputs, outputs]
 //   db = Σ_rows dz                [1, outputs]
-//   dx = dz·Wᵀ                    [rows, inputs]   — with the weights from BEFORE any update
-// The tutorial's per-neuron code updates a neuron's weights and then propagates through the
-// updated weights; here the optimizer runs after the whole backward pass, as in standard backprop.
+//   dx = dz·Wᵀ                    [rows, inputs]
+// backward() is standard backprop: the optimizer runs after the whole backward pass, so dx uses the
+// weights from before the update. The tutorial's Neuron.backward updates its weights first and then
+// returns dz·Wᵀ through the UPDATED weights; backwardParameters() and backwardInput() are the two halves
+// of backward() so that propagate.ts can run an update between them (NeuralNetwork's propagate option).
 
 import { getBackend } from "../runtime/engine.js";
 import type { Backend } from "../runtime/backend.js";
@@ -20,7 +23,8 @@ import { untracked } from "../runtime/tidy.js";
 import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
 import { matmul } from "../ops/matmul.js";
 import { sumRows } from "../ops/reduce.js";
-import { activationBackward, checkActivation, linear, type Activation } from "../ops/dense.js";
+import { activationBackward, checkActivation, needsPreActivation, type Activation } from "../ops/activations.js";
+import { linear } from "../ops/dense.js";
 import { BufferCache } from "./buffers.js";
 import { initWeights, type InitScheme } from "./init.js";
 import type { Layer, Parameter } from "./module.js";
@@ -50,6 +54,10 @@ export class Dense implements Layer {
   private readonly buffers = new BufferCache();
   private input: Tensor | undefined;
   private output: Tensor | undefined;
+  /** dL/dz of the last backwardParameters(), which backwardInput() multiplies by Wᵀ. */
+  private dz: Tensor | undefined;
+  /** z = x·W + b of the last forward, kept only for activations whose derivative needs it (GELU). */
+  private preActivation: Tensor | undefined;
 
   constructor(readonly inputs: number, readonly outputs: number, options: DenseOptions = {}) {
     for (const [what, v] of [["inputs", inputs], ["outputs", outputs]] as const) {
@@ -105,26 +113,40 @@ export class Dense implements Layer {
     }
     const rows = x.shape[0]!;
     const out = this.buffers.get(this.backend, "out", [rows, this.outputs]);
-    linear(x, this.w, this.b, { activation: this.activation, out });
+    const preActivation = needsPreActivation(this.activation) ? this.buffers.get(this.backend, "z", [rows, this.outputs]) : undefined;
+    linear(x, this.w, this.b, { activation: this.activation, out, ...(preActivation ? { preActivation } : {}) });
+    this.preActivation = preActivation;
     this.input = x;
     this.output = out;
+    this.dz = undefined;
     return out;
   }
 
   backward(dy: Tensor, needInputGrad = true): Tensor | undefined {
+    this.backwardParameters(dy);
+    return needInputGrad ? this.backwardInput() : undefined;
+  }
+
+  /** The first half of backward(): writes dW and db from dy = dL/dy and keeps dz for backwardInput(). */
+  backwardParameters(dy: Tensor): void {
     const x = this.input;
     const y = this.output;
     if (!x || !y) throw new ShapeError(`${this.name}: backward called before forward`);
     if (dy.shape[0] !== y.shape[0] || dy.shape[1] !== y.shape[1]) {
       throw new ShapeError(`${this.name}: gradient ${formatShape(dy.shape)} does not match the output ${formatShape(y.shape)}`);
     }
-    const rows = y.shape[0]!;
     const dz = this.activation === "linear" ? dy : this.buffers.get(this.backend, "dz", y.shape);
-    if (dz !== dy) activationBackward(this.activation, y, dy, { out: dz });
+    if (dz !== dy) activationBackward(this.activation, y, dy, { out: dz, ...(this.preActivation ? { preActivation: this.preActivation } : {}) });
     matmul(x, dz, { transposeA: true, out: this.gw });
     sumRows(dz, { out: this.gb });
-    if (!needInputGrad) return undefined;
-    const dx = this.buffers.get(this.backend, "dx", [rows, this.inputs]);
+    this.dz = dz;
+  }
+
+  /** The second half: dL/dx = dz·Wᵀ with W as it is now (updated, if an update ran in between). */
+  backwardInput(): Tensor {
+    const dz = this.dz;
+    if (!dz) throw new ShapeError(`${this.name}: backwardInput called before backwardParameters`);
+    const dx = this.buffers.get(this.backend, "dx", [dz.shape[0]!, this.inputs]);
     return matmul(dz, this.w, { transposeB: true, out: dx });
   }
 
@@ -138,7 +160,7 @@ export class Dense implements Layer {
   dispose(): void {
     for (const t of [this.w, this.b, this.gw, this.gb]) t.dispose();
     this.buffers.dispose();
-    this.input = this.output = undefined;
+    this.input = this.output = this.dz = this.preActivation = undefined;
   }
 
   private assign(target: Tensor, value: MatrixInput, what: string): void {

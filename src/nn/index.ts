@@ -11,3 +11,4 @@ export { gradCheck, type GradCheckOptions, type GradCheckResult, type GradCheckE
 export { cosineDecay, warmupCosine, type WarmupCosineOptions } from "./schedules.js";
 export { GuardedStep, type StepWork, type StepOptions, type StepResult } from "./step.js";
 export { LayerNorm } from "./layer-norm.js";
+export { UpdateThenPropagate, PROPAGATIONS, type Propagation, type SplitBackward } from "./propagate.js";

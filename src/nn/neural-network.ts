@@ -7,8 +7,10 @@
 //
 // The tutorial's setup: ReLU on every layer including the output, weights N(0,1)·0.01, zero
 // biases, MSE reported / 2(a − y)/batch stepped ("mse-tutorial", see losses.ts), plain SGD, no
-// shuffling. The defaults: ReLU hidden layers with He init, a linear output, softmax
-// cross-entropy, Adam, a reshuffle every epoch.
+// shuffling, and its backward rule: each layer updates its weights, then propagates the gradient
+// through the updated weights (propagate: "updated", see propagate.ts and docs/MLP.md).
+// The defaults: ReLU hidden layers with He init, a linear output, softmax cross-entropy, Adam, a
+// reshuffle every epoch, standard backprop (propagate: "pre").
 
 import { getBackend } from "../runtime/engine.js";
 import type { Backend } from "../runtime/backend.js";
@@ -26,6 +28,7 @@ import type { InitScheme } from "./init.js";
 import { createLoss, type Loss, type LossName } from "./losses.js";
 import type { Parameter } from "./module.js";
 import { OPTIMIZER_NAMES, createOptimizer, type Optimizer, type OptimizerName } from "./optimizers.js";
+import { checkPropagation, type Propagation } from "./propagate.js";
 import { Sequential } from "./sequential.js";
 import { parametersToSafetensors, readNetworkFile } from "./serialize.js";
 import { Trainer, checkDataset, type EpochStats, type EvalResult, type FitOptions } from "./train.js";
@@ -40,6 +43,11 @@ export interface NeuralNetworkOptions {
   shuffle?: boolean;
   /** Fixes the initial weights and the shuffling order. */
   seed?: number;
+  /**
+   * Which weights dL/dx goes through (propagate.ts): "pre", standard backprop (the default), or "updated",
+   * the tutorial's Neuron.backward, which updates its weights first and propagates through the new ones.
+   */
+  propagate?: Propagation;
 }
 
 export interface TrainOptions extends Omit<FitOptions, "validation" | "epochs"> {
@@ -57,6 +65,7 @@ const TUTORIAL: Required<Omit<NeuralNetworkOptions, "seed">> = {
   loss: "mse-tutorial",
   optimizer: "sgd",
   shuffle: false,
+  propagate: "updated",
 };
 
 const DEFAULTS: Required<Omit<NeuralNetworkOptions, "seed">> = {
@@ -66,6 +75,7 @@ const DEFAULTS: Required<Omit<NeuralNetworkOptions, "seed">> = {
   loss: "cross-entropy",
   optimizer: "adam",
   shuffle: true,
+  propagate: "pre",
 };
 
 const DEFAULT_RATES: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.01, adam: 1e-3 };
@@ -91,6 +101,7 @@ export class NeuralNetwork {
     if (!OPTIMIZER_NAMES.includes(this.options.optimizer)) {
       throw new ArgumentError(`NeuralNetwork: unknown optimizer "${String(this.options.optimizer)}" (choose ${OPTIMIZER_NAMES.join(", ")})`);
     }
+    checkPropagation("NeuralNetwork", this.options.propagate);
     this.lossFunction = createLoss(this.options.loss);
     this.layerSizes = Object.freeze(layerSizes.slice());
     this.backend = getBackend();
@@ -111,8 +122,8 @@ export class NeuralNetwork {
     this.model = new Sequential(this.layers);
   }
 
-  /** The tutorial's network, exactly: see the comment at the top of this file. */
-  static tutorial(layerSizes: readonly number[], options: Pick<NeuralNetworkOptions, "seed"> = {}): NeuralNetwork {
+  /** The tutorial's network, exactly: see the comment at the top of this file. `propagate: "pre"` keeps the rest of it with standard backprop. */
+  static tutorial(layerSizes: readonly number[], options: Pick<NeuralNetworkOptions, "seed" | "propagate"> = {}): NeuralNetwork {
     return new NeuralNetwork(layerSizes, { ...TUTORIAL, ...options });
   }
 
@@ -276,6 +287,7 @@ export class NeuralNetwork {
       optimizer: metadata.optimizer as OptimizerName,
       shuffle: metadata.shuffle === "true",
       seed: Number(metadata.seed ?? 0),
+      propagate: (metadata.propagate ?? "pre") as Propagation,
     };
     let net: NeuralNetwork;
     try {
@@ -320,7 +332,7 @@ export class NeuralNetwork {
     } else if (learningRate !== undefined) {
       this.optimizerState.learningRate = learningRate;
     }
-    this.trainer ??= new Trainer(this.model, this.lossFunction, this.optimizerState, this.backend);
+    this.trainer ??= new Trainer(this.model, this.lossFunction, this.optimizerState, this.backend, { propagate: this.options.propagate });
     return this.trainer;
   }
 

@@ -4,15 +4,16 @@
 // loop allocates nothing: batch buffers and every layer buffer are reused.
 
 import type { Backend } from "../runtime/backend.js";
-import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
+import { ArgumentError, DivergenceError, ShapeError, formatShape } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { argmaxRows } from "../ops/loss.js";
+import { argmaxRows } from "../ops/reduce.js";
 import { allFinite } from "../ops/optim.js";
 import { BufferCache } from "./buffers.js";
 import type { Loss } from "./losses.js";
 import type { Layer, Parameter } from "./module.js";
 import type { Optimizer } from "./optimizers.js";
+import { UpdateThenPropagate, checkPropagation, type Propagation } from "./propagate.js";
 import { GuardedStep } from "./step.js";
 
 export interface EpochStats {
@@ -103,15 +104,22 @@ export class Trainer {
   private readonly guarded: GuardedStep;
   private epochsDone = 0;
 
+  /** Set for propagate "updated" (the tutorial's rule, see propagate.ts): it runs backward and the updates. */
+  private readonly updateThenPropagate: UpdateThenPropagate | undefined;
+
   constructor(
     readonly model: Layer,
     readonly loss: Loss,
     readonly optimizer: Optimizer,
     private readonly backend: Backend,
+    options: { propagate?: Propagation } = {},
   ) {
+    const { propagate = "pre" } = options;
+    checkPropagation("Trainer", propagate);
     this.batcher = new Batcher(backend);
     this.params = model.parameters();
     this.guarded = new GuardedStep(this.params, optimizer);
+    if (propagate === "updated") this.updateThenPropagate = new UpdateThenPropagate(model, optimizer, backend);
   }
 
   fit(x: Tensor, y: Tensor, options: FitOptions): EpochStats[] {
@@ -166,6 +174,16 @@ export class Trainer {
    * that error.
    */
   step(xb: Tensor, yb: Tensor, epoch = this.epochsDone, batch = 1, batches = 1): number {
+    if (this.updateThenPropagate) {
+      // The tutorial's rule updates layer by layer during backward, so the guarded step (which updates
+      // after a complete backward) does not apply; UpdateThenPropagate restores the weights itself.
+      const loss = this.loss.forward(this.model.forward(xb), yb);
+      if (!Number.isFinite(loss)) {
+        throw new DivergenceError(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${batch}/${batches}; the weights from before this step are kept (try a smaller learning rate)`, epoch, batch);
+      }
+      this.updateThenPropagate.run(this.loss.backward(), { epoch, batch, batches, loss });
+      return loss;
+    }
     const work = {
       forward: () => this.loss.forward(this.model.forward(xb), yb),
       backward: () => void this.model.backward(this.loss.backward()),
@@ -201,5 +219,6 @@ export class Trainer {
   dispose(): void {
     this.batcher.dispose();
     this.guarded.dispose();
+    this.updateThenPropagate?.dispose();
   }
 }

@@ -1,14 +1,16 @@
 export { matmul, type MatmulOptions } from "./matmul.js";
 export { add, sub, mul, scale, type OutOption } from "./elementwise.js";
-export { relu, sigmoid, tanh, exp, reluBackward, sigmoidBackward, tanhBackward } from "./activations.js";
-export { dot, sum, sumRows } from "./reduce.js";
+export {
+  relu, sigmoid, tanh, exp, gelu, reluBackward, sigmoidBackward, tanhBackward, geluBackward,
+  addBias, activationBackward, checkActivation, ACTIVATIONS, type Activation,
+} from "./activations.js";
+export { dot, sum, sumRows, argmaxRows } from "./reduce.js";
 export { softmax, logSoftmax, softmaxBackward, type SoftmaxOptions } from "./softmax.js";
 export { attention, attentionScores, qkvAttention, qkvAttentionScores, type AttentionOptions, type QkvAttentionOptions } from "./attention.js";
 export { cachedAttention, type CachedAttentionOptions } from "./attention-cache.js";
-export { addBias, activationBackward, checkActivation, linear, ACTIVATIONS, type Activation } from "./dense.js";
-export { mse, mseBackward, softmaxCrossEntropy, softmaxCrossEntropyIndex, argmaxRows, type CrossEntropyOptions } from "./loss.js";
+export { linear, type LinearOptions } from "./dense.js";
+export { mse, mseBackward, softmaxCrossEntropy, softmaxCrossEntropyIndex, type CrossEntropyOptions } from "./loss.js";
 export { sgdStep, momentumStep, adamStep, sumSquares, allFinite, type AdamHyper } from "./optim.js";
-export { gelu, geluBackward } from "./gelu.js";
 export { splitHeads, mergeHeads, type HeadsOptions } from "./layout.js";
 export { addPositions, sumPositions, sinusoidalPositions } from "./positional.js";
 export { layerNorm, layerNormBackward, type LayerNormOptions, type LayerNormStats, type LayerNormGrads } from "./norm.js";

@@ -92,14 +92,5 @@ export function softmaxCrossEntropyIndex(
   return total / counted;
 }
 
-/** Index of the largest value in each row of [rows, cols] (first on ties). */
-export function argmaxRows(x: Tensor): Int32Array {
-  const op = "argmaxRows";
-  const backend = backendOf(op, x);
-  requireRank(op, "x", x, [2]);
-  const [rows, cols] = x.shape as [number, number];
-  if (cols === 0) throw new ArgumentError(`${op}: rows of ${formatShape(x.shape)} are empty`);
-  const ptr = backend.scratch(rows * 4);
-  backend.kernels.argmax_rows_f32(rows, cols, x.ptr, ptr);
-  return new Int32Array(backend.memory.buffer, ptr, rows).slice();
-}
+// argmaxRows is a reduction (reduce.ts); re-exported here for the imports that found it here.
+export { argmaxRows } from "./reduce.js";

@@ -1,7 +1,7 @@
-// Reductions: dot product, sum, and the column sums that give a bias gradient.
+// Reductions: dot product, sum, the column sums that give a bias gradient, and the index of each row's maximum.
 
 import { empty } from "../runtime/creation.js";
-import { ShapeError, formatShape } from "../runtime/errors.js";
+import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { backendOf, output, requireNoOverlap, requireRank } from "./checks.js";
 import type { OutOption } from "./elementwise.js";
@@ -34,4 +34,16 @@ export function sumRows(x: Tensor, opts: OutOption = {}): Tensor {
   if (opts.out) requireNoOverlap("sumRows", out, { x });
   backend.kernels.sum_rows_f32(m, n, x.ptr, n, out.ptr);
   return out;
+}
+
+/** Index of the largest value in each row of [rows, cols] (first on ties). */
+export function argmaxRows(x: Tensor): Int32Array {
+  const op = "argmaxRows";
+  const backend = backendOf(op, x);
+  requireRank(op, "x", x, [2]);
+  const [rows, cols] = x.shape as [number, number];
+  if (cols === 0) throw new ArgumentError(`${op}: rows of ${formatShape(x.shape)} are empty`);
+  const ptr = backend.scratch(rows * 4);
+  backend.kernels.argmax_rows_f32(rows, cols, x.ptr, ptr);
+  return new Int32Array(backend.memory.buffer, ptr, rows).slice();
 }

@@ -41,9 +41,11 @@ export interface Kernels {
   /**
    * The fused Dense forward: C (m×n) = act(op(A)·op(B) + bias), bias n floats (0 = none), act one of the
    * ACT_* codes in activations.ts. Same contract as gemm_f32 with alpha = 1, beta = 0. Each tile gets its
-   * bias and activation right after its last k-block is stored, while it is still in L1.
+   * bias and activation right after its last k-block is stored, while it is still in L1. `pre` (0 = none, and
+   * last so that callers without it pass 0) receives the pre-activation op(A)·op(B) + bias with row stride ldc,
+   * for backward passes that need it (GELU); it must not overlap C.
    */
-  gemm_bias_act_f32(transA: number, transB: number, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, bias: number, act: number, c: number, ldc: number, scratch: number): void;
+  gemm_bias_act_f32(transA: number, transB: number, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, bias: number, act: number, c: number, ldc: number, scratch: number, pre: number): void;
   /**
    * Reference GEMM: the textbook triple loop with an f32 accumulator, no blocking, no SIMD.
    * It is the oracle for the as-pect specs and the baseline in benchmarks; keep it obviously correct.
@@ -59,15 +61,15 @@ export interface Kernels {
   tanh_f32(n: number, x: number, out: number): void;
 
   // assembly/activations.ts
-  /** out = max(x, 0). Wasm's float max propagates NaN on both paths, so a diverged input stays visible. */
+  /** out = max(x, 0). out may equal x. */
   relu_f32(n: number, x: number, out: number): void;
-  /** dx = dy where the saved output y > 0, else 0 (the subgradient at 0 is taken as 0). dx may equal dy. */
+  /** dx = dy where the saved output y > 0, else 0. dx may equal dy. */
   relu_backward_f32(n: number, y: number, dy: number, dx: number): void;
   /** out = σ(x) = 1/(1 + e^{−x}), stable for large |x| (→ exactly 1 or → 0, never NaN from Inf/Inf). */
   sigmoid_f32(n: number, x: number, out: number): void;
   /** dx = dy·y·(1 − y), y the saved output σ(x). dx may equal dy or y. */
   sigmoid_backward_f32(n: number, y: number, dy: number, dx: number): void;
-  /** dx = dy·(1 − y²), y the saved output tanh(x). dx may equal dy or y. */
+  /** dx = dy·(1 − y²), y the saved output tanh(x) (the forward is tanh_f32 in vmath.ts). dx may equal dy or y. */
   tanh_backward_f32(n: number, y: number, dy: number, dx: number): void;
   /** out[i, j] = max(x[i, j] + bias[j], 0). */
   bias_relu_f32(m: number, n: number, x: number, ldx: number, bias: number, out: number, ldo: number): void;
@@ -194,7 +196,7 @@ export interface Kernels {
   merge_heads_f32(b: number, t: number, h: number, d: number, src: number, dst: number, dstStride: number): void;
 
   // assembly/activations.ts
-  /** out = gelu(x), GPT-2's tanh approximation (see the section header). out may equal x. */
+  /** out = gelu(x), GPT-2's tanh approximation (see the GELU section). out may equal x. */
   gelu_f32(n: number, x: number, out: number): void;
   /** dx = dy·gelu'(x), x the saved forward INPUT. dx may equal dy or x. */
   gelu_backward_f32(n: number, x: number, dy: number, dx: number): void;
@@ -297,4 +299,5 @@ export const ACTIVATION_CODES = {
   relu: 1,
   sigmoid: 2,
   tanh: 3,
+  gelu: 4,
 } as const;

@@ -4,7 +4,11 @@
 //
 // W_E [vocab, d] is the embedding matrix (one row per token; the tutorial draws it as one column
 // per word); positions are sinusoidal (fixed, as in the tutorial) or learned [context, d]; W_U maps
-// each final vector to one score per vocabulary token — tied to W_E by default (logits = h·W_Eᵀ).
+// each final vector to one score per vocabulary token — its own [d, vocab] matrix by default, as in the
+// tutorial, or tied to W_E (logits = h·W_Eᵀ) with tieEmbeddings. Untied, W_U starts at GPT-2's 0.02, so the
+// first logits are small and the initial loss is ≈ ln V; tied, the final vector still carries its own token's
+// W_E row at scale √d and scores it ≈ 0.8·√d above the rest (9.7 nats instead of ln 62 = 4.1 for d = 128;
+// docs/TRANSFORMER.md has both training curves).
 //
 // Scale: sinusoidal positions have entries of size ~1. Token vectors drawn at GPT-2's 0.02 would be
 // drowned by them (the model then sees where a token is but hardly which one, and learns little
@@ -41,7 +45,7 @@ export interface GptConfig {
   layers: number;
   /** "sinusoidal" (fixed, the tutorial's) or "learned" (a trained [context, d] table). Default sinusoidal. */
   positional?: "sinusoidal" | "learned";
-  /** Use W_E for the unembedding too (logits = h·W_Eᵀ). Default true. */
+  /** Use W_E for the unembedding too (logits = h·W_Eᵀ). Default false (see the top comment). */
   tieEmbeddings?: boolean;
   seed?: number;
 }
@@ -77,7 +81,7 @@ export class GPT {
   private saved: { batch: number; seq: number } | undefined;
 
   constructor(config: GptConfig) {
-    const c = { positional: "sinusoidal" as const, tieEmbeddings: true, seed: 0, ...config };
+    const c = { positional: "sinusoidal" as const, tieEmbeddings: false, seed: 0, ...config };
     for (const key of ["vocabSize", "contextLength", "dModel", "heads", "layers"] as const) {
       if (!Number.isInteger(c[key]) || c[key] < 1 || c[key] > MAX_DIMENSION) {
         throw new ArgumentError(`GPT: ${key} must be an integer from 1 to ${MAX_DIMENSION}, got ${c[key]}`);

@@ -13,3 +13,4 @@ export { generate, generateStream, type GenerateOptions, type Generation } from 
 export { saveCheckpoint, loadCheckpoint, GPT_FORMAT, type CheckpointInfo, type LoadedCheckpoint } from "./checkpoint.js";
 export { attentionMaps, type AttentionMaps } from "./attention-maps.js";
 export { Embedding, Unembedding } from "./embedding.js";
+export { TutorialMultiHeadAttention, type TutorialAttentionOptions, type SliceHeadWeights } from "./tutorial-attention.js";

@@ -133,9 +133,9 @@ function chunkedRowSum(ptrs: Stride[]): KernelPlan {
  * Split C by rows (steps of 4) or by columns (steps of 8), whichever has more tiles; every slice keeps
  * at least 2 rows and columns, so it takes the same packed path (m == 1 or n == 1 use matrix-vector
  * code with other rounding: those, k == 0 and alpha == 0 stay whole). Each thread packs into its own
- * scratch. `ptr` names the argument positions of a, lda, b, ldb, c, ldc, scratch (and bias).
+ * scratch. `ptr` names the argument positions of a, lda, b, ldb, c, ldc, scratch (and bias, pre).
  */
-function gemm(ptr: { a: number; lda: number; b: number; ldb: number; c: number; ldc: number; scratch: number; bias?: number; alpha?: number }): KernelPlan {
+function gemm(ptr: { a: number; lda: number; b: number; ldb: number; c: number; ldc: number; scratch: number; bias?: number; pre?: number; alpha?: number }): KernelPlan {
   return {
     family: "gemm",
     work: (a) => a[2]! * a[3]! * a[4]!,
@@ -150,6 +150,8 @@ function gemm(ptr: { a: number; lda: number; b: number; ldb: number; c: number; 
         ? [{ arg: ptr.a, per: transA ? 1 : arg(ptr.lda) }, { arg: ptr.c, per: arg(ptr.ldc) }]
         : [{ arg: ptr.b, per: transB ? arg(ptr.ldb) : 1 }, { arg: ptr.c, per: 1 }];
       if (!byRows && ptr.bias !== undefined) ptrs.push({ arg: ptr.bias, per: 1 });
+      // The saved pre-activation (GELU's backward needs it) has C's layout: it moves with C.
+      if (ptr.pre !== undefined) ptrs.push({ arg: ptr.pre, per: byRows ? arg(ptr.ldc) : 1 });
       return {
         calls: ranges.map(([s, e]) => offsetCall(a, byRows ? 2 : 3, s, e, ptrs)),
         scratch: { arg: ptr.scratch, bytes: raw.gemm_scratch_bytes() },
@@ -161,7 +163,7 @@ function gemm(ptr: { a: number; lda: number; b: number; ldb: number; c: number; 
 /** The parallel kernels. Everything else (reductions, layernorm backward, attention) runs on the calling thread. */
 export const PLANS: Partial<Record<keyof Kernels, KernelPlan>> = {
   gemm_f32: gemm({ alpha: 5, a: 6, lda: 7, b: 8, ldb: 9, c: 11, ldc: 12, scratch: 13 }),
-  gemm_bias_act_f32: gemm({ a: 5, lda: 6, b: 7, ldb: 8, bias: 9, c: 11, ldc: 12, scratch: 13 }),
+  gemm_bias_act_f32: gemm({ a: 5, lda: 6, b: 7, ldb: 8, bias: 9, c: 11, ldc: 12, scratch: 13, pre: 14 }),
 
   relu_f32: elementwise(1, 1, 2),
   relu_backward_f32: elementwise(1, 1, 2, 3),
