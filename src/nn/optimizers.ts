@@ -49,6 +49,11 @@ export class SGD implements Optimizer {
     this.name = this.momentum > 0 ? "momentum" : "sgd";
   }
 
+  /** The velocity tensor of a parameter (created on first use), for checkpoints; only with momentum. */
+  velocityOf(param: Tensor): Tensor {
+    return this.velocity.for(param);
+  }
+
   step(params: readonly Parameter[]): void {
     for (const p of params) {
       if (this.momentum > 0) momentumStep(p.value, p.grad, this.velocity.for(p.value), this.learningRate, this.momentum);
