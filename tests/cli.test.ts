@@ -12,9 +12,9 @@ const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
 
 describe("train-mlp flags", () => {
   it("defaults to the default recipe, and --preset tutorial to the tutorial's", () => {
-    expect(parseTrainMlpArgs([])).toEqual({ ...DEFAULT_MLP_CONFIG, loss: undefined, optimizer: undefined, build: undefined, learningRate: undefined });
+    expect(parseTrainMlpArgs([])).toEqual({ kind: "run", config: { ...DEFAULT_MLP_CONFIG, loss: undefined, optimizer: undefined, build: undefined, learningRate: undefined }, given: new Set() });
     const t = parseTrainMlpArgs(["--preset", "tutorial"]);
-    expect(t).toMatchObject({ preset: "tutorial", epochs: 10, learningRate: 0.1, augmentShift: 0, cosine: false });
+    expect(t).toMatchObject({ config: { preset: "tutorial", epochs: 10, learningRate: 0.1, augmentShift: 0, cosine: false } });
     expect(TUTORIAL_MLP_CONFIG.learningRate).toBe(0.1);
   });
 
@@ -22,12 +22,19 @@ describe("train-mlp flags", () => {
     const c = parseTrainMlpArgs([
       "--data", "/tmp/fashion", "--layers", "784, 64,10", "--epochs", "3", "--batch-size", "128", "--learning-rate", "0.05",
       "--loss", "mse", "--optimizer", "momentum", "--augment", "0", "--no-cosine", "--seed", "7", "--output", "", "--scalar",
+      "--save-every", "50", "--resume", "r.safetensors",
     ]);
     expect(c).toEqual({
-      data: "/tmp/fashion", preset: "default", layers: [784, 64, 10], epochs: 3, batchSize: 128, learningRate: 0.05, loss: "mse",
-      optimizer: "momentum", augmentShift: 0, cosine: false, seed: 7, output: "", build: "scalar",
+      kind: "run",
+      config: {
+        data: "/tmp/fashion", preset: "default", layers: [784, 64, 10], epochs: 3, batchSize: 128, learningRate: 0.05, loss: "mse",
+        optimizer: "momentum", augmentShift: 0, cosine: false, seed: 7, output: "", build: "scalar", saveEvery: 50, resume: "r.safetensors",
+      },
+      given: new Set(["data", "layers", "epochs", "batch-size", "learning-rate", "loss", "optimizer", "augment", "no-cosine", "seed", "output", "scalar", "save-every", "resume"]),
     });
-    expect(parseTrainMlpArgs(["--help"])).toBe("help");
+    expect(parseTrainMlpArgs(["--help"])).toEqual({ kind: "help" });
+    expect(parseTrainMlpArgs(["-h"])).toEqual({ kind: "help" });
+    expect(parseTrainMlpArgs(["--version"])).toEqual({ kind: "version" });
   });
 
   it("rejects bad values, naming the flag", () => {
@@ -36,10 +43,19 @@ describe("train-mlp flags", () => {
     expect(() => parseTrainMlpArgs(["--loss", "hinge"])).toThrow(/--loss must be one of mse, mse-tutorial, cross-entropy/);
     expect(() => parseTrainMlpArgs(["--layers", "784,,10"])).toThrow(/--layers must be comma-separated positive integers/);
     expect(() => parseTrainMlpArgs(["--preset", "fast"])).toThrow(/--preset must be default or tutorial/);
-    expect(() => parseTrainMlpArgs(["--bogus"])).toThrow(/bogus/);
+    expect(() => parseTrainMlpArgs(["--bogus"])).toThrow("train-mlp: unknown option --bogus; see simdnet train-mlp --help");
+    expect(() => parseTrainMlpArgs(["--epoch", "3"])).toThrow("unknown option --epoch (did you mean --epochs?)");
+    expect(() => parseTrainMlpArgs(["--learning_rate", "3"])).toThrow("(did you mean --learning-rate?)");
+    // Negative numbers reach the range check (a clear refusal), not the option parser.
+    expect(() => parseTrainMlpArgs(["--seed", "-1"])).toThrow('--seed must be an integer >= 0, got "-1"');
+    expect(() => parseTrainMlpArgs(["--augment", "-2"])).toThrow('--augment must be an integer >= 0, got "-2"');
+    expect(() => parseTrainMlpArgs(["--epochs", "3", "--epochs", "4"])).toThrow("--epochs is given twice");
+    expect(() => parseTrainMlpArgs(["--no-cosine=yes"])).toThrow("--no-cosine takes no value");
+    expect(() => parseTrainMlpArgs(["epochs"])).toThrow('unexpected argument "epochs"');
+    expect(() => parseTrainMlpArgs(["--epochs"])).toThrow("--epochs needs a value");
     expect(() => parseTrainMlpArgs(["--build", "avx"])).toThrow('--build must be one of relaxed, simd, scalar, got "avx"');
     expect(() => parseTrainMlpArgs(["--build", "simd", "--scalar"])).toThrow("--scalar contradicts --build simd");
-    expect(parseTrainMlpArgs(["--build", "simd"])).toMatchObject({ build: "simd" });
+    expect(parseTrainMlpArgs(["--build", "simd"])).toMatchObject({ config: { build: "simd" } });
   });
 });
 
@@ -50,7 +66,8 @@ describe("the simdnet command", () => {
     // The command turns on Node 20's relaxed-SIMD flag for itself, so it runs the fused multiply-add build.
     expect(stdout).toMatch(/preset, relaxed kernels/);
     expect(stdout).toMatch(/Epoch 1\/1, Loss: \d+\.\d+, test loss \d+\.\d+, test accuracy \d+\.\d+%/);
-    expect(stdout).toMatch(/Test accuracy \d+\.\d+% on 2000 held-out digits/);
+    expect(stdout).toMatch(/Test accuracy \d+\.\d+% on 2,000 held-out digits/);
+    expect(stdout).toContain(", 1 epoch, "); // not "1 epochs"
     expect(stdout).toContain(`Saved the model to ${out}`);
     await init();
     const net = NeuralNetwork.load(new Uint8Array(readFileSync(out)));

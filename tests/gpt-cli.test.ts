@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GPT, GptTrainer, Tokenizer, attentionMaps, generateStream, init, loadCheckpoint, saveCheckpoint } from "../src/index.js";
-import { parseTrainGptArgs, DEFAULT_GPT_CONFIG } from "../src/cli/gpt.js";
+import { parseTrainGptArgs, DEFAULT_GPT_CONFIG } from "../src/cli/train-gpt.js";
 
 const run = promisify(execFile);
 const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
@@ -79,10 +79,16 @@ describe("generation and attention maps", () => {
 
 describe("the train-gpt and generate commands", () => {
   it("parse their flags and reject bad ones", () => {
-    expect(parseTrainGptArgs([])).toEqual({ ...DEFAULT_GPT_CONFIG, simd: undefined });
-    expect(parseTrainGptArgs(["--layers", "3", "--d-model", "64", "--tokenizer", "words"])).toMatchObject({ layers: 3, dModel: 64, tokenizer: "words" });
+    expect(parseTrainGptArgs([])).toEqual({ kind: "run", config: { ...DEFAULT_GPT_CONFIG, lossChart: undefined, prompt: undefined, build: undefined }, given: new Set() });
+    expect(parseTrainGptArgs(["--layers", "3", "--d-model", "64", "--tokenizer", "words"])).toMatchObject({ config: { layers: 3, dModel: 64, tokenizer: "words" } });
     expect(() => parseTrainGptArgs(["--heads", "0"])).toThrow('--heads must be an integer >= 1, got "0"');
+    expect(() => parseTrainGptArgs(["--heads", "3"])).toThrow("--heads 3 must divide --d-model 128");
     expect(() => parseTrainGptArgs(["--tokenizer", "bytes"])).toThrow(/characters or words/);
+    expect(() => parseTrainGptArgs(["--steps", "-5"])).toThrow('--steps must be an integer >= 1, got "-5"');
+    expect(() => parseTrainGptArgs(["--setps", "5"])).toThrow("unknown option --setps (did you mean --steps?)");
+    expect(() => parseTrainGptArgs(["--output", "--steps", "5"])).toThrow("--output needs a value (it is followed by the option --steps)");
+    expect(parseTrainGptArgs(["--help"])).toEqual({ kind: "help" });
+    expect(parseTrainGptArgs(["--version"])).toEqual({ kind: "version" });
   });
 
   it("train on a file, save a checkpoint, a loss chart and a sample; generate streams from it; bad input fails clearly", async () => {
@@ -93,7 +99,8 @@ describe("the train-gpt and generate commands", () => {
     const chart = join(dir, "loss.svg");
     const { stdout } = await run("node", [CLI, "train-gpt", "--text", textFile, "--layers", "1", "--d-model", "16", "--heads", "2", "--context", "16", "--batch-size", "4", "--steps", "6", "--eval-every", "3", "--output", ckpt, "--loss-chart", chart, "--sample", "20"]);
     expect(stdout).toMatch(/step 3: train loss \d+\.\d+, held-out loss \d+\.\d+ nats\/token/);
-    expect(stdout).toContain("Sample (temperature 0.8, top-k 5):");
+    // The sample is prompted from the user's own text (its held-out part), not from the default corpus.
+    expect(stdout).toMatch(/Sample \(temperature 0\.8, top-k 5\), prompted with "[A-Za-z ,.]+":/);
     expect(readFileSync(chart, "utf8")).toMatch(/^<\?xml|^<svg/);
     const loaded = loadCheckpoint(new Uint8Array(readFileSync(ckpt)));
     expect(loaded.model.config).toMatchObject({ layers: 1, dModel: 16, heads: 2, contextLength: 16 });
@@ -107,10 +114,13 @@ describe("the train-gpt and generate commands", () => {
 
     const tooLong = await run("node", [CLI, "generate", "--model", ckpt, "--prompt", "x".repeat(20)]).catch((e) => e);
     expect(tooLong.code).toBe(1);
+    expect(tooLong.stdout).toBe("");
     const unknown = await run("node", [CLI, "generate", "--model", ckpt, "--prompt", "Zebra"]).catch((e) => e);
-    expect(unknown.stderr).toMatch(/"Z"/);
+    expect(unknown.stderr).toMatch(/^simdnet: --prompt: .*"Z"/);
+    expect(unknown.stdout).toBe("");
     const cold = await run("node", [CLI, "generate", "--model", ckpt, "--prompt", "In", "--temperature", "0"]).catch((e) => e);
-    expect(cold.stderr).toMatch(/temperature must be a number > 0/);
+    expect(cold.stderr).toContain('--temperature must be a number > 0, got "0"');
+    expect(cold.stdout).toBe(""); // nothing printed before the inputs were checked
     const noModel = await run("node", [CLI, "generate", "--prompt", "In"]).catch((e) => e);
     expect(noModel.stderr).toContain("--model FILE is required");
   });

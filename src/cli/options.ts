@@ -41,7 +41,7 @@ export function suggest(word: string, candidates: readonly string[]): string | u
     const score = c.startsWith(word) || word.startsWith(c) ? 0.5 : distance(word, c);
     if (score < bestScore) [best, bestScore] = [c, score];
   }
-  return bestScore <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  return bestScore <= (word.length <= 3 ? 1 : 2) ? best : undefined;
 }
 
 export function parseOptions(command: string, argv: readonly string[], specs: OptionSpecs): ParsedOptions {
