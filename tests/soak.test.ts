@@ -1,0 +1,27 @@
+// The short soak (the long one is `npm run soak`): after warm-up, training, checkpointing, reloading
+// and generating leave live tensors, allocator bytes and Wasm memory exactly flat, and RSS within
+// a bound that covers GC noise but not a leak of the checkpoints it makes (each several hundred KB,
+// tens of them per run).
+import { describe, expect, it } from "vitest";
+import { describeReport, soakGpt, soakMlp } from "../scripts/soak-run.js";
+
+const RSS_LIMIT = 32 * 2 ** 20;
+
+describe("soak (short)", () => {
+  it("MNIST training: 3,000 steps with checkpoints, nothing grows after warm-up", async () => {
+    const r = await soakMlp(3000, 100);
+    console.log(describeReport(r));
+    expect(r.steps).toBe(3000);
+    expect(r.samples.length).toBe(30);
+    expect(r.growth).toMatchObject({ numTensors: 0, allocatedBytes: 0, wasmBytes: 0 });
+    expect(r.growth.rss).toBeLessThan(RSS_LIMIT);
+  });
+
+  it("GPT training with checkpoints reloaded and generation every 50 steps: nothing grows after warm-up", async () => {
+    const r = await soakGpt(300, 10, 50, { layers: 1, dModel: 32, heads: 2, context: 32, batchSize: 8 });
+    console.log(describeReport(r));
+    expect(r.steps).toBe(300);
+    expect(r.growth).toMatchObject({ numTensors: 0, allocatedBytes: 0, wasmBytes: 0 });
+    expect(r.growth.rss).toBeLessThan(RSS_LIMIT);
+  });
+});
