@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -87,6 +87,56 @@ describe("the simdnet command", () => {
     const missing = await run("node", [CLI, "train-mlp", "--data", "/nonexistent-dir", "--epochs", "1"]).catch((e) => e);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nonexistent-dir/);
+  });
+});
+
+describe("every command", () => {
+  it("answers --help and --version, and refuses unknown flags with a suggestion", async () => {
+    const version = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+    for (const command of ["start", "train-mlp", "train-gpt", "generate", "demo"]) {
+      const help = await run("node", [CLI, command, "--help"]);
+      expect(help.stdout, command).toMatch(new RegExp(`^Usage: simdnet ${command}`));
+      expect(help.stdout, command).toContain("--version");
+      expect(help.stdout, command).toContain("--build NAME");
+      const v = await run("node", [CLI, command, "--version"]);
+      expect(v.stdout, command).toBe(`simdnet ${version}\n`);
+    }
+    expect((await run("node", [CLI, "--version"])).stdout).toBe(`simdnet ${version}\n`);
+    const typo = await run("node", [CLI, "demo", "--bulid", "simd"]).catch((e) => e);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toBe("simdnet: demo: unknown option --bulid (did you mean --build?); see simdnet demo --help\n");
+    const command = await run("node", [CLI, "train-mpl"]).catch((e) => e);
+    expect(command.stderr).toContain('unknown command "train-mpl" (did you mean train-mlp?)');
+    const start = await run("node", [CLI, "start", "--epochs", "1"]).catch((e) => e);
+    expect(start.stderr).toContain("start: unknown option --epochs");
+  });
+
+  it("checks output paths before training and reports missing inputs in one line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "simdnet-paths-"));
+    const aFile = join(dir, "a-file");
+    writeFileSync(aFile, "x");
+    const cases: [string[], string][] = [
+      [["train-mlp", "--output", join(dir, "missing", "m.safetensors")], `--output ${join(dir, "missing", "m.safetensors")}: the folder ${join(dir, "missing")} does not exist`],
+      [["train-mlp", "--output", join(aFile, "m.safetensors")], `: ${aFile} is not a folder`],
+      [["train-mlp", "--output", dir], `--output ${dir}: that is a folder; name a file inside it`],
+      [["train-gpt", "--loss-chart", join(dir, "no", "c.svg")], `--loss-chart ${join(dir, "no", "c.svg")}: the folder ${join(dir, "no")} does not exist`],
+      [["train-gpt", "--text", join(dir, "nope.txt")], `--text ${join(dir, "nope.txt")}: cannot read it (no such file or folder)`],
+      [["train-gpt", "--text", dir], `--text ${dir}: cannot read it (it is a folder, not a file)`],
+      [["train-mlp", "--resume", join(dir, "nope")], `--resume ${join(dir, "nope")}: cannot read it (no such file or folder)`],
+      [["train-mlp", "--data", join(dir, "nope")], `--data ${join(dir, "nope")}: no such file or folder`],
+      [["train-mlp", "--data", aFile], `--data ${aFile}: not a folder`],
+      [["train-mlp", "--data", dir], `--data ${dir}: `],
+      [["generate", "--model", join(dir, "nope"), "--prompt", "x"], `--model ${join(dir, "nope")}: cannot read it (no such file or folder)`],
+      [["generate", "--model", aFile, "--prompt", "x"], `--model ${aFile}: not a usable train-gpt checkpoint`],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run("node", [CLI, ...args]).catch((e) => e);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.stdout, args.join(" ")).toBe(""); // nothing trained or printed first
+      expect(r.stderr, args.join(" ")).toContain(message);
+      expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/ENOENT|EISDIR|at .*\.js/);
+    }
   });
 });
 

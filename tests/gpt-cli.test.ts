@@ -1,7 +1,7 @@
 // The GPT pipeline end to end at toy scale: checkpoints resume exactly, the commands run, and the
 // files they write load back. (The full default run is timed by `npm run bench`, not here.)
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -123,5 +123,21 @@ describe("the train-gpt and generate commands", () => {
     expect(cold.stdout).toBe(""); // nothing printed before the inputs were checked
     const noModel = await run("node", [CLI, "generate", "--prompt", "In"]).catch((e) => e);
     expect(noModel.stderr).toContain("--model FILE is required");
+
+    // Resuming: model flags that contradict the checkpoint are refused; --steps is the run's total.
+    const contradict = await run("node", [CLI, "train-gpt", "--resume", ckpt, "--layers", "2", "--steps", "9"]).catch((e) => e);
+    expect(contradict.stderr).toContain(`--layers 2 contradicts the checkpoint ${ckpt}, whose model has layers 1`);
+    const done = await run("node", [CLI, "train-gpt", "--resume", ckpt]).catch((e) => e);
+    expect(done.stderr).toContain("the checkpoint is at step 6 of 6; --steps counts the run's total steps (not additional ones)");
+    // Settings come from the checkpoint (text, model, schedule); the chart goes beside --output, not into the working folder.
+    const cwd = mkdtempSync(join(tmpdir(), "simdnet-cwd-"));
+    const more = await run("node", [CLI, "train-gpt", "--resume", ckpt, "--steps", "8", "--output", join(dir, "more.safetensors"), "--sample", "0"], { cwd });
+    expect(more.stdout).toContain("resuming after step 6, 2 steps to go");
+    expect(more.stdout).toContain("--steps 8 is the new total (the run was planned for 6)");
+    expect(readFileSync(join(dir, "more-loss.svg"), "utf8")).toContain("<svg");
+    expect(readdirSync(cwd)).toEqual([]);
+    const again = loadCheckpoint(new Uint8Array(readFileSync(join(dir, "more.safetensors"))));
+    expect(again.step).toBe(8);
+    again.model.dispose();
   });
 });

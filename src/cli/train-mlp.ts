@@ -144,9 +144,8 @@ async function loadData(source: string): Promise<{ train: Dataset; test: Dataset
   try {
     return await loadIdxDir(source);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ArgumentError(`--data ${source}: ${(error as Error).message.replace(/^ENOENT: /, "")} (the folder needs the four MNIST IDX files; see --help)`);
-    throw error;
+    // The loader's message names the file and what is wrong with it; say which flag led there.
+    throw new ArgumentError(`--data ${source}: ${(error as Error).message.replace(/^loadIdxDir: /, "")}`, { cause: error });
   }
 }
 
