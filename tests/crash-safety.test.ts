@@ -128,6 +128,35 @@ describe("train-gpt under kill -9", () => {
   });
 });
 
+describe("Ctrl-C", () => {
+  it("stops train-gpt after the current step, saves there, and exits with 130", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "simdnet-sigint-"));
+    const textFile = join(dir, "text.txt");
+    writeFileSync(textFile, TEXT);
+    const out = join(dir, "m.safetensors");
+    const child = spawn("node", [CLI, "train-gpt", "--text", textFile, "--layers", "1", "--d-model", "16", "--heads", "2", "--context", "16", "--batch-size", "4", "--steps", "100000", "--save-every", "0", "--output", out, "--sample", "0"]);
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => void (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on("data", (c: Buffer) => {
+        const before = stdout;
+        stdout += c.toString();
+        if (!/step 0: /.test(before) && /step 0: /.test(stdout)) setTimeout(() => child.kill("SIGINT"), 100);
+      });
+      child.on("exit", (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+    expect(stderr).toContain("SIGINT: stopping after this step and saving");
+    const stoppedAt = Number(/Stopped after step (\d+)/.exec(stdout)?.[1]);
+    expect(stoppedAt).toBeGreaterThan(0);
+    expect(stoppedAt).toBeLessThan(100000);
+    const loaded = loadCheckpoint(new Uint8Array(readFileSync(out)));
+    expect(loaded.step).toBe(stoppedAt);
+    loaded.model.dispose();
+  });
+});
+
 /** An MNIST-layout folder (IDX files) with the first `nTrain` / `nTest` embedded digits. */
 async function writeIdxFolder(dir: string, nTrain: number, nTest: number): Promise<void> {
   const { train, test } = await loadEmbeddedMnist({ seed: 0 });

@@ -17,7 +17,7 @@ import { GptTrainer, type GptStepStats } from "../transformer/train.js";
 import { generate } from "../transformer/generate.js";
 import { Tokenizer } from "../transformer/tokenizer.js";
 import { loadCheckpoint, saveCheckpoint, GPT_FORMAT } from "../transformer/checkpoint.js";
-import { plural, type CheckpointSink, type JobHooks } from "./hooks.js";
+import { eventLoopYielder, plural, type CheckpointSink, type JobHooks } from "./hooks.js";
 
 /** Everything that decides a train-gpt run's arithmetic. */
 export interface GptTrainingConfig {
@@ -236,7 +236,9 @@ export async function trainGpt(config: GptTrainingConfig, options: GptJobOptions
     let tokens = 0;
     let stopped = false;
     let step = startStep;
+    const yieldNow = eventLoopYielder();
     while (step < config.steps) {
+      await yieldNow();
       if (options.signal?.aborted) {
         stopped = true;
         break;

@@ -19,7 +19,7 @@ import type { OptimizerName } from "../nn/optimizers.js";
 import { oneHot, type Dataset } from "../data/datasets.js";
 import { randomShift } from "../data/augment.js";
 import { loadMlpCheckpoint, saveMlpCheckpoint, type MlpPosition, type MlpTrainingConfig } from "./mlp-checkpoint.js";
-import { plural, type CheckpointSink, type JobHooks } from "./hooks.js";
+import { eventLoopYielder, plural, type CheckpointSink, type JobHooks } from "./hooks.js";
 
 export interface MlpJobData {
   train: Dataset;
@@ -177,6 +177,7 @@ export async function trainMlp(config: MlpTrainingConfig, data: MlpJobData, opti
   const startStep = position.step;
   let stopped = false;
   const t0 = performance.now();
+  const yieldNow = eventLoopYielder();
   try {
     // The optimizer exists once the network has trained or evaluated; a resume restores its state
     // before the first step (evaluating one row creates it without touching the weights).
@@ -198,6 +199,7 @@ export async function trainMlp(config: MlpTrainingConfig, data: MlpJobData, opti
       const epochStart = performance.now();
       const firstBatch = position.batch;
       for (let b = position.batch; b < batches; b++) {
+        await yieldNow();
         if (options.signal?.aborted) {
           stopped = true;
           break outer;
