@@ -73,6 +73,11 @@ describe("the simdnet command", () => {
     const net = NeuralNetwork.load(new Uint8Array(readFileSync(out)));
     expect(net.layerSizes).toEqual([784, 32, 10]);
     net.dispose();
+    // Resuming refuses model flags that contradict the checkpoint, and --epochs counts the total.
+    const contradict = await run("node", [CLI, "train-mlp", "--resume", out, "--layers", "784,64,10", "--epochs", "2"]).catch((e) => e);
+    expect(contradict.stderr).toContain("--layers 784,64,10 contradicts the checkpoint, which was trained with 784,32,10");
+    const done = await run("node", [CLI, "train-mlp", "--resume", out]).catch((e) => e);
+    expect(done.stderr).toContain("the checkpoint has finished 1 epoch of 1; --epochs counts the run's total, so pass more than 1 to train further");
   });
 
   it("explains itself with --help and fails clearly on bad input", async () => {

@@ -155,7 +155,7 @@ describe("train-mlp job", () => {
       [edit((_, m) => (m.training = JSON.stringify({ ...training, position: { ...training.position, step: -5 } }))), config, /position.step" must be a non-negative integer/],
       [edit((_, m) => (m.training = JSON.stringify({ ...training, position: { ...training.position, batch: 9 } }))), config, /stopped at batch 9 of an epoch/],
       [bytes!, { ...config, layers: [784, 16, 10] }, /trained with layers \[784,12,10\], but layers \[784,16,10\]/],
-      [bytes!, { ...config, optimizer: "sgd" }, /trained with optimizer undefined, but optimizer "sgd"/],
+      [bytes!, { ...config, optimizer: "sgd" }, /trained with optimizer "adam", but optimizer "sgd"/],
     ];
     for (const [b, c, want] of cases) {
       const error = await trainMlp(c, { train, test }, { resume: b }).catch((e: unknown) => e);

@@ -120,7 +120,7 @@ export function mergeWithCheckpoint(config: MlpRunConfig, given: ReadonlySet<str
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   for (const key of ["preset", "layers", "loss", "optimizer", "batchSize"] as const) {
     const flag = FLAG_OF[key]!;
-    if (given.has(flag) && !same(config[key], saved[key]) && !(key === "loss" || key === "optimizer" ? saved[key] === undefined : false)) {
+    if (given.has(flag) && !same(config[key], saved[key])) {
       const show = (v: unknown) => (Array.isArray(v) ? v.join(",") : String(v ?? "its preset's default"));
       throw new ArgumentError(`--${flag} ${show(config[key])} contradicts the checkpoint, which was trained with ${show(saved[key])}; leave --${flag} out to resume, or start a new run`);
     }

@@ -110,7 +110,7 @@ function createNetwork(config: MlpTrainingConfig): NeuralNetwork {
 function checkResumable(saved: MlpTrainingConfig, asked: MlpTrainingConfig): void {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   for (const key of ["preset", "layers", "loss", "optimizer", "batchSize"] as const) {
-    if (asked[key] !== undefined && !same(saved[key], asked[key])) {
+    if (asked[key] !== undefined && saved[key] !== undefined && !same(saved[key], asked[key])) {
       throw new ArgumentError(`train-mlp: the checkpoint was trained with ${key} ${JSON.stringify(saved[key])}, but ${key} ${JSON.stringify(asked[key])} was asked for; start a new run to change it`);
     }
   }
@@ -169,7 +169,9 @@ export async function trainMlp(config: MlpTrainingConfig, data: MlpJobData, opti
 
   const save = async (final: boolean): Promise<void> => {
     if (!options.onCheckpoint) return;
-    const bytes = saveMlpCheckpoint(net, { config: trainingFields(config), position: { ...position }, data: dataName });
+    // The effective loss and optimizer (not "the preset's default"), so a resume can compare them.
+    const saved = { ...trainingFields(config), loss: net.options.loss, optimizer: net.options.optimizer };
+    const bytes = saveMlpCheckpoint(net, { config: saved, position: { ...position }, data: dataName });
     await options.onCheckpoint(bytes, { step: position.step, final });
   };
 
