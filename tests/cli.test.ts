@@ -98,14 +98,14 @@ describe("the simdnet command", () => {
 describe("every command", () => {
   it("answers --help and --version, and refuses unknown flags with a suggestion", async () => {
     const version = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
-    for (const command of ["start", "train-mlp", "train-gpt", "generate", "demo"]) {
-      const help = await run("node", [CLI, command, "--help"]);
-      expect(help.stdout, command).toMatch(new RegExp(`^Usage: simdnet ${command}`));
-      expect(help.stdout, command).toContain("--version");
-      expect(help.stdout, command).toContain("--build NAME");
-      const v = await run("node", [CLI, command, "--version"]);
-      expect(v.stdout, command).toBe(`simdnet ${version}\n`);
-    }
+    const commands = ["start", "train-mlp", "train-gpt", "generate", "demo"];
+    const [helps, versions] = await Promise.all(["--help", "--version"].map((flag) => Promise.all(commands.map((c) => run("node", [CLI, c, flag])))));
+    commands.forEach((command, i) => {
+      expect(helps![i]!.stdout, command).toMatch(new RegExp(`^Usage: simdnet ${command}`));
+      expect(helps![i]!.stdout, command).toContain("--version");
+      expect(helps![i]!.stdout, command).toContain("--build NAME");
+      expect(versions![i]!.stdout, command).toBe(`simdnet ${version}\n`);
+    });
     expect((await run("node", [CLI, "--version"])).stdout).toBe(`simdnet ${version}\n`);
     const typo = await run("node", [CLI, "demo", "--bulid", "simd"]).catch((e) => e);
     expect(typo.code).toBe(1);
@@ -134,8 +134,9 @@ describe("every command", () => {
       [["generate", "--model", join(dir, "nope"), "--prompt", "x"], `--model ${join(dir, "nope")}: cannot read it (no such file or folder)`],
       [["generate", "--model", aFile, "--prompt", "x"], `--model ${aFile}: not a usable train-gpt checkpoint`],
     ];
-    for (const [args, message] of cases) {
-      const r = await run("node", [CLI, ...args]).catch((e) => e);
+    const results = await Promise.all(cases.map(([args]) => run("node", [CLI, ...args]).catch((e) => e)));
+    for (const [k, [args, message]] of cases.entries()) {
+      const r = results[k];
       expect(r.code, args.join(" ")).toBe(1);
       expect(r.stdout, args.join(" ")).toBe(""); // nothing trained or printed first
       expect(r.stderr, args.join(" ")).toContain(message);

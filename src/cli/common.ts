@@ -3,7 +3,10 @@
 
 import { readFileSync } from "node:fs";
 
-export { plural } from "../index.js";
+/** "1 epoch", "2 epochs". */
+export function plural(n: number, noun: string, many = `${noun}s`): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? noun : many}`;
+}
 
 export const COMMON_HELP = `  --help, -h           this text
   --version            the simdnet version

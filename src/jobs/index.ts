@@ -1,6 +1,6 @@
 // Training jobs: whole runs (resume, checkpoints, evaluation, progress) as functions that run
 // unchanged in Node and in a browser Worker. Above transformer/, below cli/.
-export { plural, type CheckpointSink, type SavedCheckpointInfo, type JobHooks } from "./hooks.js";
+export { type CheckpointSink, type SavedCheckpointInfo, type JobHooks } from "./hooks.js";
 export {
   trainMlp, DEFAULT_MLP_TRAINING, TUTORIAL_MLP_TRAINING,
   type MlpJobData, type MlpJobOptions, type MlpJobResult, type MlpBatchProgress,
