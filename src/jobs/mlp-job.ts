@@ -153,17 +153,21 @@ export async function trainMlp(config: MlpTrainingConfig, data: MlpJobData, opti
 
   const n = train.count;
   const batches = Math.ceil(n / config.batchSize);
-  if (position.batch >= batches && batches > 0) {
-    net.dispose();
-    throw new ArgumentError(`train-mlp: the checkpoint stopped at batch ${position.batch} of an epoch, but ${n} samples in batches of ${config.batchSize} make ${batches}`);
-  }
   const rate = config.learningRate ?? DEFAULT_RATE[net.options.optimizer];
   const rateAt = config.cosine ? cosineDecay(rate, config.epochs) : () => rate;
-  const [xTest, yTest] = untracked(() => [tensor(test.images, [test.count, pixels]), tensor(oneHot(test.labels), [test.count, CLASSES])]);
+  const owned: Tensor[] = []; // disposed when the job ends, however it ends
+  const own = (data: Float32Array, shape: number[]): Tensor => {
+    const t = untracked(() => tensor(data, shape));
+    owned.push(t);
+    return t;
+  };
   const batchTensors = new Map<number, [Tensor, Tensor]>();
   const batchOf = (rows: number): [Tensor, Tensor] => {
     let pair = batchTensors.get(rows);
-    if (!pair) batchTensors.set(rows, (pair = untracked(() => [tensor(new Float32Array(rows * pixels), [rows, pixels]), tensor(new Float32Array(rows * CLASSES), [rows, CLASSES])])));
+    if (!pair) {
+      pair = [own(new Float32Array(rows * pixels), [rows, pixels]), own(new Float32Array(rows * CLASSES), [rows, CLASSES])];
+      batchTensors.set(rows, pair);
+    }
     return pair;
   };
 
@@ -181,15 +185,14 @@ export async function trainMlp(config: MlpTrainingConfig, data: MlpJobData, opti
   const t0 = performance.now();
   const yieldNow = eventLoopYielder();
   try {
+    if (position.batch >= batches) {
+      throw new ArgumentError(`train-mlp: the checkpoint stopped at batch ${position.batch} of an epoch, but ${n} samples in batches of ${config.batchSize} make ${batches}`);
+    }
+    const xTest = own(test.images, [test.count, pixels]);
+    const yTest = own(oneHot(test.labels), [test.count, CLASSES]);
     // The optimizer exists once the network has trained or evaluated; a resume restores its state
     // before the first step (evaluating one row creates it without touching the weights).
-    const [probeX, probeY] = [sliceRows(xTest, 1), sliceRows(yTest, 1)];
-    try {
-      net.evaluate(probeX, probeY);
-    } finally {
-      probeX.dispose();
-      probeY.dispose();
-    }
+    net.evaluate(own(test.images.slice(0, pixels), [1, pixels]), own(oneHot(test.labels.slice(0, 1)), [1, CLASSES]));
     if (restore && !restore(net)) log("  (the checkpoint holds no optimizer state: the optimizer starts afresh, so this is not an exact continuation)");
     log(`  loss ${net.options.loss}, optimizer ${net.options.optimizer} lr ${rate}${config.cosine ? " (cosine decay)" : ""}, batch ${config.batchSize}, ${plural(config.epochs, "epoch")}${config.augmentShift ? `, random shifts ±${config.augmentShift}px` : ""}${startStep > 0 ? `; resuming at epoch ${position.epoch + 1}, step ${startStep}` : ""}`);
     const order = new Int32Array(n);
@@ -237,19 +240,8 @@ export async function trainMlp(config: MlpTrainingConfig, data: MlpJobData, opti
     net.dispose();
     throw error;
   } finally {
-    xTest.dispose();
-    yTest.dispose();
-    for (const [x, y] of batchTensors.values()) {
-      x.dispose();
-      y.dispose();
-    }
+    for (const t of owned) t.dispose();
   }
-}
-
-/** The first `rows` rows of a matrix as a new untracked tensor (for the one-row evaluation). */
-function sliceRows(t: Tensor, rows: number): Tensor {
-  const cols = t.shape[1]!;
-  return untracked(() => tensor(t.view().slice(0, rows * cols), [rows, cols]));
 }
 
 /** Copy the samples order[start .. start+rows) into the batch tensors (one-hot targets). */
