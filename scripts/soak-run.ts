@@ -73,7 +73,7 @@ export async function soakMlp(steps: number, sampleEvery: number, log: (line: st
   const seconds = (performance.now() - t0) / 1000;
   log(`  mlp: ${result.step} steps, ${checkpoints} checkpoints, test accuracy ${(result.testAccuracy * 100).toFixed(2)}%`);
   result.net.dispose();
-  return report("mlp", result.step, seconds, samples, Math.min(1000, Math.floor(steps / 10)));
+  return report("mlp", result.step, seconds, samples, Math.min(2000, Math.floor(steps / 3)));
 }
 
 /** A GPT trained for `steps` steps, a checkpoint reloaded and text generated every `generateEvery` steps. */
@@ -103,7 +103,7 @@ export async function soakGpt(steps: number, sampleEvery: number, generateEvery:
   const seconds = (performance.now() - t0) / 1000;
   log(`  gpt: ${result.step} steps, ${generated} tokens generated, held-out loss ${result.finalEvalLoss.toFixed(3)}`);
   result.model.dispose();
-  return report("gpt", result.step, seconds, samples, Math.min(500, Math.floor(steps / 5)));
+  return report("gpt", result.step, seconds, samples, Math.min(500, Math.floor(steps / 3)));
 }
 
 export function describeReport(r: SoakReport): string {

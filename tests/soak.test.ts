@@ -5,14 +5,15 @@
 import { describe, expect, it } from "vitest";
 import { describeReport, soakGpt, soakMlp } from "../scripts/soak-run.js";
 
-const RSS_LIMIT = 32 * 2 ** 20;
+// Seen: under 4 MiB after the 1,000-step warm-up (V8 grows its heap during the first thousand steps).
+const RSS_LIMIT = 16 * 2 ** 20;
 
 describe("soak (short)", () => {
   it("MNIST training: 3,000 steps with checkpoints, nothing grows after warm-up", async () => {
     const r = await soakMlp(3000, 100);
     console.log(describeReport(r));
     expect(r.steps).toBe(3000);
-    expect(r.samples.length).toBe(30);
+    expect(r.samples.length).toBe(30); // one every 100 steps
     expect(r.growth).toMatchObject({ numTensors: 0, allocatedBytes: 0, wasmBytes: 0 });
     expect(r.growth.rss).toBeLessThan(RSS_LIMIT);
   });
