@@ -1,7 +1,7 @@
 // The short soak (the long one is `npm run soak`): after warm-up, training, checkpointing, reloading
 // and generating leave live tensors, allocator bytes and Wasm memory exactly flat, and RSS within
-// a bound that covers GC noise but not a leak of the checkpoints it makes (each several hundred KB,
-// tens of them per run).
+// a bound that covers GC noise. A leaked tensor or Wasm page fails here at once; a slow leak of JS
+// memory is what the long soak's 100 checkpoints and 20 reloads would show.
 import { describe, expect, it } from "vitest";
 import { describeReport, soakGpt, soakMlp } from "../scripts/soak-run.js";
 
