@@ -3,12 +3,12 @@
 // character on the embedded corpus (a character unigram model sits near 3), and its sample must read
 // like the corpus.
 import { describe, expect, it } from "vitest";
-import { loadEmbeddedCorpus } from "../src/index.js";
-import { DEFAULT_GPT_CONFIG, trainGpt } from "../src/cli/gpt.js";
+import { DEFAULT_GPT_TRAINING, EMBEDDED_TEXT_NAME, init, loadEmbeddedCorpus, trainGpt } from "../src/index.js";
 
 describe("the default train-gpt run", () => {
   it("reaches a held-out loss below 2.0 nats/char and samples text made of the corpus's words", async () => {
-    const result = await trainGpt({ ...DEFAULT_GPT_CONFIG, output: "", lossChart: "", sampleTokens: 300 });
+    await init();
+    const result = await trainGpt(DEFAULT_GPT_TRAINING, { text: await loadEmbeddedCorpus(), textName: EMBEDDED_TEXT_NAME, sampleTokens: 300 });
     expect(result.evals[0]!.loss).toBeGreaterThan(3); // it started from nothing
     expect(result.finalEvalLoss).toBeLessThan(2.0);
 

@@ -1,7 +1,8 @@
-// End-to-end: the train-mlp job on the real embedded MNIST digits, as `npm start` runs it.
+// End-to-end: the train-mlp job (src/jobs) on the real embedded MNIST digits, as `npm start` runs it.
 import { beforeAll, describe, expect, it } from "vitest";
-import { FormatError, NeuralNetwork, init, loadEmbeddedMnist, oneHot, readSafetensors, tensor, tidy, writeSafetensors, type Dataset } from "../src/index.js";
-import { DEFAULT_MLP_CONFIG, TUTORIAL_MLP_CONFIG, trainMlp } from "../src/cli/train-mlp.js";
+import {
+  DEFAULT_MLP_TRAINING, FormatError, NeuralNetwork, TUTORIAL_MLP_TRAINING, init, loadEmbeddedMnist, oneHot, readSafetensors, tensor, tidy, trainMlp, writeSafetensors, type Dataset,
+} from "../src/index.js";
 import { TutorialNetwork } from "./helpers/tutorial-reference.js";
 
 let train: Dataset;
@@ -14,8 +15,8 @@ beforeAll(async () => {
 
 describe("train-mlp on the embedded MNIST digits", () => {
   it("the default configuration reaches at least 96% test accuracy on the 2,000 held-out digits", async () => {
-    const r = await trainMlp({ ...DEFAULT_MLP_CONFIG, output: "" });
-    expect(r.history).toHaveLength(DEFAULT_MLP_CONFIG.epochs);
+    const r = await trainMlp(DEFAULT_MLP_TRAINING, { train, test });
+    expect(r.history).toHaveLength(DEFAULT_MLP_TRAINING.epochs);
     expect(r.history.at(-1)!.loss).toBeLessThan(r.history[0]!.loss);
     expect(r.testAccuracy).toBeGreaterThanOrEqual(0.96);
     r.net.dispose();
@@ -26,12 +27,12 @@ describe("train-mlp on the embedded MNIST digits", () => {
     // below zero for every digit gets no gradient again, and its digit is never predicted. Which
     // units die depends on the initial weights, so the outcome depends on the seed: seed 2 keeps all
     // ten, seed 1 loses three. (The float64 reference test below shows the arithmetic is the tutorial's.)
-    const alive = await trainMlp({ ...TUTORIAL_MLP_CONFIG, seed: 2, output: "" });
+    const alive = await trainMlp({ ...TUTORIAL_MLP_TRAINING, seed: 2 }, { train, test });
     expect(alive.net.deadUnits(train.images).at(-1)).toBe(0);
     expect(alive.testAccuracy).toBeGreaterThanOrEqual(0.93);
     alive.net.dispose();
 
-    const dying = await trainMlp({ ...TUTORIAL_MLP_CONFIG, seed: 1, output: "" });
+    const dying = await trainMlp({ ...TUTORIAL_MLP_TRAINING, seed: 1 }, { train, test });
     expect(dying.net.deadUnits(train.images).at(-1)).toBeGreaterThan(0);
     expect(dying.testAccuracy).toBeLessThan(0.8);
     dying.net.dispose();

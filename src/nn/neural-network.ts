@@ -306,7 +306,8 @@ export class NeuralNetwork {
         }
         p.value.view().set(t.data);
       }
-      const extra = [...tensors.keys()].filter((k) => !expected.has(k));
+      // "optimizer.*" tensors are the training state train-mlp checkpoints carry for exact resume.
+      const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !k.startsWith("optimizer."));
       if (extra.length > 0) throw new FormatError(`NeuralNetwork.load: unexpected tensors ${extra.join(", ")} for layer sizes ${formatShape(sizes as number[])}`, 8);
     } catch (error) {
       net.dispose();

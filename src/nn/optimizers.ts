@@ -61,6 +61,11 @@ export class SGD implements Optimizer {
     return this.momentum > 0 ? params.map((p) => this.velocity.for(p.value)) : [];
   }
 
+  /** The velocity tensor of a parameter (created on first use), for checkpoints; only with momentum. */
+  velocityOf(param: Tensor): Tensor {
+    return this.velocity.for(param);
+  }
+
   step(params: readonly Parameter[]): void {
     for (const p of params) {
       if (this.momentum > 0) momentumStep(p.value, p.grad, this.velocity.for(p.value), this.learningRate, this.momentum);
