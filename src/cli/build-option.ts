@@ -1,7 +1,7 @@
 // The kernel build a CLI run uses, and the V8 switch that lets Node 20 run the relaxed-SIMD build.
 
 import v8 from "node:v8";
-import { ArgumentError, engineSupportsRelaxedSimd, type BuildName } from "../index.js";
+import { ArgumentError, engineSupportsRelaxedSimd, type BackendOptions, type BuildName } from "../index.js";
 
 const BUILD_NAMES: readonly BuildName[] = ["relaxed", "simd", "scalar"];
 
@@ -25,6 +25,27 @@ export function parseBuildOption(build: string | undefined, scalar: boolean | un
   return scalar ? "scalar" : undefined;
 }
 
+/** --threads N|auto as init's threads option; undefined = the default (auto: every core). */
+export function parseThreadsOption(value: string | undefined): number | "auto" | undefined {
+  if (value === undefined || value === "auto") return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new ArgumentError(`--threads must be "auto" or an integer from 1 to 256, got "${value}"`);
+  return n;
+}
+
+/** The init() options for --build/--scalar/--threads; results are the same bits on any thread count. */
+export function backendOptions(build: BuildName | undefined, threads: number | "auto" | undefined): BackendOptions {
+  return { ...(build === undefined ? {} : { build }), ...(threads === undefined ? {} : { threads }) };
+}
+
+/** The header's description of the backend: build and threads (with the reason when fewer than asked). */
+export function describeBackend(info: { build: BuildName; threads: number; threadsReason?: string }): string {
+  const threads = `${info.threads} thread${info.threads === 1 ? "" : "s"}`;
+  return `${info.build} kernels, ${threads}${info.threads === 1 && info.threadsReason ? ` (${info.threadsReason})` : ""}`;
+}
+
 export const BUILD_HELP = `  --build NAME         kernels: relaxed (SIMD + fused multiply-add) | simd (same bits everywhere) | scalar
                        (default: the fastest this engine accepts)
-  --scalar             same as --build scalar`;
+  --scalar             same as --build scalar
+  --threads N|auto     worker threads for the kernels (default auto: every core); results are
+                       bit-identical on any count`;

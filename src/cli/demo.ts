@@ -5,7 +5,7 @@ import { performance } from "node:perf_hooks";
 import {
   add, attention, init, matmul, memory, randn, relu, softmax, tensor, tidy, type BuildName, type Tensor,
 } from "../index.js";
-import { BUILD_HELP, parseBuildOption } from "./build-option.js";
+import { BUILD_HELP, backendOptions, describeBackend, parseBuildOption, parseThreadsOption } from "./build-option.js";
 import { COMMON_OPTIONS, parseOptions } from "./options.js";
 import { COMMON_HELP, printVersion } from "./common.js";
 
@@ -21,7 +21,7 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
   const o = parseOptions("demo", argv, COMMON_OPTIONS);
   if (o.flag("help")) return void process.stdout.write(DEMO_HELP), 0;
   if (o.flag("version")) return printVersion();
-  await runDemo(console.log, parseBuildOption(o.string("build"), o.flag("scalar")));
+  await runDemo(console.log, parseBuildOption(o.string("build"), o.flag("scalar")), parseThreadsOption(o.string("threads")));
   return 0;
 }
 
@@ -52,9 +52,9 @@ function row(label: string, ms: number, extra = ""): string {
   return `  ${label.padEnd(44)} ${ms.toFixed(3).padStart(9)} ms ${extra}`;
 }
 
-export async function runDemo(log: (line: string) => void = console.log, build?: BuildName): Promise<void> {
-  const info = await init(build === undefined ? {} : { build });
-  log(`simdnet — backend: ${info.build} (${info.reason}), ${info.threads} thread`);
+export async function runDemo(log: (line: string) => void = console.log, build?: BuildName, threads?: number | "auto"): Promise<void> {
+  const info = await init(backendOptions(build, threads));
+  log(`simdnet — backend: ${describeBackend(info)} (${info.reason})`);
 
   log("\nA neuron is a weighted sum plus a bias, passed through ReLU:");
   tidy(() => {

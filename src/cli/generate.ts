@@ -4,7 +4,7 @@
 
 import { ArgumentError, Tokenizer, attentionMaps, generate, init, loadCheckpoint } from "../index.js";
 import { attentionHeatmapSvg } from "./svg.js";
-import { BUILD_HELP, parseBuildOption } from "./build-option.js";
+import { BUILD_HELP, backendOptions, parseBuildOption, parseThreadsOption } from "./build-option.js";
 import { COMMON_OPTIONS, intOption, numberOption, parseOptions } from "./options.js";
 import { checkWritable, readInput, writeFileAtomic } from "./files.js";
 import { COMMON_HELP, plural, printVersion } from "./common.js";
@@ -45,6 +45,7 @@ export interface GenerateRequest {
   useCache: boolean;
   attentionSvg: string;
   build?: ReturnType<typeof parseBuildOption>;
+  threads?: number | "auto";
 }
 
 export function parseGenerateArgs(argv: string[]): GenerateRequest | "help" | "version" {
@@ -72,6 +73,7 @@ export function parseGenerateArgs(argv: string[]): GenerateRequest | "help" | "v
     useCache: !o.flag("no-cache"),
     attentionSvg: o.string("attention-svg") ?? "",
     build: parseBuildOption(o.string("build"), o.flag("scalar")),
+    threads: parseThreadsOption(o.string("threads")),
   };
 }
 
@@ -81,7 +83,7 @@ export async function runGenerate(argv: string[]): Promise<number> {
   if (request === "version") return printVersion();
   if (request.attentionSvg) await checkWritable("attention-svg", request.attentionSvg);
   const bytes = await readInput("model", request.model);
-  await init(request.build === undefined ? {} : { build: request.build });
+  await init(backendOptions(request.build, request.threads));
   let checkpoint;
   try {
     checkpoint = loadCheckpoint(bytes);

@@ -9,7 +9,7 @@ import { ArgumentError } from "../index.js";
 export type OptionType = "string" | "boolean";
 export type OptionSpecs = Record<string, OptionType>;
 
-export const COMMON_OPTIONS: OptionSpecs = { build: "string", scalar: "boolean", help: "boolean", version: "boolean" };
+export const COMMON_OPTIONS: OptionSpecs = { build: "string", scalar: "boolean", threads: "string", help: "boolean", version: "boolean" };
 
 export interface ParsedOptions {
   values: Record<string, string | boolean | undefined>;

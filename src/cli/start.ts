@@ -22,7 +22,11 @@ export async function runStart(argv: string[]): Promise<number> {
   if (o.flag("help")) return void process.stdout.write(START_HELP), 0;
   if (o.flag("version")) return printVersion();
   // Forward the kernel choice as the user wrote it (train-mlp and train-gpt parse it the same way).
-  const build = [...(o.string("build") ? ["--build", o.string("build")!] : []), ...(o.flag("scalar") ? ["--scalar"] : [])];
+  const build = [
+    ...(o.string("build") ? ["--build", o.string("build")!] : []),
+    ...(o.flag("scalar") ? ["--scalar"] : []),
+    ...(o.string("threads") ? ["--threads", o.string("threads")!] : []),
+  ];
   const mlp = await runTrainMlp(build);
   if (mlp !== 0) return mlp;
   console.log("\n— Now a short GPT run (the full default: npx simdnet train-gpt) —\n");

@@ -9,7 +9,7 @@ import {
 } from "../index.js";
 import { lossChartSvg } from "./svg.js";
 import { formatSeconds, progressLine } from "./progress.js";
-import { BUILD_HELP, parseBuildOption } from "./build-option.js";
+import { BUILD_HELP, backendOptions, parseBuildOption, parseThreadsOption } from "./build-option.js";
 import { COMMON_OPTIONS, intOption, numberOption, parseOptions } from "./options.js";
 import { besideOutput, checkWritable, readInput, removeStaleTemps, writeFileAtomic } from "./files.js";
 import { COMMON_HELP, interruptible, plural, printVersion } from "./common.js";
@@ -30,6 +30,8 @@ export interface GptRunConfig extends GptTrainingConfig {
   /** The closing sample's prompt; undefined = from the text. */
   prompt?: string;
   build?: BuildName;
+  /** Worker threads (--threads); undefined = auto. */
+  threads?: number | "auto";
 }
 
 /**
@@ -123,6 +125,7 @@ export function parseTrainGptArgs(argv: string[]): Parsed<GptRunConfig> {
     sampleTokens: intOption("sample", s("sample"), d.sampleTokens, 0),
     prompt: s("prompt"),
     build: parseBuildOption(s("build"), o.flag("scalar")),
+    threads: parseThreadsOption(s("threads")),
   };
   if (config.dModel % config.heads !== 0) throw new ArgumentError(`--heads ${config.heads} must divide --d-model ${config.dModel}`);
   if (config.prompt === "") throw new ArgumentError("--prompt must not be empty");
@@ -184,7 +187,7 @@ export async function trainGptCommand(config: GptRunConfig, given: ReadonlySet<s
   }
   if (chart) await checkWritable("loss-chart", chart);
   const text = config.text ? await readText(config.text) : await loadEmbeddedCorpus();
-  await init(config.build === undefined ? {} : { build: config.build });
+  await init(backendOptions(config.build, config.threads));
   const bar = progressLine();
   const t0 = performance.now();
   let tokens = 0;

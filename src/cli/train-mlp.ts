@@ -9,7 +9,7 @@ import {
   type Dataset, type LossName, type MlpJobResult, type MlpTrainingConfig, type OptimizerName,
 } from "../index.js";
 import { formatSeconds, progressLine } from "./progress.js";
-import { BUILD_HELP, parseBuildOption } from "./build-option.js";
+import { BUILD_HELP, backendOptions, describeBackend, parseBuildOption, parseThreadsOption } from "./build-option.js";
 import { COMMON_OPTIONS, intOption, numberOption, parseOptions } from "./options.js";
 import { checkFolder, checkWritable, readInput, removeStaleTemps, writeFileAtomic } from "./files.js";
 import { COMMON_HELP, interruptible, plural, printVersion } from "./common.js";
@@ -25,6 +25,8 @@ export interface MlpRunConfig extends MlpTrainingConfig {
   saveEvery: number;
   /** Kernel build; undefined = the fastest the engine accepts. */
   build?: BuildName;
+  /** Worker threads (--threads); undefined = auto. */
+  threads?: number | "auto";
 }
 
 export const DEFAULT_MLP_CONFIG: Readonly<MlpRunConfig> = { ...DEFAULT_MLP_TRAINING, data: "mnist", output: "mnist-mlp.safetensors", resume: "", saveEvery: 0 };
@@ -107,6 +109,7 @@ export function parseTrainMlpArgs(argv: string[]): Parsed<MlpRunConfig> {
     resume: o.string("resume") ?? "",
     saveEvery: intOption("save-every", o.string("save-every"), base.saveEvery, 0),
     build: parseBuildOption(o.string("build"), o.flag("scalar")),
+    threads: parseThreadsOption(o.string("threads")),
   };
   return { kind: "run", config, given: o.given };
 }
@@ -161,9 +164,9 @@ export async function trainMlpCommand(config: MlpRunConfig, given: ReadonlySet<s
     await checkWritable("output", config.output);
     await removeStaleTemps(config.output);
   }
-  await init(config.build === undefined ? {} : { build: config.build });
+  const info = await init(backendOptions(config.build, config.threads));
   const { train, test } = await loadData(config.data);
-  log(`simdnet train-mlp: ${config.layers.join("-")} on ${config.data === "mnist" ? "the embedded MNIST digits" : config.data} (${train.count.toLocaleString("en-US")} train / ${test.count.toLocaleString("en-US")} test), ${config.preset} preset, ${backendInfo().build} kernels`);
+  log(`simdnet train-mlp: ${config.layers.join("-")} on ${config.data === "mnist" ? "the embedded MNIST digits" : config.data} (${train.count.toLocaleString("en-US")} train / ${test.count.toLocaleString("en-US")} test), ${config.preset} preset, ${describeBackend(info)}`);
   const bar = progressLine();
   let epochStart = performance.now();
   let epochStartSamples = 0;

@@ -215,7 +215,7 @@ export async function trainGpt(config: GptTrainingConfig, options: GptJobOptions
       if (!resumed.restoreOptimizer(trainer.optimizer)) log("  (the checkpoint holds no optimizer state: AdamW starts afresh, so this is not an exact continuation)");
     }
     const c = model.config;
-    log(`simdnet train-gpt: ${plural(c.layers, "layer")}, d_model ${c.dModel}, ${plural(c.heads, "head")}, context ${c.contextLength}, ${tokenizer.kind}-level vocabulary of ${tokenizer.vocabSize}; ${plural(model.parameterCount, "parameter")}; ${backendInfo().build} kernels`);
+    log(`simdnet train-gpt: ${plural(c.layers, "layer")}, d_model ${c.dModel}, ${plural(c.heads, "head")}, context ${c.contextLength}, ${tokenizer.kind}-level vocabulary of ${tokenizer.vocabSize}; ${plural(model.parameterCount, "parameter")}; ${backendInfo().build} kernels, ${plural(backendInfo().threads, "thread")}`);
     log(`  text: ${textName === EMBEDDED_TEXT_NAME ? "the embedded King James Bible excerpt (Genesis–Esther)" : textName}, ${plural(trainIds.length, "training token")} / ${plural(validIds.length, "held-out token")}`);
     log(`  ${plural(config.steps, "step")} in total, each ${config.batchSize}×${c.contextLength} tokens, AdamW lr ${config.learningRate} (warm-up ${config.warmupSteps}, cosine decay), clip ${config.clipNorm}${resumed ? `; resuming after step ${startStep}, ${plural(Math.max(config.steps - startStep, 0), "step")} to go` : ""}`);
 
