@@ -80,8 +80,40 @@ function chooseBuild(options: BackendOptions): { build: BuildName; reason: strin
     return { build: requested, reason: `${requested} build requested (${how}; ${BUILD_NEEDS[requested]})` };
   }
   if (relaxed) return { build: "relaxed", reason: "the engine accepts relaxed SIMD (fused multiply-add): the fastest build" };
-  if (simd) return { build: "simd", reason: "the engine supports SIMD128 but not relaxed SIMD" };
+  if (simd) return { build: "simd", reason: `the engine supports SIMD128 but not relaxed SIMD${node20RelaxedHint()}` };
   return { build: "scalar", reason: "the engine does not support WebAssembly SIMD128; using the scalar build" };
+}
+
+// Node 20's V8 (11.3) implements relaxed SIMD but only behind a flag; Node >= 22 ships it enabled.
+function node20RelaxedHint(): string {
+  const major = typeof process !== "undefined" ? Number(process.versions?.node?.split(".")[0]) : NaN;
+  if (major !== 20) return "";
+  return (
+    " (Node 20 has it behind a flag: run `node --experimental-wasm-relaxed-simd`, or call " +
+    "`v8.setFlagsFromString(\"--experimental-wasm-relaxed-simd\")` before init(), for the faster relaxed build)"
+  );
+}
+
+/** What build_kind() in assembly/build.ts returns for each build. */
+const BUILD_KINDS: Record<number, BuildName> = { 2: "relaxed", 1: "simd", 0: "scalar" };
+
+/**
+ * The build a module says it is (its build_kind export), checked against what was asked for. A module
+ * handed in through `wasm` may be any build, whatever `build` said: report the module's own answer.
+ */
+function identifyBuild(exports: Record<string, unknown>, chosen: { build: BuildName; reason: string }, options: BackendOptions, origin: string): { build: BuildName; reason: string } {
+  const kindFn = exports.build_kind;
+  const actual = typeof kindFn === "function" ? BUILD_KINDS[(kindFn as () => number)()] : undefined;
+  if (actual === undefined) {
+    if (options.wasm === undefined) return chosen;
+    return { build: chosen.build, reason: `${chosen.reason}; the module given in \`wasm\` does not say which build it is (no build_kind export), so this is the build asked for, unverified` };
+  }
+  const requested = options.build ?? (options.simd === true ? "simd" : options.simd === false ? "scalar" : undefined);
+  if (requested !== undefined && requested !== actual) {
+    throw new WasmLoadError(`init: the ${requested} build was requested but ${origin} is the ${actual} build (its build_kind() says so)`);
+  }
+  if (actual === chosen.build) return chosen;
+  return { build: actual, reason: `the module given in \`wasm\` (${origin}) is the ${actual} build (${BUILD_NEEDS[actual]})` };
 }
 
 const BUILD_NEEDS: Record<BuildName, string> = {
@@ -138,10 +170,11 @@ export class Backend {
     if (missing.length > 0) {
       throw new WasmLoadError(`${origin} lacks kernels ${missing.join(", ")}: the build is stale or not simdnet's (run \`npm run build\`)`);
     }
+    const actual = identifyBuild(exports, { build, reason }, options, origin);
     return new Backend(exports as unknown as Kernels, memory, {
-      build,
-      simd: build !== "scalar",
-      reason,
+      build: actual.build,
+      simd: actual.build !== "scalar",
+      reason: actual.reason,
       source: origin,
       threads: 1,
       maxMemoryBytes: Math.ceil((maxMB * MB) / PAGE) * PAGE,
