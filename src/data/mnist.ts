@@ -38,16 +38,19 @@ const PIXEL_VALUES = Float32Array.from({ length: 256 }, (_, k) => Math.round((k 
 // Decompressing 1.6 MB takes a moment: do it once per process (or page).
 let cache: Promise<AllDigits> | undefined;
 
-async function readShipped(url: URL, shape: number[]): Promise<IdxArray> {
-  const where = platform.describeUrl(url);
+async function readShipped(makeUrl: () => URL, shape: number[]): Promise<IdxArray> {
+  let where = "data/mnist/ in the simdnet package";
   let bytes: Uint8Array;
   try {
+    const url = makeUrl(); // throws where import.meta.url is gone (an esbuild iife bundle)
+    where = platform.describeUrl(url);
     bytes = await platform.readUrl(url);
   } catch (cause) {
     const why = (cause as { code?: string }).code ?? (cause as Error).message;
     throw new SimdnetError(
       `loadEmbeddedMnist: cannot load ${where}: ${why} (the digits ship with simdnet in data/mnist/; reinstall the package, ` +
-        "or, with a bundler, check that it copies files referenced as new URL(…, import.meta.url))",
+        "or, with a bundler that does not emit files referenced as new URL(…, import.meta.url), such as esbuild, " +
+        "fetch the two files yourself and pass their bytes to readIdx)",
       { cause },
     );
   }
@@ -66,15 +69,15 @@ async function readShipped(url: URL, shape: number[]): Promise<IdxArray> {
 
 async function readAllDigits(): Promise<AllDigits> {
   const [images, labels] = await Promise.all([
-    readShipped(imagesUrl(), [EMBEDDED_MNIST_SIZE, ROWS, COLS]),
-    readShipped(labelsUrl(), [EMBEDDED_MNIST_SIZE]),
+    readShipped(imagesUrl, [EMBEDDED_MNIST_SIZE, ROWS, COLS]),
+    readShipped(labelsUrl, [EMBEDDED_MNIST_SIZE]),
   ]);
   const bytes = images.data as Uint8Array;
   const pixels = new Float32Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) pixels[i] = PIXEL_VALUES[bytes[i]!]!;
   const classes = labels.data as Uint8Array;
   const bad = classes.findIndex((c) => c > 9);
-  if (bad >= 0) throw new FormatError(`${platform.describeUrl(labelsUrl())}: label ${bad} is ${classes[bad]}, expected 0..9`, 8 + bad);
+  if (bad >= 0) throw new FormatError(`digits-labels-idx1-ubyte.gz: label ${bad} is ${classes[bad]}, expected 0..9`, 8 + bad);
   return { images: pixels, labels: classes };
 }
 

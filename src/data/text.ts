@@ -116,17 +116,19 @@ export async function decodeGzippedText(bytes: Uint8Array, source = "gzipped tex
 let corpusCache: Promise<string> | undefined;
 
 async function readCorpus(): Promise<string> {
-  const url = corpusUrl();
-  const where = platform.describeUrl(url);
+  let where = "data/corpus/kjv.txt.gz in the simdnet package";
   let bytes: Uint8Array;
   try {
+    const url = corpusUrl(); // throws where import.meta.url is gone (an esbuild iife bundle)
+    where = platform.describeUrl(url);
     bytes = await platform.readUrl(url);
   } catch (cause) {
     const code = (cause as { code?: string }).code;
     throw new SimdnetError(
       code === "ENOENT"
         ? `loadEmbeddedCorpus: the corpus file is missing: ${where} (it ships with simdnet in data/corpus/; reinstall the package, or regenerate it with scripts/make-corpus.sh)`
-        : `loadEmbeddedCorpus: cannot load ${where}: ${code ?? (cause as Error).message}`,
+        : `loadEmbeddedCorpus: cannot load ${where}: ${code ?? (cause as Error).message} (with a bundler that does not emit ` +
+          "files referenced as new URL(…, import.meta.url), such as esbuild, fetch kjv.txt.gz yourself and pass its bytes to decodeGzippedText)",
       { cause },
     );
   }

@@ -6,8 +6,9 @@
 import { Allocator } from "./allocator.js";
 import { ArgumentError, WasmLoadError } from "./errors.js";
 import { REQUIRED_EXPORTS, type Kernels } from "./kernels.js";
+import { loadDefaultModule } from "./default-module.js";
 import {
-  compileWasm, defaultWasmUrl, engineSupportsRelaxedSimd, engineSupportsSimd, type BuildName, type WasmSource,
+  compileWasm, engineSupportsRelaxedSimd, engineSupportsSimd, type BuildName, type WasmSource,
 } from "./wasm-loader.js";
 
 const PAGE = 65536;
@@ -147,7 +148,7 @@ export class Backend {
       throw new ArgumentError(`init: need 0 < initialMemoryMB <= maxMemoryMB <= 4096, got ${initialMB} and ${maxMB}`);
     }
     const { build, reason } = chooseBuild(options);
-    const { module, origin } = await compileWasm(options.wasm ?? defaultWasmUrl(build));
+    const { module, origin } = options.wasm !== undefined ? await compileWasm(options.wasm) : await loadDefaultModule(build);
     const memory = new WebAssembly.Memory({
       initial: Math.ceil((initialMB * MB) / PAGE),
       maximum: Math.ceil((maxMB * MB) / PAGE),
