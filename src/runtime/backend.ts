@@ -5,6 +5,7 @@
 
 import { Allocator } from "./allocator.js";
 import { ArgumentError, WasmLoadError } from "./errors.js";
+import type { WasmMemory } from "./host-types.js";
 import { REQUIRED_EXPORTS, type Kernels } from "./kernels.js";
 import { loadDefaultModule } from "./default-module.js";
 import {
@@ -133,7 +134,7 @@ export class Backend {
 
   private constructor(
     readonly kernels: Kernels,
-    readonly memory: WebAssembly.Memory,
+    readonly memory: WasmMemory,
     private readonly description: Omit<BackendInfo, "memoryBytes">,
   ) {
     const base = kernels.heap_base();

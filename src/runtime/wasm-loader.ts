@@ -8,15 +8,16 @@
 
 import { platform } from "#simdnet/platform";
 import { WasmLoadError } from "./errors.js";
+import type { HostUrl, WasmModule } from "./host-types.js";
 
-export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+export type WasmSource = string | HostUrl | ArrayBuffer | ArrayBufferView | WasmModule;
 
 export const WASM_FILES = { relaxed: "simdnet.relaxed.wasm", simd: "simdnet.wasm", scalar: "simdnet.scalar.wasm" } as const;
 
 /** The three builds of the kernel module: SIMD128 + relaxed SIMD (fused multiply-add), SIMD128, and scalar. */
 export type BuildName = keyof typeof WASM_FILES;
 
-export function defaultWasmUrl(build: keyof typeof WASM_FILES): URL {
+export function defaultWasmUrl(build: keyof typeof WASM_FILES): HostUrl {
   switch (build) {
     case "relaxed":
       return new URL("../../build/simdnet.relaxed.wasm", import.meta.url);
@@ -83,7 +84,7 @@ function describe(source: WasmSource): string {
 }
 
 /** Compile a module from a URL, a path (Node), bytes, or pass through an already compiled Module. */
-export async function compileWasm(source: WasmSource): Promise<{ module: WebAssembly.Module; origin: string }> {
+export async function compileWasm(source: WasmSource): Promise<{ module: WasmModule; origin: string }> {
   const origin = describe(source);
   if (isModule(source)) return { module: source as WebAssembly.Module, origin };
   const bytes = await readBytes(source as ByteSource, origin);
