@@ -132,6 +132,9 @@ async function readCorpus(): Promise<string> {
       { cause },
     );
   }
+  // A server may send the .gz file with `Content-Encoding: gzip` (Vite's dev server does), and the
+  // browser then hands over the text already decompressed: take it as it is.
+  if (bytes.length >= 2 && !(bytes[0] === 0x1f && bytes[1] === 0x8b)) return decodeUtf8(bytes, where);
   return decodeGzippedText(bytes, where);
 }
 

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // Bundler test: an app that imports "simdnet" (bundle-app/app.js) is built with esbuild
 // (`--bundle --platform=browser`, its defaults otherwise: iife) and with Vite (`vite build`, no
-// config), with no flags, plugins or copied files, and each output runs in headless Chromium.
+// config), and served by Vite's dev server, with no flags, plugins or copied files; each runs in
+// headless Chromium.
 //   - no output file mentions a `node:` module (package.json's #simdnet/platform "default" branch);
 //   - Vite emits the .wasm and data files as assets (they are new URL("…", import.meta.url) literals),
 //     so init() fetches the relaxed build and both embedded data sets load;
 //   - esbuild emits no assets and its iife has no import.meta.url: init() falls back to the modules
 //     embedded in build/simdnet.inline.js, and the data loaders fail with a message that says what to do.
-// The package is linked into a temp app's node_modules as an installed package would be.
+// The package is installed into a temp app's node_modules from the tarball `npm pack` makes, so the
+// test also proves that package.json's "files" ship everything the browser needs.
 //
 //   node tests/browser/bundle.mjs     (needs `npm run build` first)
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,8 +36,12 @@ function check(name, ok, detail = "") {
 
 function makeApp() {
   const dir = mkdtempSync(join(tmpdir(), "simdnet-bundle-"));
-  mkdirSync(join(dir, "node_modules"));
-  symlinkSync(root, join(dir, "node_modules", "simdnet"), "dir");
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  const out = execFileSync(npm, ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], { cwd: root, encoding: "utf8" });
+  const tarball = join(dir, out.trim().split("\n").pop());
+  const target = join(dir, "node_modules", "simdnet");
+  mkdirSync(target, { recursive: true });
+  execFileSync("tar", ["-xzf", tarball, "-C", target, "--strip-components=1"]);
   for (const f of ["app.js", "index.html"]) copyFileSync(join(here, "bundle-app", f), join(dir, f));
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "simdnet-bundle-app", private: true, type: "module" }));
   return dir;
@@ -82,6 +89,14 @@ async function buildVite(app) {
   return { outDir };
 }
 
+/** Vite's dev server on the app (dependency pre-bundling and all); returns { url, close }. */
+async function startViteDev(app) {
+  const { createServer } = await import("vite");
+  const server = await createServer({ root: app, configFile: false, logLevel: "silent", server: { port: 0, host: "127.0.0.1" } });
+  await server.listen();
+  return { url: server.resolvedUrls.local[0], close: () => server.close() };
+}
+
 async function main() {
   if (!existsSync(join(root, "dist/index.js"))) throw new Error("dist/index.js is missing: run `npm run build` first");
   const app = makeApp();
@@ -117,6 +132,25 @@ async function main() {
       check("vite app: loadEmbeddedCorpus gives the 1,888,024-character text", r.corpus?.length === 1_888_024 && r.corpus.start.startsWith(CORPUS_START), r.corpusError ?? JSON.stringify(r.corpus));
       check("vite app: the embedded-module chunk was never fetched", !requests.some((q) => q.url.includes("simdnet.inline")));
       check("vite app: no tensors left, no page errors", r.tensorsLeft === 0 && problems.length === 0, problems.join("; "));
+    }
+    // Vite's dev server: it serves kjv.txt.gz with Content-Encoding: gzip, so the page gets plain text.
+    {
+      const problems = [];
+      const dev = await startViteDev(app);
+      const page = await launched.context.newPage();
+      page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+      page.on("console", (msg) => msg.type() === "error" && problems.push(`console error: ${msg.text()}`));
+      try {
+        await page.goto(dev.url, { timeout: TIMEOUT_MS });
+        await page.waitForFunction(() => globalThis.__result !== undefined, null, { timeout: TIMEOUT_MS });
+        const r = await page.evaluate(() => globalThis.__result);
+        check("vite dev: init() loads the relaxed .wasm file, matmul runs", r.build === "relaxed" && /simdnet\.relaxed\.wasm$/.test(r.info?.source ?? "") && JSON.stringify(r.product) === "[[19,22],[43,50]]", r.error ?? r.info?.source);
+        check("vite dev: both data sets load", r.mnist?.train === 9000 && r.corpus?.length === 1_888_024, r.mnistError ?? r.corpusError ?? "");
+        check("vite dev: no page errors", problems.length === 0, problems.join("; "));
+      } finally {
+        await page.close();
+        await dev.close();
+      }
     }
   } finally {
     await launched.close();
