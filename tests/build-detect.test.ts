@@ -60,6 +60,14 @@ describe("Node 20 and relaxed SIMD", () => {
     expect(info.reason).toContain('v8.setFlagsFromString("--experimental-wasm-relaxed-simd")');
   });
 
+  it.runIf(node20)("asking for the relaxed build without the flag is an error that says how to turn it on", () => {
+    const script = 'const { init } = await import("./dist/index.js"); try { await init({ build: "relaxed" }); console.log("no error"); } catch (e) { console.log(e.name + ": " + e.message); }';
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+    expect(out).toMatch(/^WasmLoadError: init: the relaxed-SIMD build was requested/);
+    expect(out).toContain("--experimental-wasm-relaxed-simd");
+    expect(out).toContain("v8.setFlagsFromString");
+  });
+
   it("v8.setFlagsFromString before init() gives the relaxed build, as the README says", () => {
     const info = runChild('const v8 = await import("node:v8"); v8.setFlagsFromString("--experimental-wasm-relaxed-simd");');
     expect(info.build).toBe("relaxed");

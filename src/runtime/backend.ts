@@ -72,7 +72,8 @@ function chooseBuild(options: BackendOptions): { build: BuildName; reason: strin
     if (requested === "relaxed" && !relaxed) {
       throw new WasmLoadError(
         "init: the relaxed-SIMD build was requested but this engine does not accept relaxed SIMD " +
-          "(Node 20 needs --experimental-wasm-relaxed-simd; Node >= 22 and Chromium >= 114 have it)",
+          "(Node 20 needs `node --experimental-wasm-relaxed-simd`, or `v8.setFlagsFromString(\"--experimental-wasm-relaxed-simd\")` " +
+          "before init(); Node >= 22 and Chromium >= 114 have it)",
       );
     }
     if (requested === "simd" && !simd) {
