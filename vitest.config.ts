@@ -1,6 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Resolve `#simdnet/platform` (package.json "imports") to the TypeScript sources, not to dist/, so
+  // the suites test the code as it is now, built or not.
+  ssr: { resolve: { conditions: ["source", "node", "import", "default"] } },
   test: {
     // Only the TypeScript suites: as-pect's *.spec.ts under tests/assembly are AssemblyScript.
     include: ["tests/*.test.ts"],

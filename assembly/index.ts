@@ -2,6 +2,7 @@
 // ABI: pointers are byte offsets (i32) into the imported memory; see each family's file for contracts.
 
 export { heap_base } from "./heap";
+export { build_kind } from "./build";
 export {
   dot_f32, scale_f32, fill_f32, add_f32, sub_f32, mul_f32, sum_f32,
   add_row_f32, sum_rows_f32,

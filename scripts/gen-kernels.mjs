@@ -11,7 +11,7 @@
 // type crosses the boundary as a JS number (pointers are byte offsets), so the TypeScript side only
 // needs names, arity and whether a value comes back.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -142,7 +142,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       console.error("src/runtime/kernels.ts is stale: run `npm run gen:kernels`");
       process.exit(1);
     }
-  } else {
+  } else if (!existsSync(OUT) || readFileSync(OUT, "utf8") !== text) {
+    // Only when the text changes: an unchanged interface must not make the library look stale.
     writeFileSync(OUT, text);
   }
 }

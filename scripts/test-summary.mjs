@@ -20,11 +20,11 @@ if (vitest) {
   failed += Number(vitest[1] ?? 0);
   found.push(`vitest ${vitest[2]} passed${vitest[1] ? `, ${vitest[1]} failed` : ""}`);
 }
-const browser = /^browser: (\d+) passed, (\d+) failed/m.exec(log);
-if (browser) {
-  passed += Number(browser[1]);
-  failed += Number(browser[2]);
-  found.push(`browser ${browser[1]} passed, ${browser[2]} failed`);
+// tests/browser/run.mjs prints "browser: …", bundle.mjs "bundle: …", docs.mjs "docs-browser: …".
+for (const browser of log.matchAll(/^(browser|bundle|docs-browser): (\d+) passed, (\d+) failed/gm)) {
+  passed += Number(browser[2]);
+  failed += Number(browser[3]);
+  found.push(`${browser[1]} ${browser[2]} passed, ${browser[3]} failed`);
 }
 console.log(`(${found.join("; ") || "no test summaries found"})`);
 console.log(`all: ${passed} passed, ${failed} failed`);

@@ -83,6 +83,28 @@ describe("loadEmbeddedMnist", () => {
     for (const i of [0, 999, 1999]) check(test, 8000, i);
   });
 
+  it("every pixel of all 10,000 shipped digits equals the mnist package's value (data/mnist is a lossless copy)", async () => {
+    const seed = 0;
+    const { train, test } = await loadEmbeddedMnist({ seed, trainSize: 10_000 });
+    expect(test.count).toBe(0);
+    const order = embeddedMnistOrder(seed);
+    const root = dirname(createRequire(import.meta.url).resolve("mnist/package.json"));
+    const starts = PER_DIGIT.map((_, d) => PER_DIGIT.slice(0, d).reduce((s, n) => s + n, 0));
+    const where = new Int32Array(10_000); // file position → position in train
+    order.forEach((k, i) => (where[k] = i));
+    let mismatches = 0;
+    for (let digit = 0; digit < 10; digit++) {
+      const raw = (JSON.parse(readFileSync(join(root, "src", "digits", `${digit}.json`), "utf8")) as { data: number[] }).data;
+      expect(raw.length).toBe(PER_DIGIT[digit]! * 784);
+      for (let n = 0; n < PER_DIGIT[digit]!; n++) {
+        const i = where[starts[digit]! + n]!;
+        if (train.labels[i] !== digit) mismatches++;
+        for (let p = 0; p < 784; p++) if (train.images[i * 784 + p] !== Math.fround(raw[n * 784 + p]!)) mismatches++;
+      }
+    }
+    expect(mismatches).toBe(0);
+  });
+
   it("honours trainSize and rejects bad options", async () => {
     const { train, test } = await loadEmbeddedMnist({ seed: 1, trainSize: 9000 });
     expect([train.count, test.count]).toEqual([9000, 1000]);

@@ -46,6 +46,12 @@ describe("loadEmbeddedCorpus", () => {
     mkdirSync(join(root, "src", "runtime"), { recursive: true });
     copyFileSync(new URL("../src/data/text.ts", import.meta.url), join(root, "src", "data", "text.ts"));
     copyFileSync(new URL("../src/runtime/errors.ts", import.meta.url), join(root, "src", "runtime", "errors.ts"));
+    // The loader reads through `#simdnet/platform`, which the copy's own package.json maps.
+    mkdirSync(join(root, "src", "runtime", "platform"), { recursive: true });
+    for (const f of ["node.ts", "types.ts"]) {
+      copyFileSync(new URL(`../src/runtime/platform/${f}`, import.meta.url), join(root, "src", "runtime", "platform", f));
+    }
+    writeFileSync(join(root, "package.json"), JSON.stringify({ type: "module", imports: { "#simdnet/platform": "./src/runtime/platform/node.ts" } }));
     const copy = (await import(join(root, "src", "data", "text.ts"))) as typeof import("../src/data/text.js");
 
     const missing = await rejection(copy.loadEmbeddedCorpus());

@@ -1,6 +1,7 @@
 // Image classification datasets in memory: MNIST-style IDX pairs (images rank 3 uint8, labels rank 1
 // uint8) turned into float pixels in [0, 1] and class labels.
 
+import { platform } from "#simdnet/platform";
 import { ArgumentError, FormatError, SimdnetError, formatShape } from "../runtime/errors.js";
 import { readIdx, type IdxArray, type IdxOptions } from "./idx.js";
 
@@ -79,11 +80,10 @@ function spellings(stem: string, kind: string): string[] {
  * `t10k-labels-idx1-ubyte`, each optionally gzipped (`.gz`) and with either `-idx` or `.idx`.
  */
 export async function loadIdxDir(dir: string, options: IdxOptions = {}): Promise<{ train: Dataset; test: Dataset }> {
-  if (typeof process === "undefined" || typeof process.versions?.node !== "string") {
+  const { readFile, readDir: readdir, joinPath: join } = platform;
+  if (!readFile || !readdir || !join) {
     throw new SimdnetError("loadIdxDir reads files and needs Node; in a browser, fetch the files and pass their bytes to readIdx");
   }
-  const { readFile, readdir } = await import("node:fs/promises");
-  const { join } = await import("node:path");
   let entries: Set<string>;
   try {
     entries = new Set(await readdir(dir));
@@ -97,7 +97,7 @@ export async function loadIdxDir(dir: string, options: IdxOptions = {}): Promise
       throw new ArgumentError(`loadIdxDir: ${stem}-${kind} is missing from ${dir} (looked for ${names.join(", ")})`);
     }
     const path = join(dir, name);
-    const bytes = new Uint8Array(await readFile(path));
+    const bytes = await readFile(path);
     try {
       return { array: await readIdx(bytes, options), path };
     } catch (error) {

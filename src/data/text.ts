@@ -2,20 +2,19 @@
 // about 1.9 MB of plain text shipped gzipped in data/corpus/kjv.txt.gz; see data/corpus/README.md),
 // UTF-8 text files, and a train/validation split.
 //
-// Only web APIs (TextDecoder, DecompressionStream) outside the Node-only loaders, which import
-// `node:` modules dynamically, so this file runs unchanged in browsers. Depends only on runtime/.
+// Only web APIs (TextDecoder, DecompressionStream); files are read through the host platform
+// (`#simdnet/platform`: node:fs in Node, fetch in browsers), so this file runs unchanged in browsers.
+// Depends only on runtime/.
 
+import { platform } from "#simdnet/platform";
 import { ArgumentError, FormatError, SimdnetError } from "../runtime/errors.js";
 
 /** What the embedded corpus is, for logs and UIs. */
 export const EMBEDDED_CORPUS_DESCRIPTION =
   "The King James Bible (public domain), Genesis 1:1 to Esther 10:3, one verse per line, from Debian's bible-kjv 4.38";
 
-const CORPUS_PATH = "../../data/corpus/kjv.txt.gz"; // relative to src/data/ and dist/data/
-
-function isNode(): boolean {
-  return typeof process !== "undefined" && typeof process.versions?.node === "string";
-}
+// Relative to src/data/ and dist/data/; a literal, so that bundlers emit the file as an asset.
+const corpusUrl = () => new URL("../../data/corpus/kjv.txt.gz", import.meta.url);
 
 /**
  * Where the first ill-formed UTF-8 sequence starts in `bytes` (the byte a strict decoder rejects
@@ -117,33 +116,34 @@ export async function decodeGzippedText(bytes: Uint8Array, source = "gzipped tex
 let corpusCache: Promise<string> | undefined;
 
 async function readCorpus(): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
-  const { fileURLToPath } = await import("node:url");
-  const path = fileURLToPath(new URL(CORPUS_PATH, import.meta.url));
+  let where = "data/corpus/kjv.txt.gz in the simdnet package";
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    const url = corpusUrl(); // throws where import.meta.url is gone (an esbuild iife bundle)
+    where = platform.describeUrl(url);
+    bytes = await platform.readUrl(url);
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
+    const code = (cause as { code?: string }).code;
     throw new SimdnetError(
       code === "ENOENT"
-        ? `loadEmbeddedCorpus: the corpus file is missing: ${path} (it ships with simdnet in data/corpus/; reinstall the package, or regenerate it with scripts/make-corpus.sh)`
-        : `loadEmbeddedCorpus: cannot read ${path}: ${(cause as Error).message}`,
+        ? `loadEmbeddedCorpus: the corpus file is missing: ${where} (it ships with simdnet in data/corpus/; reinstall the package, or regenerate it with scripts/make-corpus.sh)`
+        : `loadEmbeddedCorpus: cannot load ${where}: ${code ?? (cause as Error).message} (with a bundler that does not emit ` +
+          "files referenced as new URL(…, import.meta.url), such as esbuild, fetch kjv.txt.gz yourself and pass its bytes to decodeGzippedText)",
       { cause },
     );
   }
-  return decodeGzippedText(bytes, path);
+  // A server may send the .gz file with `Content-Encoding: gzip` (Vite's dev server does), and the
+  // browser then hands over the text already decompressed: take it as it is.
+  if (bytes.length >= 2 && !(bytes[0] === 0x1f && bytes[1] === 0x8b)) return decodeUtf8(bytes, where);
+  return decodeGzippedText(bytes, where);
 }
 
 /**
- * Node only: the embedded text corpus (see EMBEDDED_CORPUS_DESCRIPTION and data/corpus/README.md),
- * about 1.9 MB of plain ASCII text, one verse per line. Read once per process. In a browser, fetch
- * `data/corpus/kjv.txt.gz` and pass its bytes to decodeGzippedText.
+ * The embedded text corpus (see EMBEDDED_CORPUS_DESCRIPTION and data/corpus/README.md), about 1.9 MB
+ * of plain ASCII text, one verse per line: read from the package in Node, fetched relative to this
+ * module in browsers (517 KB gzipped). Loaded once per process or page.
  */
 export async function loadEmbeddedCorpus(): Promise<string> {
-  if (!isNode()) {
-    throw new SimdnetError("loadEmbeddedCorpus reads a file from the simdnet package and needs Node; in a browser, fetch kjv.txt.gz and use decodeGzippedText");
-  }
   corpusCache ??= readCorpus();
   try {
     return await corpusCache;
@@ -159,11 +159,10 @@ export async function loadEmbeddedCorpus(): Promise<string> {
  */
 export async function readTextFile(path: string): Promise<string> {
   if (typeof path !== "string" || path.length === 0) throw new ArgumentError(`readTextFile: path must be a non-empty string, got ${JSON.stringify(path)}`);
-  if (!isNode()) throw new SimdnetError("readTextFile reads from the file system and needs Node; in a browser, decode fetched bytes with decodeUtf8");
-  const { readFile } = await import("node:fs/promises");
+  if (!platform.readFile) throw new SimdnetError("readTextFile reads from the file system and needs Node; in a browser, decode fetched bytes with decodeUtf8");
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await platform.readFile(path);
   } catch (cause) {
     throw new SimdnetError(`readTextFile: cannot read ${path}: ${(cause as Error).message}`, { cause });
   }

@@ -2,6 +2,8 @@
 // touch a file system: they hand checkpoint bytes to the sink, and the caller decides where they go
 // (an atomic file in Node, IndexedDB or a download in a page).
 
+import type { HostAbortSignal } from "../runtime/host-types.js";
+
 export interface SavedCheckpointInfo {
   /** Steps done when the checkpoint was taken. */
   step: number;
@@ -16,7 +18,7 @@ export interface JobHooks {
   /** One line of human-readable progress (the CLI prints these). */
   log?: (line: string) => void;
   /** Stop between steps; the job saves a checkpoint and returns with `stopped: true`. */
-  signal?: AbortSignal;
+  signal?: HostAbortSignal;
 }
 
 /** "1 epoch", "2 epochs". */

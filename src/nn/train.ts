@@ -7,6 +7,7 @@ import type { Backend } from "../runtime/backend.js";
 import { ArgumentError, DivergenceError, ShapeError, formatShape } from "../runtime/errors.js";
 import { Random } from "../runtime/random.js";
 import type { Tensor } from "../runtime/tensor.js";
+import type { HostAbortSignal } from "../runtime/host-types.js";
 import { argmaxRows } from "../ops/reduce.js";
 import { allFinite } from "../ops/optim.js";
 import { BufferCache } from "./buffers.js";
@@ -47,7 +48,7 @@ export interface FitOptions {
   /** Return false to stop after this batch. */
   onBatch?: (stats: BatchStats) => void | boolean;
   /** Abort between batches. */
-  signal?: AbortSignal;
+  signal?: HostAbortSignal;
   /**
    * Called on each training batch's inputs (a reusable buffer, [rows, inputs]) before the forward
    * pass, to augment them in place — e.g. random shifts of images. Draws from the loop's seeded rng.

@@ -24,6 +24,7 @@
 // detaches every ArrayBuffer view of the old buffer: callers re-derive views (see Backend.f32).
 
 import { ArgumentError, OutOfMemoryError } from "./errors.js";
+import type { WasmMemory } from "./host-types.js";
 
 const ALIGN = 16;
 const PAGE = 65536;
@@ -79,7 +80,7 @@ export class Allocator {
   private freeBytes = 0;
 
   constructor(
-    private readonly memory: WebAssembly.Memory,
+    private readonly memory: WasmMemory,
     base: number,
     readonly maxBytes: number,
   ) {

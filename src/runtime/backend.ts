@@ -5,7 +5,9 @@
 
 import { Allocator } from "./allocator.js";
 import { ArgumentError, ThreadError, WasmLoadError } from "./errors.js";
+import type { WasmMemory, WasmModule } from "./host-types.js";
 import { REQUIRED_EXPORTS, type Kernels } from "./kernels.js";
+import { loadDefaultModule } from "./default-module.js";
 import { DEFAULT_THRESHOLDS, dispatchingKernels, PARALLEL_KERNELS } from "./pool/dispatch.js";
 import type { Family } from "./pool/plans.js";
 import { WorkerPool } from "./pool/pool.js";
@@ -90,7 +92,8 @@ function chooseBuild(options: BackendOptions): { build: BuildName; reason: strin
     if (requested === "relaxed" && !relaxed) {
       throw new WasmLoadError(
         "init: the relaxed-SIMD build was requested but this engine does not accept relaxed SIMD " +
-          "(Node 20 needs --experimental-wasm-relaxed-simd; Node >= 22 and Chromium >= 114 have it)",
+          "(Node 20 needs `node --experimental-wasm-relaxed-simd`, or `v8.setFlagsFromString(\"--experimental-wasm-relaxed-simd\")` " +
+          "before init(); Node >= 22 and Chromium >= 114 have it)",
       );
     }
     if (requested === "simd" && !simd) {
@@ -100,8 +103,57 @@ function chooseBuild(options: BackendOptions): { build: BuildName; reason: strin
     return { build: requested, reason: `${requested} build requested (${how}; ${BUILD_NEEDS[requested]})` };
   }
   if (relaxed) return { build: "relaxed", reason: "the engine accepts relaxed SIMD (fused multiply-add): the fastest build" };
-  if (simd) return { build: "simd", reason: "the engine supports SIMD128 but not relaxed SIMD" };
+  if (simd) return { build: "simd", reason: `the engine supports SIMD128 but not relaxed SIMD${node20RelaxedHint()}` };
   return { build: "scalar", reason: "the engine does not support WebAssembly SIMD128; using the scalar build" };
+}
+
+// Node 20's V8 (11.3) implements relaxed SIMD but only behind a flag; Node >= 22 ships it enabled.
+function node20RelaxedHint(): string {
+  const major = typeof process !== "undefined" ? Number(process.versions?.node?.split(".")[0]) : NaN;
+  if (major !== 20) return "";
+  return (
+    " (Node 20 has it behind a flag: run `node --experimental-wasm-relaxed-simd`, or call " +
+    "`v8.setFlagsFromString(\"--experimental-wasm-relaxed-simd\")` before init(), for the faster relaxed build)"
+  );
+}
+
+/** What build_kind() in assembly/build.ts returns for each build. */
+const BUILD_KINDS: Record<number, BuildName> = { 2: "relaxed", 1: "simd", 0: "scalar" };
+
+/**
+ * The build a module says it is (its build_kind export), checked against what was asked for. A module
+ * handed in through `wasm` may be any build, whatever `build` said: report the module's own answer.
+ */
+function identifyBuild(exports: Record<string, unknown>, chosen: { build: BuildName; reason: string }, options: BackendOptions, origin: string): { build: BuildName; reason: string } {
+  const kindFn = exports.build_kind;
+  const actual = typeof kindFn === "function" ? BUILD_KINDS[(kindFn as () => number)()] : undefined;
+  if (actual === undefined) {
+    if (options.wasm === undefined) return chosen;
+    return { build: chosen.build, reason: `${chosen.reason}; the module given in \`wasm\` does not say which build it is (no build_kind export), so this is the build asked for, unverified` };
+  }
+  const requested = options.build ?? (options.simd === true ? "simd" : options.simd === false ? "scalar" : undefined);
+  if (requested !== undefined && requested !== actual) {
+    throw new WasmLoadError(`init: the ${requested} build was requested but ${origin} is the ${actual} build (its build_kind() says so)`);
+  }
+  if (actual === chosen.build) return chosen;
+  return { build: actual, reason: `the module given in \`wasm\` (${origin}) is the ${actual} build (${BUILD_NEEDS[actual]})` };
+}
+
+/**
+ * The default module: the shared-memory variant when threads will run, else the plain one (with the
+ * embedded fallback of default-module.ts). A shared variant that cannot be reached (an esbuild bundle
+ * ships no .wasm files, and the embedded copies are the plain builds) means one thread, said so.
+ */
+async function defaultModule(build: BuildName, threads: number, threadsReason: string): Promise<{ module: WasmModule; origin: string; threads: number; threadsReason: string }> {
+  if (threads > 1) {
+    try {
+      return { ...(await compileWasm(defaultWasmUrl(build, true))), threads, threadsReason };
+    } catch (error) {
+      threadsReason = `1 thread: the shared-memory module is not reachable (${(error as Error).message}); ${threadsReason} asked`;
+      threads = 1;
+    }
+  }
+  return { ...(await loadDefaultModule(build)), threads, threadsReason };
 }
 
 const BUILD_NEEDS: Record<BuildName, string> = {
@@ -143,7 +195,7 @@ export class Backend {
   private constructor(
     /** The module's exports, always on the calling thread. */
     readonly rawKernels: Kernels,
-    readonly memory: WebAssembly.Memory,
+    readonly memory: WasmMemory,
     private readonly description: Omit<BackendInfo, "memoryBytes" | "threads" | "threadsReason">,
     threadsReason: string,
     thresholds: Partial<Record<Family, number>> | undefined,
@@ -169,7 +221,9 @@ export class Backend {
     const { build, reason } = chooseBuild(options);
     let { threads, reason: threadsReason } = await chooseThreads(options.threads);
     // Threads need the module built for a shared memory (asconfig "*-shared" targets).
-    const { module, origin } = await compileWasm(options.wasm ?? defaultWasmUrl(build, threads > 1));
+    let module: WasmModule, origin: string;
+    if (options.wasm !== undefined) ({ module, origin } = await compileWasm(options.wasm));
+    else ({ module, origin, threads, threadsReason } = await defaultModule(build, threads, threadsReason));
     const limits = { initial: Math.ceil((initialMB * MB) / PAGE), maximum: Math.ceil((maxMB * MB) / PAGE) };
     let memory = new WebAssembly.Memory({ ...limits, shared: threads > 1 });
     let instance: WebAssembly.Instance;
@@ -194,10 +248,11 @@ export class Backend {
     if (missing.length > 0) {
       throw new WasmLoadError(`${origin} lacks kernels ${missing.join(", ")}: the build is stale or not simdnet's (run \`npm run build\`)`);
     }
+    const actual = identifyBuild(exports, { build, reason }, options, origin);
     const backend = new Backend(exports as unknown as Kernels, memory, {
-      build,
-      simd: build !== "scalar",
-      reason,
+      build: actual.build,
+      simd: actual.build !== "scalar",
+      reason: actual.reason,
       source: origin,
       maxMemoryBytes: Math.ceil((maxMB * MB) / PAGE) * PAGE,
     }, threadsReason, options.parallelThresholds);

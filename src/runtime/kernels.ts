@@ -11,6 +11,14 @@ export interface Kernels {
    */
   heap_base(): number;
 
+  // assembly/build.ts
+  /**
+   * Which of the three builds this module is, decided at compile time from the features it was
+   * compiled with, so the host can report the truth about a module it was handed (init({ wasm }))
+   * instead of trusting the name it asked for: 2 = relaxed (SIMD128 + relaxed SIMD), 1 = simd, 0 = scalar.
+   */
+  build_kind(): number;
+
   // assembly/blas.ts
   /** Σ x[i]·y[i]. Four independent vector accumulators hide the add latency. */
   dot_f32(n: number, x: number, y: number): number;
@@ -240,6 +248,7 @@ export interface Kernels {
 /** Every function the module exports, in assembly/index.ts order. */
 export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "heap_base",
+  "build_kind",
   "dot_f32",
   "scale_f32",
   "fill_f32",

@@ -2,11 +2,15 @@
 //
 // The .wasm files live in the package's build/ folder. Both src/runtime/ (tests, tsx) and
 // dist/runtime/ (the published JS) sit two levels below the package root, so one relative URL from
-// import.meta.url finds them in every layout; a bundler or CDN user can pass `wasm` explicitly.
+// import.meta.url finds them in every layout. Each URL is written out as a literal
+// `new URL("…", import.meta.url)` so that bundlers (esbuild, Vite, webpack) see it and emit the file
+// as an asset; a CDN user can still pass `wasm` explicitly.
 
+import { platform } from "#simdnet/platform";
 import { WasmLoadError } from "./errors.js";
+import type { HostUrl, WasmModule } from "./host-types.js";
 
-export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+export type WasmSource = string | HostUrl | ArrayBuffer | ArrayBufferView | WasmModule;
 
 export const WASM_FILES = { relaxed: "simdnet.relaxed.wasm", simd: "simdnet.wasm", scalar: "simdnet.scalar.wasm" } as const;
 
@@ -18,8 +22,26 @@ export const SHARED_WASM_FILES: Record<BuildName, string> = {
   relaxed: "simdnet.relaxed.shared.wasm", simd: "simdnet.shared.wasm", scalar: "simdnet.scalar.shared.wasm",
 };
 
-export function defaultWasmUrl(build: keyof typeof WASM_FILES, shared = false): URL {
-  return new URL(`../../build/${(shared ? SHARED_WASM_FILES : WASM_FILES)[build]}`, import.meta.url);
+// Each URL is a literal `new URL("…", import.meta.url)` so that bundlers (Vite, webpack 5) see and emit the file.
+export function defaultWasmUrl(build: keyof typeof WASM_FILES, shared = false): HostUrl {
+  if (shared) {
+    switch (build) {
+      case "relaxed":
+        return new URL("../../build/simdnet.relaxed.shared.wasm", import.meta.url);
+      case "simd":
+        return new URL("../../build/simdnet.shared.wasm", import.meta.url);
+      case "scalar":
+        return new URL("../../build/simdnet.scalar.shared.wasm", import.meta.url);
+    }
+  }
+  switch (build) {
+    case "relaxed":
+      return new URL("../../build/simdnet.relaxed.wasm", import.meta.url);
+    case "simd":
+      return new URL("../../build/simdnet.wasm", import.meta.url);
+    case "scalar":
+      return new URL("../../build/simdnet.scalar.wasm", import.meta.url);
+  }
 }
 
 // (module (func (result v128) (v128.const i32x4 0 0 0 0))): validates only where SIMD128 exists.
@@ -78,7 +100,7 @@ function describe(source: WasmSource): string {
 }
 
 /** Compile a module from a URL, a path (Node), bytes, or pass through an already compiled Module. */
-export async function compileWasm(source: WasmSource): Promise<{ module: WebAssembly.Module; origin: string }> {
+export async function compileWasm(source: WasmSource): Promise<{ module: WasmModule; origin: string }> {
   const origin = describe(source);
   if (isModule(source)) return { module: source as WebAssembly.Module, origin };
   const bytes = await readBytes(source as ByteSource, origin);
@@ -98,26 +120,14 @@ async function readBytes(source: ByteSource, origin: string): Promise<Uint8Array
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
   if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   const url = source instanceof URL ? source : toUrl(source);
-  if (url.protocol === "file:") {
-    if (!isNode) throw new WasmLoadError(`cannot read ${url.href}: file URLs need Node; pass the module bytes or an http(s) URL`);
-    const { readFile } = await import("node:fs/promises");
-    const { fileURLToPath } = await import("node:url");
-    try {
-      return new Uint8Array(await readFile(fileURLToPath(url)));
-    } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      const hint = code === "ENOENT" ? " (missing: run `npm run build` to compile the kernels)" : "";
-      throw new WasmLoadError(`cannot read the kernel module ${fileURLToPath(url)}: ${code ?? cause}${hint}`, { cause });
-    }
-  }
-  let response: Response;
   try {
-    response = await fetch(url);
+    return await platform.readUrl(url);
   } catch (cause) {
-    throw new WasmLoadError(`cannot fetch the kernel module ${origin}: ${(cause as Error).message}`, { cause });
+    const code = (cause as { code?: string }).code;
+    const where = url.protocol === "file:" ? `read the kernel module ${platform.describeUrl(url)}` : `fetch the kernel module ${origin}`;
+    const hint = code === "ENOENT" ? " (missing: run `npm run build` to compile the kernels)" : "";
+    throw new WasmLoadError(`cannot ${where}: ${code ?? (cause as Error).message}${hint}`, { cause });
   }
-  if (!response.ok) throw new WasmLoadError(`cannot fetch the kernel module ${origin}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
 }
 
 function toUrl(pathOrUrl: string): URL {

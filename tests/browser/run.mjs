@@ -1,30 +1,30 @@
 #!/usr/bin/env node
-// Browser smoke test: serve the repo, open tests/browser/index.html in headless Debian Chromium via
-// playwright-core, and check that the library loads there (SIMD build, crossOriginIsolated) and
+// Browser smoke test: serve the repo, open tests/browser/index.html in headless Chromium (the system
+// one, else the npm one: see chromium.mjs) via playwright-core, and check that the library loads there (SIMD build, crossOriginIsolated) and
 // computes the same numbers as in Node on the same seeded inputs. Chromium accepts relaxed SIMD, so
 // its default backend is the relaxed (FMA) build; Node 20 needs a V8 flag for it, set below before
 // any module is compiled, so both sides run the same build. The plain SIMD build is compared too:
 // it must give the same bits in both engines.
 //
 //   node tests/browser/run.mjs          (needs `npm run build` first: dist/ and build/*.wasm)
-//   CHROMIUM=/path/to/chrome  BROWSER_TEST_VERBOSE=1  to override the browser / log requests.
+//   CHROMIUM=/path/to/chrome  BROWSER_TEST_VERBOSE=1  to override the browser / log requests;
+//   SIMDNET_NO_SYSTEM_CHROMIUM=1 to use the npm Chromium even where a system one exists.
 //
 // Exits 0 only if every check passed; prints "browser: N passed, M failed" last.
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import v8 from "node:v8";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startServer } from "./server.mjs";
 import { runCases } from "./cases.mjs";
+import { launchChromium } from "./chromium.mjs";
 
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const verbose = process.env.BROWSER_TEST_VERBOSE === "1";
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const PAGE_TIMEOUT_MS = 60_000;
 const TOTAL_TIMEOUT_MS = 120_000;
 const RTOL = 1e-5;
@@ -92,30 +92,19 @@ function refSoftmaxCausal(x) {
 async function main() {
   const distEntry = join(root, "dist/index.js");
   if (!existsSync(distEntry)) throw new Error(`${distEntry} is missing: run \`npm run build\` first`);
-  if (!existsSync(executablePath)) {
-    throw new Error(`no browser at ${executablePath}: apt-get install -y chromium (or set CHROMIUM=...)`);
-  }
 
   // Node side first: same cases, same inputs.
   const sd = await import(pathToFileURL(distEntry).href);
   await sd.init();
   const nodeResults = await runCases(sd);
 
-  const { chromium } = await import("playwright-core");
   const server = await startServer(root, { log: verbose ? (l) => console.log(`  [http] ${l}`) : undefined });
-  const profile = mkdtempSync(join(tmpdir(), "simdnet-chromium-"));
-  let context;
+  let launched;
   const problems = [];
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      ],
-    });
+    launched = await launchChromium();
+    console.log(`  chromium: ${launched.browser.executablePath} (${launched.browser.origin})`);
+    const { context } = launched;
     const page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
     page.on("console", (msg) => {
@@ -171,9 +160,8 @@ async function main() {
       console.log(`  browser backend: ${JSON.stringify({ build: b.info.build, simd: b.info.simd, reason: b.info.reason })}`);
     }
   } finally {
-    await context?.close().catch(() => {});
+    await launched?.close();
     await server.close();
-    rmSync(profile, { recursive: true, force: true });
   }
   check("no page errors, console errors or failed requests", problems.length === 0, problems.join("; "));
 }

@@ -12,6 +12,8 @@
 // Arguments travel as float64: every kernel parameter is an i32, a pointer below 4 GiB or an f32, and
 // a JS number passed twice converts to the same Wasm value both times.
 
+import type { WasmMemory, WasmModule } from "../host-types.js";
+
 /** Word indices of the job header (Int32). */
 export const SEQ = 0; // bumped to post a job (workers Atomics.wait on it)
 export const COMMAND = 1; // COMMAND_RUN or COMMAND_STOP, read with SEQ
@@ -143,8 +145,8 @@ export function recordJobError(c: Control, thread: number, err: unknown): void {
 
 /** What a worker needs to start: the compiled module, the shared memory and its place in the block. */
 export interface WorkerInit {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
+  module: WasmModule;
+  memory: WasmMemory;
   control: SharedArrayBuffer;
   /** Workers in the pool (the control block's layout depends on it). */
   workers: number;

@@ -12,6 +12,7 @@
 //   goes on with one thread (see backend.ts). A dead worker that held no call is reported on the job
 //   during which it is found dead; one that held a call, as soon as the caller notices (≤ 20 ms).
 
+import type { WasmMemory, WasmModule } from "../host-types.js";
 import { ThreadError } from "../errors.js";
 import {
   claimCalls, CLAIM, COMMAND, COMMAND_RUN, COMMAND_STOP, controlBytes, controlViews, CRASH, DONE, ERROR_LENGTH,
@@ -23,8 +24,8 @@ import type { SpawnWorker, WorkerHandle } from "./spawn.js";
 type KernelFn = (...args: number[]) => number;
 
 export interface PoolOptions {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
+  module: WasmModule;
+  memory: WasmMemory;
   /** Total threads including the caller (>= 2). */
   threads: number;
   kernels: string[];

@@ -1,7 +1,8 @@
 // What the pool needs from a platform: start one worker on a WorkerInit, and a handle to end it.
-// spawn-node.ts and spawn-browser.ts implement it; they are imported dynamically so that neither
-// platform's module (worker_threads, Web Worker) is loaded where it does not exist.
+// spawn-node.ts and spawn-browser.ts implement it; `#simdnet/platform` picks one (package.json "imports"
+// conditions), so a browser bundle never reaches worker_threads, and Node never loads the Web Worker code.
 
+import { platform } from "#simdnet/platform";
 import type { WorkerInit } from "./control.js";
 
 export interface WorkerHandle {
@@ -13,10 +14,7 @@ export interface WorkerHandle {
 
 export type SpawnWorker = (init: WorkerInit) => WorkerHandle;
 
-const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
-
 /** The platform's spawner. */
 export async function platformSpawner(): Promise<SpawnWorker> {
-  if (isNode) return (await import("./spawn-node.js")).spawnNodeWorker();
-  return (await import("./spawn-browser.js")).spawnBrowserWorker;
+  return platform.spawner();
 }
