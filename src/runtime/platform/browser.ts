@@ -13,5 +13,9 @@ export const platform: Platform = {
     return new Uint8Array(await response.arrayBuffer());
   },
   describeUrl: (url) => url.href,
+  availableCores: async () => {
+    const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+    return typeof n === "number" && n > 0 ? n : 1;
+  },
   spawner: async () => (await import("../pool/spawn-browser.js")).spawnBrowserWorker,
 };

@@ -19,6 +19,10 @@ export const platform: Platform = {
   readFile: async (path) => new Uint8Array(await readFile(path)),
   readDir: (path) => readdir(path),
   joinPath: join,
+  availableCores: async () => {
+    const os = await import("node:os");
+    return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  },
   // Loaded on first use: a process that runs on one thread never loads worker_threads.
   spawner: async () => (await import("../pool/spawn-node.js")).spawnNodeWorker(),
 };

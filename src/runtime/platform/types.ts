@@ -24,6 +24,8 @@ export interface Platform {
   readDir?: (path: string) => Promise<string[]>;
   /** `dir` joined with `name` by the host's path rules (Node only). */
   joinPath?: (dir: string, name: string) => string;
+  /** Cores this process may use: os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers. */
+  availableCores(): Promise<number>;
   /** How the worker pool starts a thread: worker_threads in Node, module Web Workers in browsers. */
   spawner(): Promise<SpawnWorker>;
 }

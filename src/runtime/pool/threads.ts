@@ -5,6 +5,7 @@
 // thread may not block, so there simdnet runs on one thread and says so (run it in a Worker to use
 // threads): a spinning main thread would freeze the page for the length of every op.
 
+import { platform } from "#simdnet/platform";
 import { ArgumentError } from "../errors.js";
 
 export type ThreadsOption = number | "auto";
@@ -41,12 +42,7 @@ export function threadsUnavailableReason(): string | undefined {
 }
 
 async function availableCores(): Promise<number> {
-  if (isNode) {
-    const os = await import("node:os");
-    return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-  }
-  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
-  return typeof n === "number" && n > 0 ? n : 1;
+  return platform.availableCores();
 }
 
 /** Resolve `init({ threads })` (default "auto") to a count and a reason. */
