@@ -34,7 +34,7 @@ const PREVIEW_CHARS = 60;
 /** A short, safe description of a value for an error message: bounded length, no deep recursion. */
 export function preview(value: unknown): string {
   let text: string;
-  if (typeof value === "string") text = JSON.stringify(value.length > PREVIEW_CHARS ? value.slice(0, PREVIEW_CHARS) : value);
+  if (typeof value === "string") return value.length > PREVIEW_CHARS ? `${JSON.stringify(value.slice(0, PREVIEW_CHARS))}…` : JSON.stringify(value);
   else if (Array.isArray(value)) {
     const items = value.slice(0, 8).map((v) => (v !== null && typeof v === "object" ? (Array.isArray(v) ? "[…]" : "{…}") : preview(v)));
     text = `[${items.join(",")}${value.length > 8 ? ",…" : ""}]`;

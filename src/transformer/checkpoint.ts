@@ -89,6 +89,9 @@ export function loadCheckpoint(bytes: Uint8Array, expected?: Partial<GptConfig>,
     throw new FormatError(`GPT checkpoint: __metadata__.optimizer must be "adamw" or "none", got ${preview(optimizerName)}`, 8);
   }
   const step = parseCheckpointStep(meta.step);
+  const shapes = gptParameterShapes(config);
+  const stored = new Map(Object.entries(file.tensors).map(([name, t]) => [name, t.shape]));
+  checkCheckpointTensors(shapes, stored, optimizerName);
   const tokenizer = meta.tokenizer ?? "";
   if (tokenizer !== "") {
     let tok: Tokenizer;
@@ -101,9 +104,6 @@ export function loadCheckpoint(bytes: Uint8Array, expected?: Partial<GptConfig>,
       throw new FormatError(`GPT checkpoint: __metadata__.tokenizer has ${tok.vocabSize} tokens, but config.vocabSize is ${config.vocabSize}`, 8);
     }
   }
-  const shapes = gptParameterShapes(config);
-  const stored = new Map(Object.entries(file.tensors).map(([name, t]) => [name, t.shape]));
-  checkCheckpointTensors(shapes, stored, optimizerName);
   const need = gptModelBytes(config, shapes);
   if (need > maxBytes) {
     throw new FormatError(`GPT checkpoint: the model needs ${need} bytes of memory (parameters, gradients, position table), more than maxBytes = ${maxBytes}`, 8);
