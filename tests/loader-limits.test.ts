@@ -144,6 +144,14 @@ describe("safetensors headers: strict JSON", () => {
     rejects(() => readSafetensors(rawSafetensors(`{"a":{${entry},"shape":[1]}}`, 4)), 'duplicate key "shape"');
   });
 
+  it("__proto__ is an ordinary key at every level", () => {
+    const back = readSafetensors(rawSafetensors(`{"__proto__":{${entry}},"__metadata__":{"__proto__":"x","constructor":"y"}}`, 4));
+    expect(Object.keys(back.tensors)).toEqual(["__proto__"]);
+    expect(Object.entries(back.metadata)).toEqual([["__proto__", "x"], ["constructor", "y"]]);
+    expect(Object.getPrototypeOf(back.metadata)).toBe(Object.prototype);
+    rejects(() => readSafetensors(rawSafetensors(`{"a":{${entry},"__proto__":1,"__proto__":2}}`, 4)), 'duplicate key "__proto__"');
+  });
+
   it("deep nesting is a FormatError with a short message, in the header and in metadata", () => {
     for (const text of [`{"a":${deep(10_000)}}`, `{"__metadata__":{"k":${deep(10_000)}}}`, deep(100_000), `{"a":{"dtype":"F32","shape":${deep(10_000)}}}`]) {
       rejects(() => readSafetensors(rawSafetensors(text)), "nesting deeper than 8 levels");

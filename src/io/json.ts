@@ -6,7 +6,7 @@
 //   are an attack surface. This parser rejects a duplicate key at every level;
 // - it has no depth limit, and a 10,000-deep array made the error path (JSON.stringify of the value)
 //   overflow the stack. This parser stops at `maxDepth` with a FormatError, without recursion;
-// - objects come back with a null prototype, so a key such as "__proto__" is an ordinary key.
+// - a key such as "__proto__" is stored as an ordinary own property (never sets the prototype).
 //
 // Errors are FormatErrors that name what was parsed and the character index of the problem (callers
 // that know the byte position of the text convert it with `byteOffsetOf`).
@@ -127,6 +127,24 @@ export function parseStrictJson(text: string, options: StrictJsonOptions): JsonV
     if (text.startsWith("true", i)) { i += 4; return true; }
     if (text.startsWith("false", i)) { i += 5; return false; }
     if (text.startsWith("null", i)) { i += 4; return null; }
+    // Fast path for plain non-negative integers (shapes, offsets): digits not followed by . e E.
+    if (c >= 0x31 && c <= 0x39) {
+      let j = i + 1;
+      while (j < n && text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x39) j++;
+      const next = text.charCodeAt(j);
+      if (next !== 0x2e && next !== 0x65 && next !== 0x45) {
+        const value = Number(text.slice(i, j));
+        i = j;
+        return value;
+      }
+    }
+    if (c === 0x30) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0x30 && next <= 0x39) && next !== 0x2e && next !== 0x65 && next !== 0x45) {
+        i++;
+        return 0;
+      }
+    }
     NUMBER.lastIndex = i;
     const m = NUMBER.exec(text);
     if (m === null || m[0].length === 0) return fail(i >= n ? "unexpected end of text" : `unexpected character ${preview(text[i])}`, i);
@@ -150,7 +168,7 @@ export function parseStrictJson(text: string, options: StrictJsonOptions): JsonV
       i++;
       skipSpace();
       const isObject = c === 0x7b;
-      const container = isObject ? (Object.create(null) as Record<string, JsonValue>) : [];
+      const container: JsonValue[] | Record<string, JsonValue> = isObject ? {} : [];
       if (text.charCodeAt(i) === (isObject ? 0x7d : 0x5d)) { // empty
         i++;
         value = container;
@@ -173,6 +191,7 @@ export function parseStrictJson(text: string, options: StrictJsonOptions): JsonV
         break;
       }
       if (Array.isArray(top.container)) top.container.push(value!);
+      else if (top.key === "__proto__") Object.defineProperty(top.container, top.key, { value, enumerable: true, writable: true, configurable: true });
       else top.container[top.key!] = value!;
       skipSpace();
       const next = text.charCodeAt(i);
@@ -200,7 +219,7 @@ export function parseStrictJson(text: string, options: StrictJsonOptions): JsonV
     const at = i;
     const key = readString();
     const obj = frame.container as Record<string, JsonValue>;
-    if (key in obj) {
+    if (Object.prototype.hasOwnProperty.call(obj, key)) {
       const first = text.indexOf(JSON.stringify(key), frame.start);
       const firstAt = options.byteBase === undefined ? first : options.byteBase + byteOffsetOf(text, first);
       fail(`duplicate key ${preview(key)}${first >= 0 && first < at ? ` (first at ${options.byteBase === undefined ? "character" : "byte"} ${firstAt})` : ""}`, at);
@@ -213,7 +232,7 @@ export function parseStrictJson(text: string, options: StrictJsonOptions): JsonV
   }
 }
 
-/** A plain (null-prototype) JSON object, not an array or null. */
+/** A JSON object (not an array or null). */
 export function isJsonObject(value: unknown): value is Record<string, JsonValue> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
