@@ -155,7 +155,7 @@ export function readSafetensorsIndependently(bytes: Uint8Array): IndependentSafe
       if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return "metadata is not an object";
       for (const [k, v] of Object.entries(entry)) {
         if (typeof v !== "string") return "metadata value is not a string";
-        metadata[k] = v;
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true }); // k may be "__proto__"
       }
       continue;
     }
@@ -247,11 +247,18 @@ export function checkNpy(bytes: Uint8Array, result: { shape: number[]; data: Flo
   const count = shape.reduce((a, b) => a * b, 1);
   if (bytes.length - start - len !== count * size) return "accepted a data length that does not match the shape";
   if (result.shape.join() !== shape.join()) return `read shape [${result.shape}], the file says [${shape}]`;
+  // float32 values are moved as bits: a signalling NaN read through a JS number comes back quiet.
   const values = new Float32Array(count);
-  for (let i = 0; i < count; i++) values[i] = kind(view, start + len + i * size, le);
+  const bits = new Uint32Array(values.buffer);
+  const isF4 = m[2] === "f" && size === 4;
+  for (let i = 0; i < count; i++) {
+    if (isF4) bits[i] = view.getUint32(start + len + i * size, le);
+    else values[i] = kind(view, start + len + i * size, le);
+  }
   let rowMajor = values;
   if (h.fortran_order && shape.length > 1) {
     rowMajor = new Float32Array(count);
+    const rowBits = new Uint32Array(rowMajor.buffer);
     const strides = shape.map((_, d) => shape.slice(0, d).reduce((a, b) => a * b, 1));
     for (let i = 0; i < count; i++) {
       let rest = i;
@@ -260,7 +267,7 @@ export function checkNpy(bytes: Uint8Array, result: { shape: number[]; data: Flo
         from += (rest % shape[d]!) * strides[d]!;
         rest = Math.floor(rest / shape[d]!);
       }
-      rowMajor[i] = values[from]!;
+      rowBits[i] = bits[from]!;
     }
   }
   // Float16/64 conversions may differ in NaN payload; compare values (NaN equal to NaN).
