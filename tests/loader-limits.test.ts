@@ -132,7 +132,9 @@ describe("NeuralNetwork files: every field and shape is checked before the netwo
     rejects(() => NeuralNetwork.load(editNetwork((_, m) => (m.seed = "abc"))), 'metadata seed must be a number, got "abc"');
     rejects(() => NeuralNetwork.load(editNetwork((_, m) => (m.seed = "0x10"))), "metadata seed must be a number");
     rejects(() => NeuralNetwork.load(editNetwork((_, m) => (m.loss = "bogus"))), 'metadata loss "bogus" is not one of');
-    rejects(() => NeuralNetwork.load(editNetwork((_, m) => (m.learningRate = "1"))), 'metadata field "learningRate" is unknown');
+    const extra = NeuralNetwork.load(editNetwork((_, m) => (m.note = "other metadata is ignored")));
+    expect(extra.layerSizes).toEqual([3, 4, 2]);
+    extra.dispose();
   });
 });
 

@@ -52,7 +52,6 @@ export interface NetworkFile {
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
-const FIELDS = ["format", "layerSizes", "hiddenActivation", "outputActivation", "init", "loss", "optimizer", "shuffle", "seed"] as const;
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
 const bad = (message: string) => new FormatError(`NeuralNetwork.load: ${message}`, 8);
@@ -91,8 +90,7 @@ export function readNetworkFile(bytes: Uint8Array, options: NetworkFileOptions =
   if (meta.format !== MLP_FORMAT) {
     throw bad(`the file's __metadata__.format is ${preview(meta.format)}, expected "${MLP_FORMAT}" (not a simdnet network file)`);
   }
-  const unknown = Object.keys(meta).find((k) => !(FIELDS as readonly string[]).includes(k));
-  if (unknown !== undefined) throw bad(`metadata field ${preview(unknown)} is unknown (known: ${FIELDS.join(", ")})`);
+  // Other metadata keys are allowed and ignored (a caller may add its own): none of them sizes anything.
   const layerSizes = parseLayerSizes(meta.layerSizes);
   const shuffle = meta.shuffle;
   if (shuffle !== "true" && shuffle !== "false") throw bad(`metadata shuffle must be "true" or "false", got ${preview(shuffle)}`);

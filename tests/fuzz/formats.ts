@@ -296,8 +296,6 @@ function checkNetwork(bytes: Uint8Array, net: NeuralNetwork): string | undefined
   }
   if (String(net.options.shuffle) !== m.shuffle) return "shuffle differs from the file";
   if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(m.seed ?? "") || Number(m.seed) !== net.options.seed) return `seed ${net.options.seed} from ${m.seed}`;
-  const known = new Set(["format", "layerSizes", "optimizer", "loss", "init", "hiddenActivation", "outputActivation", "shuffle", "seed"]);
-  if (Object.keys(m).some((k) => !known.has(k))) return "accepted unknown metadata";
   const params = net.parameters();
   if (params.length !== ref.tensors.size) return `${params.length} parameters, the file has ${ref.tensors.size} tensors`;
   for (const p of params) {
