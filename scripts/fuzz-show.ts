@@ -1,4 +1,4 @@
-// npm run fuzz:show -- --format NAME --seed S --index I: write mutant I of a fuzz run to stdout as hex and load it once.
+// node --import tsx scripts/fuzz-show.ts --format NAME --seed S --index I: print mutant I of a fuzz run (its first bytes as text) and load it once, to reproduce a failure.
 import { parseArgs } from "node:util";
 import { init } from "../src/index.js";
 import { allFormats } from "../tests/fuzz/formats.js";
