@@ -2,7 +2,7 @@
 // loader as a user calls it, and the independent check of what the loader accepted.
 
 import {
-  Adam, NeuralNetwork, Tokenizer, loadCheckpoint, readIdx, readIdxSync, readNpy, readSafetensors, writeSafetensors,
+  Adam, NeuralNetwork, Tokenizer, loadCheckpoint, readIdx, readIdxSync, readNpy, readSafetensors, writeNpy, writeSafetensors,
 } from "../../src/index.js";
 import type { GPT } from "../../src/index.js";
 import { checkpointSample, gzip, idxSamples, networkSample, npySample, safetensorsSample } from "./files.js";
@@ -11,7 +11,6 @@ import {
 } from "./mutators.js";
 import { checkIdx, checkNpy, checkSafetensors, jsonProblem, readSafetensorsIndependently } from "./oracles.js";
 import type { FuzzRandom } from "./random.js";
-import { writeNpy } from "../../src/index.js";
 
 export interface Loaded {
   /** Undefined when the independent check confirms the result; else what is wrong. */
@@ -210,7 +209,7 @@ export const npyFormat = (): FuzzFormat => {
         case 5: return setU32(rng, file, 6, true);
         case 6: return truncate(rng, file);
         case 7: return append(rng, file);
-        case 8: return rng.chance(0.5) ? breakUtf8(rng, file, 10, 10 + len) : nestDeepPy(rng, file, dict, rebuild);
+        case 8: return rng.chance(0.5) ? breakUtf8(rng, file, 10, 10 + len) : nestDeepPy(rng, dict, rebuild);
         default: return rng.chance(0.5) ? flipBits(rng, file) : setBytes(rng, file);
       }
     },
@@ -221,7 +220,8 @@ export const npyFormat = (): FuzzFormat => {
   };
 };
 
-function nestDeepPy(rng: FuzzRandom, _file: Uint8Array, dict: string, rebuild: (t: string) => Uint8Array): Uint8Array {
+/** The shape tuple wrapped in many parentheses (Python grouping: still the same tuple). */
+function nestDeepPy(rng: FuzzRandom, dict: string, rebuild: (t: string) => Uint8Array): Uint8Array {
   const depth = rng.pick([10, 1000, 20_000]);
   return rebuild(dict.replace(/\(([^)]*)\)/, `${"(".repeat(depth)}$1${")".repeat(depth)}`));
 }
