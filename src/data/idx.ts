@@ -195,7 +195,8 @@ async function gunzipIdx(bytes: Uint8Array, maxBytes: number): Promise<{ header:
         return;
       }
       const end = Math.min(next + SLICE, bytes.length);
-      controller.enqueue(bytes.slice(next, end));
+      // A copy: Buffer.prototype.slice is a view, and the stream must never hold the caller's bytes.
+      controller.enqueue(new Uint8Array(bytes.subarray(next, end)));
       next = end;
     },
   }, { highWaterMark: 0 });

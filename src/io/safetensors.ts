@@ -13,6 +13,7 @@
 // payloads, -0, subnormals) survives a round trip.
 
 import { ArgumentError, FormatError, ShapeError, formatShape } from "../runtime/errors.js";
+import { byteOffsetOf, isJsonObject, parseStrictJson, preview } from "./json.js";
 
 export interface SafetensorsInput {
   shape: readonly number[];
@@ -107,89 +108,97 @@ export function writeSafetensors(tensors: Record<string, SafetensorsInput>, meta
   return out;
 }
 
-/**
- * The top-level keys of a JSON object (already known to be valid JSON) with the byte offset of each
- * key within `json`, so that duplicates, which JSON.parse silently merges, can be found and named.
- * Works on UTF-8 bytes: bytes of multi-byte characters are never below 0x80, so ASCII structure
- * characters cannot be confused with them.
- */
-function topLevelKeys(json: Uint8Array): { key: string; at: number }[] {
-  const keys: { key: string; at: number }[] = [];
-  const decoder = new TextDecoder();
-  let depth = 0;
-  let expectKey = false;
-  for (let i = 0; i < json.length; i++) {
-    const c = json[i]!;
-    if (c === 0x22) { // a string: find its end, skipping escapes
-      let j = i + 1;
-      while (j < json.length && json[j] !== 0x22) j += json[j] === 0x5c ? 2 : 1;
-      if (depth === 1 && expectKey) {
-        keys.push({ key: JSON.parse(decoder.decode(json.subarray(i, j + 1))) as string, at: i });
-        expectKey = false;
-      }
-      i = j;
-    } else if (c === 0x7b || c === 0x5b) { // { [
-      depth++;
-      if (depth === 1 && c === 0x7b) expectKey = true;
-    } else if (c === 0x7d || c === 0x5d) { // } ]
-      depth--;
-    } else if (c === 0x2c && depth === 1) { // , between members
-      expectKey = true;
-    }
-  }
-  return keys;
-}
-
 /** obj[key] = value, also for a key such as "__proto__" that plain assignment would treat specially. */
 function put<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+export interface SafetensorsReadOptions {
+  /** Largest header accepted, in bytes (default SAFETENSORS_MAX_HEADER_BYTES, the reference implementation's limit). */
+  maxHeaderBytes?: number;
+  /** Most tensors accepted (default SAFETENSORS_DEFAULT_MAX_TENSORS): bounds what a legal but huge header costs to parse. */
+  maxTensors?: number;
 }
 
-/** Parse a safetensors file holding F32 tensors. Data is copied out into aligned Float32Arrays. */
-export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+/**
+ * Default for `maxTensors`. A header entry costs about 1 KiB of JavaScript heap while it is
+ * parsed and checked, so this bounds a hostile header at about 100 MB; a 100-layer GPT checkpoint
+ * with AdamW moments has about 3,600 tensors.
+ */
+export const SAFETENSORS_DEFAULT_MAX_TENSORS = 100_000;
+
+/**
+ * The parser stops after VALUES_PER_TENSOR · maxTensors + METADATA_MAX_VALUES JSON values, before
+ * building a huge header: an entry of rank r is 8 + r values, so this admits maxTensors entries up to
+ * rank 8, plus metadata.
+ */
+const VALUES_PER_TENSOR = 16;
+const METADATA_MAX_VALUES = 100_000;
+
+/** Deepest JSON nesting a valid header needs is 3 (header → entry → shape); metadata values are strings. */
+const HEADER_MAX_DEPTH = 8;
+
+function checkLimit(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isSafeInteger(value) && value >= 0)) throw new ArgumentError(`readSafetensors: ${name} must be a non-negative integer, got ${value}`);
+  return value;
+}
+
+/**
+ * Parse a safetensors file holding F32 tensors. Data is copied out into aligned Float32Arrays; the
+ * input is only read, and only within its own byteOffset/byteLength (a Node Buffer from the shared
+ * pool or any view works). The whole header is checked (strict JSON: no duplicate keys at any level,
+ * bounded nesting; every entry; the tensors tile the data section exactly) before anything sized by
+ * it is allocated, so a rejected file costs about its own size.
+ */
+export function readSafetensors(bytes: Uint8Array, options: SafetensorsReadOptions = {}): SafetensorsFile {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new ArgumentError(`readSafetensors: expected the file as a Uint8Array (or Node Buffer), got ${bytes === null ? "null" : typeof bytes}`);
+  }
+  const maxHeaderBytes = checkLimit("maxHeaderBytes", options.maxHeaderBytes, SAFETENSORS_MAX_HEADER_BYTES);
+  const maxTensors = checkLimit("maxTensors", options.maxTensors, SAFETENSORS_DEFAULT_MAX_TENSORS);
   if (bytes.length < 8) {
     throw new FormatError(`safetensors: file is ${bytes.length} bytes, too short for the 8-byte header length`, 0);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-  if (headerLength > SAFETENSORS_MAX_HEADER_BYTES) {
-    throw new FormatError(`safetensors: header length ${headerLength} is larger than the ${SAFETENSORS_MAX_HEADER_BYTES}-byte limit`, 0);
+  if (headerLength > maxHeaderBytes) {
+    throw new FormatError(`safetensors: header length ${headerLength} is larger than the ${maxHeaderBytes}-byte limit (maxHeaderBytes)`, 0);
   }
   if (headerLength > bytes.length - 8) {
     throw new FormatError(`safetensors: header length ${headerLength} reaches past the end of the file (${bytes.length} bytes leave ${bytes.length - 8} after the length field)`, 0);
   }
   if (headerLength < 2) throw new FormatError(`safetensors: header length ${headerLength} is too short for a JSON object`, 0);
-  const json = bytes.subarray(8, 8 + headerLength);
-  let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
   } catch (cause) {
-    throw new FormatError(`safetensors: the header is not valid UTF-8 JSON: ${(cause as Error).message}`, 8, { cause });
+    throw new FormatError(`safetensors: the header is not valid UTF-8`, 8, { cause });
   }
-  if (!isObject(header)) throw new FormatError(`safetensors: the header must be a JSON object, got ${Array.isArray(header) ? "an array" : String(header)}`, 8);
+  const header = parseStrictJson(text, {
+    what: "safetensors header", maxDepth: HEADER_MAX_DEPTH, byteBase: 8, maxValues: VALUES_PER_TENSOR * maxTensors + METADATA_MAX_VALUES,
+  });
+  if (!isJsonObject(header)) throw new FormatError(`safetensors: the header must be a JSON object, got ${Array.isArray(header) ? "an array" : preview(header)}`, 8);
+  const names = Object.keys(header);
+  if (names.length - (METADATA_KEY in header ? 1 : 0) > maxTensors) {
+    throw new FormatError(`safetensors: the header lists ${names.length} tensors, more than maxTensors = ${maxTensors}`, 8);
+  }
 
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
-  const seen = new Map<string, number>();
-  for (const { key, at } of topLevelKeys(json)) {
-    if (seen.has(key)) {
-      throw new FormatError(`safetensors: the header names "${key}" twice (first at byte ${seen.get(key)! + 8})`, 8 + at);
-    }
-    seen.set(key, at);
-  }
-  const where = (name: string) => 8 + (seen.get(name) ?? 0);
+  // Where each top-level key sits, for error offsets: found only when an error is reported.
+  const where = (name: string) => {
+    const i = text.indexOf(JSON.stringify(name));
+    return 8 + (i < 0 ? 0 : byteOffsetOf(text, i));
+  };
 
   const metadata: Record<string, string> = {};
   if (header[METADATA_KEY] !== undefined) {
     const raw = header[METADATA_KEY];
-    if (!isObject(raw)) throw new FormatError(`safetensors: "${METADATA_KEY}" must be an object of strings`, where(METADATA_KEY));
+    if (!isJsonObject(raw)) throw new FormatError(`safetensors: "${METADATA_KEY}" must be an object of strings`, where(METADATA_KEY));
     for (const [key, value] of Object.entries(raw)) {
       if (typeof value !== "string") {
-        throw new FormatError(`safetensors: metadata "${key}" must be a string, got ${JSON.stringify(value)}`, where(METADATA_KEY));
+        throw new FormatError(`safetensors: metadata ${preview(key)} must be a string, got ${preview(value)}`, where(METADATA_KEY));
       }
       put(metadata, key, value);
     }
@@ -199,26 +208,30 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   const entries: Entry[] = [];
   for (const [name, info] of Object.entries(header)) {
     if (name === METADATA_KEY) continue;
-    const at = where(name);
-    if (!isObject(info)) throw new FormatError(`safetensors: tensor "${name}": expected an object with dtype, shape and data_offsets`, at);
+    const label = `tensor ${preview(name)}`;
+    if (!isJsonObject(info)) throw new FormatError(`safetensors: ${label}: expected an object with dtype, shape and data_offsets`, where(name));
     const { dtype, shape, data_offsets: offsets } = info;
-    if (typeof dtype !== "string") throw new FormatError(`safetensors: tensor "${name}": missing or non-string dtype`, at);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(`safetensors: tensor "${name}": shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`, at);
+    if (typeof dtype !== "string") throw new FormatError(`safetensors: ${label}: missing or non-string dtype`, where(name));
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+      throw new FormatError(`safetensors: ${label}: shape must be a list of non-negative integers, got ${preview(shape)}`, where(name));
     }
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
-      throw new FormatError(`safetensors: tensor "${name}": data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`, at);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0) || (offsets[0] as number) > (offsets[1] as number)) {
+      throw new FormatError(`safetensors: ${label}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${preview(offsets)}`, where(name));
     }
     const [begin, end] = offsets as [number, number];
     if (end > dataLength) {
-      throw new FormatError(`safetensors: tensor "${name}": data_offsets [${begin}, ${end}] reach past the data section (${dataLength} bytes, starting at byte ${dataStart})`, at);
+      throw new FormatError(`safetensors: ${label}: data_offsets [${begin}, ${end}] reach past the data section (${dataLength} bytes, starting at byte ${dataStart})`, where(name));
     }
     if (dtype !== "F32") {
-      throw new FormatError(`safetensors: tensor "${name}" has dtype ${dtype}; only F32 is supported`, dataStart + begin);
+      throw new FormatError(`safetensors: ${label} has dtype ${dtype.length > 16 ? preview(dtype) : dtype}; only F32 is supported`, dataStart + begin);
     }
-    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    // The product can pass 2^53 (and lose exactness) only when a dimension is huge; stop as soon as
+    // it exceeds what the data section could hold.
+    let count = 1;
+    for (const d of shape as number[]) count = count * d > dataLength ? dataLength + 1 : count * d;
+    if (shape.some((d) => d === 0)) count = 0;
     if (end - begin !== 4 * count) {
-      throw new FormatError(`safetensors: tensor "${name}": shape ${formatShape(shape as number[])} of F32 needs ${4 * count} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`, dataStart + begin);
+      throw new FormatError(`safetensors: ${label}: shape ${formatShape((shape as number[]).slice(0, 8))}${shape.length > 8 ? "…" : ""} of F32 needs ${count > dataLength ? `more than ${dataLength}` : 4 * count} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`, dataStart + begin);
     }
     entries.push({ name, shape: shape as number[], begin, end });
   }
@@ -229,10 +242,10 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   let previous: string | undefined;
   for (const e of sorted) {
     if (e.begin < cursor) {
-      throw new FormatError(`safetensors: tensor "${e.name}" (bytes [${e.begin}, ${e.end}]) overlaps tensor "${previous}" (which ends at ${cursor})`, dataStart + e.begin);
+      throw new FormatError(`safetensors: tensor ${preview(e.name)} (bytes [${e.begin}, ${e.end}]) overlaps tensor ${preview(previous)} (which ends at ${cursor})`, dataStart + e.begin);
     }
     if (e.begin > cursor) {
-      throw new FormatError(`safetensors: gap in the data section: bytes [${cursor}, ${e.begin}] belong to no tensor (before tensor "${e.name}")`, dataStart + cursor);
+      throw new FormatError(`safetensors: gap in the data section: bytes [${cursor}, ${e.begin}] belong to no tensor (before tensor ${preview(e.name)})`, dataStart + cursor);
     }
     cursor = e.end;
     previous = e.name;

@@ -7,6 +7,7 @@ export { SGD, Adam, createOptimizer, OPTIMIZER_NAMES, type Optimizer, type Optim
 export { initWeights, INIT_SCHEMES, type InitScheme } from "./init.js";
 export { Trainer, type EpochStats, type BatchStats, type FitOptions, type EvalResult } from "./train.js";
 export { NeuralNetwork, type NeuralNetworkOptions, type TrainOptions } from "./neural-network.js";
+export { NETWORK_FILE_LIMITS, NETWORK_FILE_DEFAULT_MAX_BYTES, type NetworkFileOptions } from "./serialize.js";
 export { gradCheck, type GradCheckOptions, type GradCheckResult, type GradCheckEntry, type Checkable } from "./gradcheck.js";
 export { cosineDecay, warmupCosine, type WarmupCosineOptions } from "./schedules.js";
 export { GuardedStep, type StepWork, type StepOptions, type StepResult } from "./step.js";

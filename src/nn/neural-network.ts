@@ -30,7 +30,7 @@ import type { Parameter } from "./module.js";
 import { OPTIMIZER_NAMES, createOptimizer, type Optimizer, type OptimizerName } from "./optimizers.js";
 import { checkPropagation, type Propagation } from "./propagate.js";
 import { Sequential } from "./sequential.js";
-import { parametersToSafetensors, readNetworkFile } from "./serialize.js";
+import { parametersToSafetensors, readNetworkFile, type NetworkFileOptions } from "./serialize.js";
 import { Trainer, checkDataset, type EpochStats, type EvalResult, type FitOptions } from "./train.js";
 
 export interface NeuralNetworkOptions {
@@ -267,48 +267,21 @@ export class NeuralNetwork {
     return parametersToSafetensors(this.parameters(), metadata);
   }
 
-  /** Rebuild a network saved by save(); a file whose tensors do not fit its architecture is a FormatError. */
-  static load(bytes: Uint8Array): NeuralNetwork {
-    const { metadata, tensors } = readNetworkFile(bytes);
-    let sizes: unknown;
+  /**
+   * Rebuild a network saved by save(). readNetworkFile checks the whole file first (metadata fields,
+   * every tensor's shape, `maxBytes`, default 2 GiB), so a bad file is a FormatError naming the field
+   * or tensor and costs about its own size; only then is the network built.
+   */
+  static load(bytes: Uint8Array, options: NetworkFileOptions = {}): NeuralNetwork {
+    const file = readNetworkFile(bytes, options);
+    const net = new NeuralNetwork(file.layerSizes, file.options);
     try {
-      sizes = JSON.parse(metadata.layerSizes ?? "null");
-    } catch {
-      sizes = null;
-    }
-    if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s >= 1)) {
-      throw new FormatError(`NeuralNetwork.load: metadata layerSizes ${JSON.stringify(metadata.layerSizes)} is not a list of at least two positive integers`, 8);
-    }
-    const options: NeuralNetworkOptions = {
-      hiddenActivation: metadata.hiddenActivation as Activation,
-      outputActivation: metadata.outputActivation as Activation,
-      init: metadata.init as InitScheme,
-      loss: metadata.loss as LossName,
-      optimizer: metadata.optimizer as OptimizerName,
-      shuffle: metadata.shuffle === "true",
-      seed: Number(metadata.seed ?? 0),
-      propagate: (metadata.propagate ?? "pre") as Propagation,
-    };
-    let net: NeuralNetwork;
-    try {
-      net = new NeuralNetwork(sizes as number[], options);
-    } catch (cause) {
-      throw new FormatError(`NeuralNetwork.load: the metadata describes no valid network: ${(cause as Error).message}`, 8, { cause });
-    }
-    try {
-      const expected = new Set<string>();
       for (const p of net.parameters()) {
-        expected.add(p.name);
-        const t = tensors.get(p.name);
-        if (!t) throw new FormatError(`NeuralNetwork.load: tensor "${p.name}" is missing for layer sizes ${formatShape(sizes as number[])}`, 8);
-        if (t.shape.length !== p.value.rank || t.shape.some((d, i) => d !== p.value.shape[i])) {
-          throw new FormatError(`NeuralNetwork.load: tensor "${p.name}" has shape ${formatShape(t.shape)}, layer sizes ${formatShape(sizes as number[])} need ${formatShape(p.value.shape)}`, 8);
-        }
+        const t = file.tensors.get(p.name);
+        // readNetworkFile matched every tensor to the layer sizes; this guards a drift between the two.
+        if (!t || t.data.length !== p.value.size) throw new FormatError(`NeuralNetwork.load: tensor "${p.name}" does not fit the network`, 8);
         p.value.view().set(t.data);
       }
-      // "optimizer.*" tensors are the training state train-mlp checkpoints carry for exact resume.
-      const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !k.startsWith("optimizer."));
-      if (extra.length > 0) throw new FormatError(`NeuralNetwork.load: unexpected tensors ${extra.join(", ")} for layer sizes ${formatShape(sizes as number[])}`, 8);
     } catch (error) {
       net.dispose();
       throw error;

@@ -1,12 +1,20 @@
 // GPT checkpoints as safetensors: every parameter under its name (wte, blocks.0.attn.qkv.weights, …),
 // optionally AdamW's moments (optimizer.m.NAME, optimizer.v.NAME), and in __metadata__ the model
 // config, the tokenizer, the step and anything else the caller adds — enough to resume training
-// exactly or to generate. Loading checks every tensor against the config before copying anything.
+// exactly or to generate. Loading checks the whole file (checkpoint-layout.ts) before it builds anything.
 
-import { FormatError, formatShape } from "../runtime/errors.js";
+import { ArgumentError, FormatError } from "../runtime/errors.js";
+import { preview } from "../io/json.js";
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from "../io/safetensors.js";
-import { GPT, type GptConfig } from "./gpt.js";
 import type { Adam } from "../nn/optimizers.js";
+import {
+  GPT_CHECKPOINT_DEFAULT_MAX_BYTES, GPT_CHECKPOINT_LIMITS, checkCheckpointTensors, gptModelBytes, gptParameterShapes,
+  parseCheckpointConfig, parseCheckpointStep, type GptCheckpointLimits,
+} from "./checkpoint-layout.js";
+import { GPT, type GptConfig } from "./gpt.js";
+import { Tokenizer } from "./tokenizer.js";
+
+export { GPT_CHECKPOINT_DEFAULT_MAX_BYTES, GPT_CHECKPOINT_LIMITS, type GptCheckpointLimits } from "./checkpoint-layout.js";
 
 export const GPT_FORMAT = "simdnet.GPT/1";
 
@@ -47,23 +55,60 @@ export interface LoadedCheckpoint {
   restoreOptimizer(optimizer: Adam): boolean;
 }
 
-export function loadCheckpoint(bytes: Uint8Array, expected?: Partial<GptConfig>): LoadedCheckpoint {
+export interface CheckpointLoadOptions {
+  /** Most Wasm memory the model may take once built (parameters, gradients, position table); default 2 GiB. */
+  maxBytes?: number;
+  /** Largest config values accepted; default GPT_CHECKPOINT_LIMITS. */
+  limits?: Partial<GptCheckpointLimits>;
+}
+
+/**
+ * Rebuild a GPT from saveCheckpoint's bytes. The whole file is checked first — the safetensors
+ * structure, the config against GPT_CHECKPOINT_LIMITS, every parameter shape (and AdamW moment)
+ * against the stored tensors, the step, the optimizer field, the tokenizer against vocabSize, and the
+ * memory the model will take against `maxBytes` — and only then is the model built, so a bad file
+ * costs about its own size to reject. Any problem is a FormatError that names the field or tensor.
+ * `expected` fields must match the saved config.
+ */
+export function loadCheckpoint(bytes: Uint8Array, expected?: Partial<GptConfig>, options: CheckpointLoadOptions = {}): LoadedCheckpoint {
+  const maxBytes = options.maxBytes ?? GPT_CHECKPOINT_DEFAULT_MAX_BYTES;
+  if (!(typeof maxBytes === "number" && maxBytes >= 0)) throw new ArgumentError(`loadCheckpoint: maxBytes must be a non-negative number, got ${maxBytes}`);
   const file = readSafetensors(bytes);
   const meta = file.metadata;
-  if (meta.format !== GPT_FORMAT) throw new FormatError(`GPT checkpoint: __metadata__.format is ${JSON.stringify(meta.format)}, expected "${GPT_FORMAT}"`, 8);
-  let config: GptConfig;
-  try {
-    config = JSON.parse(meta.config ?? "");
-  } catch (cause) {
-    throw new FormatError(`GPT checkpoint: __metadata__.config is not JSON`, 8, { cause });
-  }
+  if (meta.format !== GPT_FORMAT) throw new FormatError(`GPT checkpoint: __metadata__.format is ${preview(meta.format)}, expected "${GPT_FORMAT}"`, 8);
+  const config = parseCheckpointConfig(meta.config, { ...GPT_CHECKPOINT_LIMITS, ...options.limits });
   if (expected) {
     for (const [key, value] of Object.entries(expected) as [keyof GptConfig, unknown][]) {
       if (value !== undefined && config[key] !== value) {
-        throw new FormatError(`GPT checkpoint: it was saved with ${key} = ${JSON.stringify(config[key])}, but ${key} = ${JSON.stringify(value)} was asked for`, 8);
+        throw new FormatError(`GPT checkpoint: it was saved with ${key} = ${JSON.stringify(config[key])}, but ${key} = ${preview(value)} was asked for`, 8);
       }
     }
   }
+  const optimizerName = meta.optimizer ?? "none";
+  if (optimizerName !== "adamw" && optimizerName !== "none") {
+    throw new FormatError(`GPT checkpoint: __metadata__.optimizer must be "adamw" or "none", got ${preview(optimizerName)}`, 8);
+  }
+  const step = parseCheckpointStep(meta.step);
+  const shapes = gptParameterShapes(config);
+  const stored = new Map(Object.entries(file.tensors).map(([name, t]) => [name, t.shape]));
+  checkCheckpointTensors(shapes, stored, optimizerName);
+  const tokenizer = meta.tokenizer ?? "";
+  if (tokenizer !== "") {
+    let tok: Tokenizer;
+    try {
+      tok = Tokenizer.fromJSON(tokenizer);
+    } catch (cause) {
+      throw new FormatError(`GPT checkpoint: __metadata__.tokenizer is not a valid tokenizer: ${(cause as Error).message}`, 8, { cause });
+    }
+    if (tok.vocabSize !== config.vocabSize) {
+      throw new FormatError(`GPT checkpoint: __metadata__.tokenizer has ${tok.vocabSize} tokens, but config.vocabSize is ${config.vocabSize}`, 8);
+    }
+  }
+  const need = gptModelBytes(config, shapes);
+  if (need > maxBytes) {
+    throw new FormatError(`GPT checkpoint: the model needs ${need} bytes of memory (parameters, gradients, position table), more than maxBytes = ${maxBytes}`, 8);
+  }
+
   let model: GPT;
   try {
     model = new GPT(config);
@@ -71,38 +116,31 @@ export function loadCheckpoint(bytes: Uint8Array, expected?: Partial<GptConfig>)
     throw new FormatError(`GPT checkpoint: the saved config is not a valid model: ${(cause as Error).message}`, 8, { cause });
   }
   try {
-    const names = new Set<string>();
     for (const p of model.parameters()) {
-      names.add(p.name);
       const t = file.tensors[p.name];
-      if (!t) throw new FormatError(`GPT checkpoint: tensor "${p.name}" is missing`, 8);
-      if (t.shape.length !== p.value.rank || t.shape.some((d, i) => d !== p.value.shape[i])) {
-        throw new FormatError(`GPT checkpoint: tensor "${p.name}" has shape ${formatShape(t.shape)}, the config needs ${formatShape(p.value.shape)}`, 8);
-      }
+      // Checked above against the layout; this guards a model whose parameters drifted from it.
+      if (!t || t.data.length !== p.value.size) throw new FormatError(`GPT checkpoint: tensor "${p.name}" does not fit the model`, 8);
       p.value.view().set(t.data);
     }
-    const unknown = Object.keys(file.tensors).filter((k) => !names.has(k) && !k.startsWith("optimizer."));
-    if (unknown.length > 0) throw new FormatError(`GPT checkpoint: unexpected tensors ${unknown.slice(0, 5).join(", ")}${unknown.length > 5 ? ", …" : ""}`, 8);
   } catch (error) {
     model.dispose();
     throw error;
   }
   return {
     model,
-    tokenizer: meta.tokenizer ?? "",
-    step: Number(meta.step ?? 0),
+    tokenizer,
+    step,
     metadata: meta,
     restoreOptimizer(optimizer: Adam): boolean {
-      if (meta.optimizer !== "adamw") return false;
+      if (optimizerName !== "adamw") return false;
+      // Every moment was matched to its parameter's shape at load; the optimizer's own moment
+      // tensors are created for these parameters, so the sizes agree.
       for (const p of model.parameters()) {
-        const m = file.tensors[`optimizer.m.${p.name}`];
-        const v = file.tensors[`optimizer.v.${p.name}`];
-        if (!m || !v) throw new FormatError(`GPT checkpoint: the optimizer state of "${p.name}" is missing`, 8);
         const moments = optimizer.moments(p.value);
-        moments.m.view().set(m.data);
-        moments.v.view().set(v.data);
+        moments.m.view().set(file.tensors[`optimizer.m.${p.name}`]!.data);
+        moments.v.view().set(file.tensors[`optimizer.v.${p.name}`]!.data);
       }
-      optimizer.stepCount = Number(meta.step ?? 0);
+      optimizer.stepCount = step;
       return true;
     },
   };

@@ -10,7 +10,10 @@ export { Block } from "./block.js";
 export { GPT, type GptConfig } from "./gpt.js";
 export { GptTrainer, decaysWeight, type GptTrainOptions, type GptStepStats } from "./train.js";
 export { generate, generateStream, type GenerateOptions, type Generation } from "./generate.js";
-export { saveCheckpoint, loadCheckpoint, GPT_FORMAT, type CheckpointInfo, type LoadedCheckpoint } from "./checkpoint.js";
+export {
+  saveCheckpoint, loadCheckpoint, GPT_FORMAT, GPT_CHECKPOINT_LIMITS, GPT_CHECKPOINT_DEFAULT_MAX_BYTES,
+  type CheckpointInfo, type LoadedCheckpoint, type CheckpointLoadOptions, type GptCheckpointLimits,
+} from "./checkpoint.js";
 export { attentionMaps, type AttentionMaps } from "./attention-maps.js";
 export { Embedding, Unembedding } from "./embedding.js";
 export { TutorialMultiHeadAttention, type TutorialAttentionOptions, type SliceHeadWeights } from "./tutorial-attention.js";

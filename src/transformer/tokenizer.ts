@@ -11,6 +11,8 @@
 // exists only if the tokenizer was built with { unknown: … }. Depends only on runtime/.
 
 import { ArgumentError, FormatError } from "../runtime/errors.js";
+// Backend-free like this file: json.ts depends only on runtime/errors.
+import { parseStrictJson, preview } from "../io/json.js";
 
 export type TokenizerKind = "characters" | "words";
 
@@ -41,6 +43,8 @@ export interface TokenizerJSON {
 }
 
 const JSON_FORMAT = "simdnet-tokenizer";
+/** The format needs depth 2 (object → tokens array); anything deeper is not a tokenizer. */
+const TOKENIZER_MAX_DEPTH = 8;
 const WORD = /\S+/gu;
 const WHITESPACE = /\s/u;
 
@@ -139,36 +143,31 @@ export class Tokenizer {
 
   /** Rebuild a tokenizer from toJSON()'s output (an object or its JSON text). */
   static fromJSON(json: TokenizerJSON | string): Tokenizer {
-    let value: unknown = json;
-    if (typeof json === "string") {
-      try {
-        value = JSON.parse(json);
-      } catch (cause) {
-        throw new FormatError(`Tokenizer.fromJSON: not valid JSON: ${(cause as Error).message}`, undefined, { cause });
-      }
-    }
+    // Text is parsed strictly (no duplicate keys at any level, nesting at most TOKENIZER_MAX_DEPTH),
+    // since it usually comes from a file.
+    const value: unknown = typeof json === "string" ? parseStrictJson(json, { what: "Tokenizer.fromJSON", maxDepth: TOKENIZER_MAX_DEPTH }) : json;
     const bad = (what: string) => new FormatError(`Tokenizer.fromJSON: ${what}`);
     if (typeof value !== "object" || value === null) throw bad(`expected an object, got ${value === null ? "null" : typeof value}`);
     const v = value as Record<string, unknown>;
-    if (v.format !== JSON_FORMAT) throw bad(`format must be ${quote(JSON_FORMAT)}, got ${JSON.stringify(v.format)}`);
-    if (v.version !== 1) throw bad(`unsupported version ${JSON.stringify(v.version)} (this simdnet reads version 1)`);
-    if (v.kind !== "characters" && v.kind !== "words") throw bad(`kind must be "characters" or "words", got ${JSON.stringify(v.kind)}`);
+    if (v.format !== JSON_FORMAT) throw bad(`format must be ${quote(JSON_FORMAT)}, got ${preview(v.format)}`);
+    if (v.version !== 1) throw bad(`unsupported version ${preview(v.version)} (this simdnet reads version 1)`);
+    if (v.kind !== "characters" && v.kind !== "words") throw bad(`kind must be "characters" or "words", got ${preview(v.kind)}`);
     const kind = v.kind;
     if (!Array.isArray(v.tokens)) throw bad(`tokens must be an array of strings`);
     const tokens: string[] = [];
     const seen = new Set<string>();
     v.tokens.forEach((t: unknown, i: number) => {
       if (typeof t !== "string") throw bad(`token ${i} must be a string, got ${typeof t}`);
-      if (kind === "characters" && !isSingleCodePoint(t)) throw bad(`token ${i} (${quote(t)}) is not a single character`);
-      if (kind === "words" && (t.length === 0 || WHITESPACE.test(t))) throw bad(`token ${i} (${quote(t)}) is not a word without whitespace`);
-      if (seen.has(t)) throw bad(`token ${i} (${quote(t)}) appears twice`);
+      if (kind === "characters" && !isSingleCodePoint(t)) throw bad(`token ${i} (${preview(t)}) is not a single character`);
+      if (kind === "words" && (t.length === 0 || WHITESPACE.test(t))) throw bad(`token ${i} (${preview(t)}) is not a word without whitespace`);
+      if (seen.has(t)) throw bad(`token ${i} (${preview(t)}) appears twice`);
       seen.add(t);
       tokens.push(t);
     });
     let unknown: string | undefined;
     if (v.unknown !== undefined) {
       if (typeof v.unknown !== "string" || !seen.has(v.unknown)) {
-        throw bad(`unknown (${JSON.stringify(v.unknown)}) must be one of the tokens`);
+        throw bad(`unknown (${preview(v.unknown)}) must be one of the tokens`);
       }
       unknown = v.unknown;
     }
