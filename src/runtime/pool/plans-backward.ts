@@ -17,8 +17,8 @@ const COLUMN_UNIT = 16;
 export const layernormBackwardPlan: KernelPlan = {
   family: "rows",
   runs: "layernorm_backward_range_f32",
-  // Two passes over each row for dx, and the column sums read dy and x once more.
-  work: (a) => 3 * a[0]! * a[1]!,
+  // One thread: 128×256 in ~20 µs (bench:threads), like softmax's 30 µs at the same size: weight 1.
+  work: (a) => a[0]! * a[1]!,
   split: (a, threads) => {
     const parts = partsFor(threads, PARTS_PER_THREAD);
     const rows = splitAligned(a[0]!, parts, 1), cols = splitAligned(a[1]!, parts, COLUMN_UNIT);
@@ -41,7 +41,9 @@ export const layernormBackwardPlan: KernelPlan = {
 export const embeddingBackwardPlan: KernelPlan = {
   family: "rows",
   runs: "embedding_backward_range_f32",
-  work: (a) => (a[0]! + a[4]!) * a[3]!,
+  // Memory-bound adds: one thread does (n + vocab)·d = 70 k in ~10 µs (bench:threads), a quarter of
+  // softmax's cost per element, so the row threshold (2¹⁵) is met from ~130 k, ~20 µs.
+  work: (a) => ((a[0]! + a[4]!) * a[3]!) / 4,
   split: (a, threads) => {
     if (a[3]! <= 0) return undefined;
     const ranges = splitAligned(a[4]!, partsFor(threads, PARTS_PER_THREAD), 1);
