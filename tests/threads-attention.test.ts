@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  createBackend, layerNorm, layerNormBackward, tensorOn, type Backend, type BuildName,
+  cachedAttention, createBackend, layerNorm, layerNormBackward, tensorOn, type Backend, type BuildName,
 } from "../src/index.js";
 import { balancedRows } from "../src/runtime/pool/plans-attention.js";
 import { BUILDS } from "./helpers/backends.js";
@@ -127,6 +127,26 @@ describe.each([...BUILDS] as BuildName[])("attention and backward sums across th
     expect(mismatches.slice(0, 20)).toEqual([]);
     // Most cases split (1×1 attention, vocabulary 1 and single short rows stay whole by design).
     expect(split).toBeGreaterThan(cases.length * 1.5);
+  });
+
+  it("cachedAttention (decoding one token, a short and a long prompt) gives the same bits on 1–4 threads", () => {
+    const heads = 3, dh = 16, width = heads * dh, capacity = 80;
+    for (const [n, length] of [[1, 1], [1, 57], [7, 30], [40, 80]] as const) {
+      const results = THREADS.map((t) => {
+        const b = backends.get(t)!;
+        let s = 11;
+        const rand = (len: number) => Float32Array.from({ length: len }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296 - 0.5) * 4);
+        const q = tensorOn(b, rand(n * 3 * width), [n, 3 * width]);
+        const k = tensorOn(b, rand(capacity * width), [capacity, width]), v = tensorOn(b, rand(capacity * width), [capacity, width]);
+        const jobs = b.workerPool?.jobs ?? 0;
+        const out = cachedAttention(q, k, v, length, heads);
+        if (t > 1) expect(b.workerPool!.jobs, `n=${n} length=${length} on ${t} threads split`).toBeGreaterThan(jobs);
+        const bits = new Uint32Array(out.toFloat32Array().buffer.slice(0));
+        for (const x of [q, k, v, out]) x.dispose();
+        return bits;
+      });
+      results.slice(1).forEach((r, i) => expect(r, `n=${n} length=${length} on ${i + 2} threads`).toEqual(results[0]));
+    }
   });
 
   it("layerNormBackward split over threads matches float64 within the summation bound", () => {
