@@ -10,7 +10,7 @@
 //
 // Kernels whose own arguments cannot express a part (layernorm and embedding backward, whose sums
 // run over every row) name a range variant in `runs`: the split calls go to it, and a call that stays
-// whole keeps the original kernel, which gives the same bits (tests/threads.test.ts compares them).
+// whole keeps the original kernel, which gives the same bits (tests/threads-attention.test.ts).
 // Attention and the row/column balancing live in plans-attention.ts and plans-backward.ts.
 
 import type { Kernels } from "../kernels.js";
