@@ -57,3 +57,24 @@ export function embedding_backward_f32(n: i32, ids: usize, dout: usize, d: i32, 
     add_f32(d, trow, dout + <usize>r * rowBytes, trow);
   }
 }
+
+/**
+ * embedding_backward_f32 restricted to the table rows [v0, v1): those rows of dtable are zeroed, then
+ * dtable[ids[r], :] += dout[r, :] for the r < n whose id falls in [v0, v1). For threads: calls over disjoint
+ * vocabulary ranges give the bits of one embedding_backward_f32 call, since every table row still sums its
+ * positions in order r = 0, 1, … with the same add.
+ */
+export function embedding_backward_range_f32(
+  n: i32, ids: usize, dout: usize, d: i32, vocab: i32, dtable: usize, v0: i32, v1: i32,
+): void {
+  const rowBytes = <usize>d << 2;
+  const lo = max(v0, 0), hi = min(v1, vocab);
+  if (lo >= hi) return;
+  fill_f32((hi - lo) * d, 0, dtable + <usize>lo * rowBytes);
+  for (let r = 0; r < n; r++) {
+    const id = load<i32>(ids + (<usize>r << 2));
+    if (id < lo || id >= hi) continue;
+    const trow = dtable + <usize>id * rowBytes;
+    add_f32(d, trow, dout + <usize>r * rowBytes, trow);
+  }
+}

@@ -21,6 +21,6 @@ export {
 export { sgd_f32, sgd_momentum_f32, adam_f32, sum_squares_f32, all_finite_f32 } from "./optim";
 export { split_heads_f32, merge_heads_f32 } from "./layout";
 export { gelu_f32, gelu_backward_f32 } from "./activations";
-export { layernorm_f32, layernorm_backward_f32 } from "./norm";
-export { embedding_f32, embedding_backward_f32 } from "./embedding";
+export { layernorm_f32, layernorm_backward_f32, layernorm_backward_range_f32 } from "./norm";
+export { embedding_f32, embedding_backward_f32, embedding_backward_range_f32 } from "./embedding";
 export { attention_rows_backward_f32, attention_rows_backward_scratch_bytes } from "./attention_backward";

@@ -139,3 +139,91 @@ export function layernorm_backward_f32(
     }
   }
 }
+
+/**
+ * layernorm_backward_f32 split for threads: dx for the rows [r0, r1) only, and dgamma, dbeta for the columns
+ * [c0, c1) only (OVERWRITTEN, each summed over ALL rows, in row order). Calls over disjoint row and column ranges
+ * together give the bits of one layernorm_backward_f32 call, at any split: dx rows are computed exactly as there,
+ * and every dgamma/dbeta column accumulates the same terms in the same order with the same instruction, provided
+ * c0 is a multiple of 4 and c1 is a multiple of 4 or cols (a column then sits in the same SIMD lane or scalar tail
+ * as in the whole-row loop). The column sums re-read dy and x (a second pass over memory the fused kernel avoids),
+ * which is why the single-thread path keeps layernorm_backward_f32.
+ */
+export function layernorm_backward_range_f32(
+  rows: i32, cols: i32, dy: usize, x: usize, gamma: usize, mean: usize, rstd: usize,
+  dx: usize, dgamma: usize, dbeta: usize, r0: i32, r1: i32, c0: i32, c1: i32,
+): void {
+  const rowBytes = <usize>cols << 2;
+  const invN: f32 = cols > 0 ? <f32>1 / <f32>cols : 0;
+  for (let i = max(r0, 0); i < min(r1, rows); i++) {
+    const dyr = dy + <usize>i * rowBytes, xr = x + <usize>i * rowBytes, dxr = dx + <usize>i * rowBytes;
+    const m = load<f32>(mean + (<usize>i << 2)), r = load<f32>(rstd + (<usize>i << 2));
+    // Pass 1 exactly as layernorm_backward_f32.
+    let sg: f32 = 0, sgx: f32 = 0;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vm = f32x4.splat(m), vr = f32x4.splat(r);
+      let ag = f32x4.splat(0), agx = f32x4.splat(0);
+      for (; j + 4 <= cols; j += 4) {
+        const o = <usize>j << 2;
+        const g = f32x4.mul(v128.load(dyr + o), v128.load(gamma + o));
+        const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vm), vr);
+        ag = f32x4.add(ag, g);
+        agx = fmadd(g, xh, agx);
+      }
+      sg = hsum4(ag);
+      sgx = hsum4(agx);
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      const g = load<f32>(dyr + o) * load<f32>(gamma + o);
+      sg += g;
+      sgx += g * ((load<f32>(xr + o) - m) * r);
+    }
+    const a = sg * invN, b = sgx * invN;
+    // Pass 2 without the dgamma/dbeta shares (those are the column pass below).
+    j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vm = f32x4.splat(m), vr = f32x4.splat(r), va = f32x4.splat(a), vb = f32x4.splat(b);
+      for (; j + 4 <= cols; j += 4) {
+        const o = <usize>j << 2;
+        const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vm), vr);
+        const g = f32x4.mul(v128.load(dyr + o), v128.load(gamma + o));
+        v128.store(dxr + o, f32x4.mul(vr, f32x4.sub(f32x4.sub(g, va), f32x4.mul(xh, vb))));
+      }
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      const xh = (load<f32>(xr + o) - m) * r;
+      const g = load<f32>(dyr + o) * load<f32>(gamma + o);
+      store<f32>(dxr + o, r * ((g - a) - xh * b));
+    }
+  }
+  const ca = max(c0, 0), cb = min(c1, cols);
+  if (ca >= cb) return;
+  const off = <usize>ca << 2;
+  fill_f32(cb - ca, 0, dgamma + off);
+  fill_f32(cb - ca, 0, dbeta + off);
+  for (let i = 0; i < rows; i++) {
+    const dyr = dy + <usize>i * rowBytes, xr = x + <usize>i * rowBytes;
+    const m = load<f32>(mean + (<usize>i << 2)), r = load<f32>(rstd + (<usize>i << 2));
+    let j = ca;
+    if (ASC_FEATURE_SIMD) {
+      const vm = f32x4.splat(m), vr = f32x4.splat(r);
+      for (; j + 4 <= cb; j += 4) {
+        const o = <usize>j << 2;
+        const d = v128.load(dyr + o);
+        const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vm), vr);
+        v128.store(dgamma + o, fmadd(d, xh, v128.load(dgamma + o)));
+        v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o), d));
+      }
+    }
+    for (; j < cb; j++) {
+      const o = <usize>j << 2;
+      const d = load<f32>(dyr + o);
+      const xh = (load<f32>(xr + o) - m) * r;
+      store<f32>(dgamma + o, load<f32>(dgamma + o) + d * xh);
+      store<f32>(dbeta + o, load<f32>(dbeta + o) + d);
+    }
+  }
+}

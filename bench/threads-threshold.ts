@@ -1,10 +1,12 @@
 // Where splitting pays: the cost of an empty parallel op, and 1-thread vs 2-thread time per kernel
 // family over sizes, interleaved in one process. The crossovers set DEFAULT_THRESHOLDS in
-// src/runtime/pool/dispatch.ts. Run: npm run bench:threads [-- THREADS] (default 2).
+// src/runtime/pool/dispatch.ts. Run: npm run bench:threads [-- THREADS] [--only=TEXT] (default 2 threads;
+// --only keeps the rows whose label contains TEXT, e.g. --only=attention).
 
 import { createBackend, type Backend } from "../src/index.js";
 
-const threads = Number(process.argv[2] ?? 2);
+const threads = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 2);
+const only = process.argv.slice(2).find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const ZERO = { gemm: 0, elementwise: 0, rows: 0 };
 const NEVER = { gemm: Infinity, elementwise: Infinity, rows: Infinity };
 
@@ -48,6 +50,7 @@ console.log(`threads: ${many.info().threads} (${many.info().build}); machine sha
 }
 
 function compare(label: string, run: (b: Backend) => () => void, reps: number): void {
+  if (only !== undefined && !label.includes(only)) return;
   const f1 = run(one), f2 = run(many);
   const t1: number[] = [], t2: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -84,6 +87,38 @@ for (const [rows, cols] of [[16, 256], [32, 256], [64, 256], [128, 256], [256, 2
     const [x, g, bb, y, m, r] = buffers(b, rows * cols, 6);
     return () => b.kernels.layernorm_f32(rows, cols, x!, g!, bb!, y!, m!, r!, 1e-5);
   }, Math.max(5, Math.floor(2e6 / (rows * cols))));
+}
+// Attention: causal, 4 heads of 16 (the GPT bench's shape), one sequence; work in multiply-adds as
+// plans-attention.ts counts it (2·d per visible key forward, 5·d backward), against the GEMM threshold.
+for (const t of [16, 32, 48, 64, 96, 128, 256]) {
+  const h = 4, d = 16, hd = h * d, vis = (t * (t + 1)) / 2;
+  const setup = (b: Backend) => {
+    const [qkv, out, dout, dqkv] = buffers(b, t * 3 * hd, 4);
+    const lse = b.allocator.alloc(h * t * 4);
+    const fs = b.allocator.alloc(b.rawKernels.attention_rows_scratch_bytes(t, d));
+    const bs = b.allocator.alloc(b.rawKernels.attention_rows_backward_scratch_bytes(t, t, d));
+    const fwd = () => b.kernels.attention_rows_f32(1, h, t, t, d, qkv!, 3 * hd, qkv! + hd * 4, 3 * hd, qkv! + 2 * hd * 4, 3 * hd, out!, hd, 0.25, 1, lse, fs, 0, h, 0, t);
+    fwd();
+    const bwd = () => b.kernels.attention_rows_backward_f32(
+      1, h, t, t, d, qkv!, 3 * hd, qkv! + hd * 4, 3 * hd, qkv! + 2 * hd * 4, 3 * hd, out!, hd, dout!, hd, lse,
+      dqkv!, 3 * hd, dqkv! + hd * 4, 3 * hd, dqkv! + 2 * hd * 4, 3 * hd, 0.25, 1, bs, 0, h);
+    return { fwd, bwd };
+  };
+  compare(`attention T=${t} (${h * 2 * d * vis} MACs)`, (b) => setup(b).fwd, Math.max(3, Math.floor(4e6 / (h * 2 * d * vis))));
+  compare(`attention bwd T=${t} (${h * 5 * d * vis})`, (b) => setup(b).bwd, Math.max(3, Math.floor(4e6 / (h * 5 * d * vis))));
+}
+// LayerNorm backward (work 3·rows·cols) and embedding backward (work (n + vocab)·d), "rows" family.
+for (const rows of [16, 32, 64, 128, 256]) {
+  compare(`layernorm bwd ${rows}×256`, (b) => {
+    const [dy, x, g, m, r, dx, dg, db] = buffers(b, rows * 256, 8);
+    return () => b.kernels.layernorm_backward_f32(rows, 256, dy!, x!, g!, m!, r!, dx!, dg!, db!);
+  }, Math.max(5, Math.floor(2e6 / (rows * 256))));
+  compare(`embedding bwd n=${rows * 4} d=64 vocab=65`, (b) => {
+    const [ids, dout, dt] = buffers(b, rows * 4 * 64, 3);
+    const i32 = new Int32Array(b.memory.buffer, ids!, rows * 4);
+    for (let i = 0; i < rows * 4; i++) i32[i] = (i * 7) % 65;
+    return () => b.kernels.embedding_backward_f32(rows * 4, ids!, dout!, 64, 65, dt!);
+  }, Math.max(5, Math.floor(2e6 / (rows * 256))));
 }
 many.dispose();
 manyOff.dispose();

@@ -4,7 +4,7 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  Adam, createBackend, createLoss, Dense, GPT, GptTrainer, Random, Sequential, setBackend, tensorOn, Trainer,
+  Adam, createBackend, createLoss, Dense, GPT, GptTrainer, qkvAttention, qkvAttentionBackward, Random, Sequential, setBackend, tensorOn, Trainer,
   type Backend, type BuildName, type Parameter,
 } from "../src/index.js";
 import { BUILDS } from "./helpers/backends.js";
@@ -22,6 +22,20 @@ async function backend(build: BuildName, threads: number): Promise<Backend> {
 afterAll(() => {
   for (const b of created) b.dispose();
 });
+
+/** Record the kernels the pool runs (the names its jobs carry), to check what a run actually split. */
+function recordPoolKernels(b: Backend): Set<string> {
+  const seen = new Set<string>();
+  const pool = b.workerPool;
+  if (pool) {
+    const run = pool.run.bind(pool);
+    pool.run = (name, ...rest) => {
+      seen.add(name);
+      return run(name, ...rest);
+    };
+  }
+  return seen;
+}
 
 function weightBits(params: Parameter[]): Uint32Array[] {
   return params.map((p) => new Uint32Array(p.value.toFloat32Array().buffer.slice(0)));
@@ -50,6 +64,7 @@ async function trainMlp(build: BuildName, threads: number) {
 
 async function trainGpt(build: BuildName, threads: number) {
   const b = await backend(build, threads);
+  const kernels = recordPoolKernels(b);
   const text = "the quick brown fox jumps over the lazy dog; ".repeat(20);
   const ids = Int32Array.from(text, (ch) => ch.charCodeAt(0) % 29);
   const model = new GPT({ vocabSize: 29, contextLength: 16, dModel: 16, heads: 2, layers: 2, seed: 9 });
@@ -61,7 +76,24 @@ async function trainGpt(build: BuildName, threads: number) {
   const jobs = b.workerPool?.jobs ?? 0;
   trainer.dispose();
   model.dispose();
-  return { losses, weights, jobs };
+  return { losses, weights, jobs, kernels };
+}
+
+/** Causal multi-head attention forward + backward from a fused projection, at the default thresholds. */
+async function causalMha(build: BuildName, threads: number) {
+  const b = await createBackend({ build, threads });
+  created.push(b);
+  const kernels = recordPoolKernels(b);
+  const batch = 2, t = 129, heads = 4, dh = 16, width = heads * dh;
+  const rng = new Random(5);
+  const qkv = tensorOn(b, Float32Array.from({ length: batch * t * 3 * width }, () => rng.normal()), [batch * t, 3 * width]);
+  const dout = tensorOn(b, Float32Array.from({ length: batch * t * width }, () => rng.normal()), [batch * t, width]);
+  const lse = tensorOn(b, new Float32Array(batch * heads * t), [batch * heads, t]);
+  const out = qkvAttention(qkv, heads, { batch, causal: true, lse });
+  const dqkv = qkvAttentionBackward(qkv, out, dout, lse, heads, { batch, causal: true });
+  const bits = [out, lse, dqkv].map((x) => new Uint32Array(x.toFloat32Array().buffer.slice(0)));
+  for (const x of [qkv, dout, lse, out, dqkv]) x.dispose();
+  return { bits, kernels };
 }
 
 describe.each([...BUILDS].filter((b) => b !== "scalar"))("training on 1 and 2 threads (%s build)", (build) => {
@@ -80,5 +112,17 @@ describe.each([...BUILDS].filter((b) => b !== "scalar"))("training on 1 and 2 th
     expect(two.jobs).toBeGreaterThan(50);
     expect(two.losses).toEqual(one.losses);
     two.weights.forEach((w, i) => expect(w).toEqual(one.weights[i]));
+    for (const k of ["attention_rows_f32", "attention_rows_backward_f32", "layernorm_backward_range_f32", "embedding_backward_range_f32"]) {
+      expect(two.kernels.has(k), `${k} ran on the pool`).toBe(true);
+    }
+  });
+
+  it("a causal MHA forward and backward give identical bits", async () => {
+    const one = await causalMha(build, 1);
+    const two = await causalMha(build, 2);
+    // Above the default thresholds: both attention kernels are split without forcing.
+    expect([...two.kernels].filter((k) => k.startsWith("attention")).sort()).toEqual(["attention_rows_backward_f32", "attention_rows_f32"]);
+    two.bits.forEach((x, i) => expect(x).toEqual(one.bits[i]));
+    expect(one.bits[2]!.some((v) => v !== 0)).toBe(true);
   });
 });

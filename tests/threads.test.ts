@@ -7,52 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBackend, type Backend, type BuildName } from "../src/index.js";
 import { BUILDS } from "./helpers/backends.js";
 import { EDGE_SIZES, gemmShapes } from "./helpers/shapes.js";
+import { run, type Buf, type Case, type Kind } from "./helpers/thread-cases.js";
 
 const THREADS = [1, 2, 3, 4] as const;
 const ZERO = { gemm: 0, elementwise: 0, rows: 0 };
-
-type Kind = "rand" | "ids" | "labels" | "zero" | "pos";
-/** A buffer: its length in 4-byte elements and how to fill it. */
-interface Buf { n: number; kind: Kind; limit?: number }
-interface Case {
-  name: string;
-  kernel: string;
-  buffers: Record<string, Buf>;
-  /** The kernel's arguments, given each buffer's pointer. */
-  args(p: Record<string, number>): number[];
-  outputs: string[];
-}
-
-/** Deterministic fill so every backend sees the same inputs. */
-function fill(b: Backend, ptr: number, buf: Buf, seed: number): void {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
-  const f = b.f32, i32 = new Int32Array(b.memory.buffer);
-  for (let i = 0; i < buf.n; i++) {
-    const u = next();
-    if (buf.kind === "ids") i32[ptr / 4 + i] = Math.floor(u * buf.limit!);
-    else if (buf.kind === "labels") i32[ptr / 4 + i] = u < 0.1 ? -1 : Math.floor(u * buf.limit!);
-    else if (buf.kind === "zero") f[ptr / 4 + i] = 0;
-    else if (buf.kind === "pos") f[ptr / 4 + i] = 0.05 + u;
-    else f[ptr / 4 + i] = (u - 0.5) * 4;
-  }
-}
-
-/** Run one case on a backend: fresh buffers, the call, then the outputs' bytes and the return value. */
-function run(b: Backend, c: Case): { out: Uint32Array[]; ret: number } {
-  const ptrs: Record<string, number> = {};
-  let seed = 1;
-  for (const [name, buf] of Object.entries(c.buffers)) {
-    ptrs[name] = b.allocator.alloc(Math.max(16, buf.n * 4));
-    fill(b, ptrs[name]!, buf, seed++);
-  }
-  ptrs.scratch = b.scratch(b.rawKernels.gemm_scratch_bytes());
-  const args = c.args(ptrs);
-  const ret = (b.kernels as unknown as Record<string, (...a: number[]) => number>)[c.kernel]!(...args);
-  const out = c.outputs.map((name) => new Uint32Array(b.memory.buffer, ptrs[name]!, c.buffers[name]!.n).slice());
-  for (const name of Object.keys(c.buffers)) b.allocator.free(ptrs[name]!);
-  return { out, ret: ret as number };
-}
 
 function gemmCases(): Case[] {
   const cases: Case[] = [];

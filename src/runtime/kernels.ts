@@ -221,6 +221,16 @@ export interface Kernels {
    * first, then accumulated row by row).
    */
   layernorm_backward_f32(rows: number, cols: number, dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number): void;
+  /**
+   * layernorm_backward_f32 split for threads: dx for the rows [r0, r1) only, and dgamma, dbeta for the columns
+   * [c0, c1) only (OVERWRITTEN, each summed over ALL rows, in row order). Calls over disjoint row and column ranges
+   * together give the bits of one layernorm_backward_f32 call, at any split: dx rows are computed exactly as there,
+   * and every dgamma/dbeta column accumulates the same terms in the same order with the same instruction, provided
+   * c0 is a multiple of 4 and c1 is a multiple of 4 or cols (a column then sits in the same SIMD lane or scalar tail
+   * as in the whole-row loop). The column sums re-read dy and x (a second pass over memory the fused kernel avoids),
+   * which is why the single-thread path keeps layernorm_backward_f32.
+   */
+  layernorm_backward_range_f32(rows: number, cols: number, dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, r0: number, r1: number, c0: number, c1: number): void;
 
   // assembly/embedding.ts
   /** out[r, :] = table[ids[r], :] for r < n (a zero row where ids[r] is outside [0, vocab)). */
@@ -230,6 +240,13 @@ export interface Kernels {
    * dtable [vocab, d] is overwritten.
    */
   embedding_backward_f32(n: number, ids: number, dout: number, d: number, vocab: number, dtable: number): void;
+  /**
+   * embedding_backward_f32 restricted to the table rows [v0, v1): those rows of dtable are zeroed, then
+   * dtable[ids[r], :] += dout[r, :] for the r < n whose id falls in [v0, v1). For threads: calls over disjoint
+   * vocabulary ranges give the bits of one embedding_backward_f32 call, since every table row still sums its
+   * positions in order r = 0, 1, … with the same add.
+   */
+  embedding_backward_range_f32(n: number, ids: number, dout: number, d: number, vocab: number, dtable: number, v0: number, v1: number): void;
 
   // assembly/attention_backward.ts
   /**
@@ -293,8 +310,10 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "gelu_backward_f32",
   "layernorm_f32",
   "layernorm_backward_f32",
+  "layernorm_backward_range_f32",
   "embedding_f32",
   "embedding_backward_f32",
+  "embedding_backward_range_f32",
   "attention_rows_backward_f32",
   "attention_rows_backward_scratch_bytes",
 ];

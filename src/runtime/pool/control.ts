@@ -40,7 +40,8 @@ export const COMMAND_RUN = 0;
 export const COMMAND_STOP = 1;
 
 export const MAX_CALLS = 64;
-export const MAX_ARGS = 20;
+/** attention_rows_backward_f32 takes 27. */
+export const MAX_ARGS = 28;
 export const MAX_WORKERS = 63;
 /** Sequence numbers wrap below 2^24 so that seq << 7 stays a positive int32. */
 export const SEQ_MASK = 0xffffff;

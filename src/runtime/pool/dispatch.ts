@@ -36,6 +36,9 @@ export function dispatchingKernels(raw: Kernels, host: PoolHost): Kernels {
   for (const name of Object.keys(raw)) out[name] = exports[name];
   for (const [name, plan] of Object.entries(PLANS)) {
     const fn = exports[name]!;
+    // Split calls go to the plan's range variant, if it has one; a whole call keeps the original.
+    const partName = plan.runs ?? name;
+    const partFn = exports[partName]!;
     out[name] = (...args: number[]): number => {
       const pool = host.activePool();
       const parallel = pool !== undefined && plan.work(args) >= host.thresholds[plan.family];
@@ -51,9 +54,9 @@ export function dispatchingKernels(raw: Kernels, host: PoolHost): Kernels {
           regions = [0];
           for (let t = 1; t < pool!.threads; t++) regions.push(host.threadScratch(t, scratch.bytes));
         }
-        results = pool!.run(name, fn, split.calls, scratch?.arg ?? -1, regions);
+        results = pool!.run(partName, partFn, split.calls, scratch?.arg ?? -1, regions);
       } else {
-        results = split.calls.map((call) => fn(...call));
+        results = split.calls.map((call) => partFn(...call));
       }
       // Kernels without a combine step return nothing.
       return split.combine ? split.combine(results) : (undefined as unknown as number);
@@ -63,4 +66,6 @@ export function dispatchingKernels(raw: Kernels, host: PoolHost): Kernels {
 }
 
 /** Names of the kernels the workers may be asked to run. */
-export const PARALLEL_KERNELS: string[] = Object.keys(PLANS);
+export const PARALLEL_KERNELS: string[] = [
+  ...new Set([...Object.keys(PLANS), ...Object.values(PLANS).flatMap((p) => (p.runs ? [p.runs] : []))]),
+];

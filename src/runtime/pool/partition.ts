@@ -29,3 +29,27 @@ export function fixedChunks(total: number, size: number): [number, number][] {
   for (let s = 0; s < total; s += size) out.push([s, Math.min(total, s + size)]);
   return out;
 }
+
+/**
+ * Parts per thread. Threads claim parts as they come (pool.ts), so a thread the OS runs late leaves
+ * its parts to the others; more parts balance better.
+ */
+export const PARTS_PER_THREAD = 4;
+/** At most this many calls in one job (control.ts MAX_CALLS). */
+export const MAX_PARTS = 64;
+export const partsFor = (threads: number, perThread: number) => Math.min(MAX_PARTS, threads * perThread);
+
+/** A pointer argument and how many floats it advances per unit of the split index (a number or an argument). */
+export type Stride = { arg: number; per: number | ((args: readonly number[]) => number) };
+
+/** A copy of `args` for the part [start, end): the size at `sizeArg` becomes end − start, the pointers advance. */
+export function offsetCall(args: readonly number[], sizeArg: number, start: number, end: number, ptrs: Stride[]): number[] {
+  const call = args.slice();
+  call[sizeArg] = end - start;
+  for (const { arg, per } of ptrs) {
+    if (call[arg] === 0) continue; // optional pointer (0 = none) stays none
+    const floats = typeof per === "number" ? per : per(args);
+    call[arg] = args[arg]! + start * floats * 4;
+  }
+  return call;
+}

@@ -8,12 +8,15 @@
 // changes a reduction's order, and where a kernel returns a sum over rows (cross-entropy) the rows
 // are cut into chunks that depend only on the row count — and cut the same way on one thread.
 //
-// Attention (heads × query-row blocks) is not here yet: its kernels are being reworked; adding it is
-// one more entry with a planner over (head range, row range) and a scratch size from
-// attention_*_scratch_bytes.
+// Kernels whose own arguments cannot express a part (layernorm and embedding backward, whose sums
+// run over every row) name a range variant in `runs`: the split calls go to it, and a call that stays
+// whole keeps the original kernel, which gives the same bits (tests/threads-attention.test.ts).
+// Attention and the row/column balancing live in plans-attention.ts and plans-backward.ts.
 
 import type { Kernels } from "../kernels.js";
-import { fixedChunks, splitAligned } from "./partition.js";
+import { fixedChunks, offsetCall, partsFor, PARTS_PER_THREAD, splitAligned, type Stride } from "./partition.js";
+import { attentionBackwardPlan, attentionForwardPlan } from "./plans-attention.js";
+import { embeddingBackwardPlan, layernormBackwardPlan } from "./plans-backward.js";
 
 /** Which threshold applies: kernels of a family have similar cost per unit of `work`. */
 export type Family = "gemm" | "elementwise" | "rows";
@@ -35,6 +38,8 @@ export interface KernelPlan {
   split(args: readonly number[], threads: number, raw: Kernels): Plan | undefined;
   /** The split is a fixed partition whose results are combined: use it on one thread too. */
   fixed?: boolean;
+  /** The kernel the split calls run, when it is not the planned one (a range variant with more arguments). */
+  runs?: keyof Kernels;
 }
 
 /** Cost weight of exp/tanh-based elementwise kernels relative to an add (single-thread timings: gelu ≈ 8 × add). */
@@ -44,30 +49,8 @@ const ELEMENT_UNIT = 16;
 /** GEMM micro-tile: rows of C in steps of MR = 4, columns in steps of NR = 8 (assembly/gemm.ts). */
 const GEMM_MR = 4;
 const GEMM_NR = 8;
-
-/**
- * Parts per thread. Threads claim parts as they come (pool.ts), so a thread the OS runs late leaves
- * its parts to the others; more parts balance better. GEMM takes fewer, as every part of a row split
- * packs all of B (and of a column split all of A).
- */
-const PARTS_PER_THREAD = 4;
+/** GEMM takes fewer parts per thread: every part of a row split packs all of B (and of a column split all of A). */
 const GEMM_PARTS_PER_THREAD = 2;
-const MAX_PARTS = 64; // control.ts MAX_CALLS
-const partsFor = (threads: number, perThread: number) => Math.min(MAX_PARTS, threads * perThread);
-
-/** A pointer argument and how many floats it advances per unit of the split index (a number or an argument). */
-type Stride = { arg: number; per: number | ((args: readonly number[]) => number) };
-
-function offsetCall(args: readonly number[], sizeArg: number, start: number, end: number, ptrs: Stride[]): number[] {
-  const call = args.slice();
-  call[sizeArg] = end - start;
-  for (const { arg, per } of ptrs) {
-    if (call[arg] === 0) continue; // optional pointer (0 = none) stays none
-    const floats = typeof per === "number" ? per : per(args);
-    call[arg] = args[arg]! + start * floats * 4;
-  }
-  return call;
-}
 
 /**
  * n at argument 0; the listed pointers advance one float per element. `cost` weighs an element against
@@ -160,7 +143,7 @@ function gemm(ptr: { a: number; lda: number; b: number; ldb: number; c: number; 
   };
 }
 
-/** The parallel kernels. Everything else (reductions, layernorm backward, attention) runs on the calling thread. */
+/** The parallel kernels. Everything else (full reductions, scores for inspection) runs on the calling thread. */
 export const PLANS: Partial<Record<keyof Kernels, KernelPlan>> = {
   gemm_f32: gemm({ alpha: 5, a: 6, lda: 7, b: 8, ldb: 9, c: 11, ldc: 12, scratch: 13 }),
   gemm_bias_act_f32: gemm({ a: 5, lda: 6, b: 7, ldb: 8, bias: 9, c: 11, ldc: 12, scratch: 13, pre: 14 }),
@@ -208,4 +191,9 @@ export const PLANS: Partial<Record<keyof Kernels, KernelPlan>> = {
 
   softmax_xent_f32: chunkedRowSum([{ arg: 2, per: arg(1) }, { arg: 3, per: arg(1) }, { arg: 4, per: arg(1) }]),
   softmax_xent_index_f32: chunkedRowSum([{ arg: 2, per: arg(1) }, { arg: 3, per: 1 }, { arg: 4, per: arg(1) }]),
+
+  layernorm_backward_f32: layernormBackwardPlan,
+  embedding_backward_f32: embeddingBackwardPlan,
+  attention_rows_f32: attentionForwardPlan,
+  attention_rows_backward_f32: attentionBackwardPlan,
 };
