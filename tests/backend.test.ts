@@ -71,7 +71,7 @@ describe("load errors", () => {
 
   it("a Wasm module that is not simdnet's names the missing kernels", async () => {
     const empty = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
-    await expect(createBackend({ wasm: empty })).rejects.toThrow(/lacks kernels heap_base, dot_f32/);
+    await expect(createBackend({ wasm: empty })).rejects.toThrow(/lacks kernels heap_base, build_kind, dot_f32/);
   });
 
   it("bad memory options are refused", async () => {
