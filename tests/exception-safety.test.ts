@@ -109,6 +109,24 @@ describe("constructors are all or nothing", () => {
     expect(live()).toEqual({ tensors: 0, bytes: 0 });
   });
 
+  it("an OutOfMemoryError in GPT.createCaches (at a later layer) frees the caches made before it", async () => {
+    await smallBackend(4);
+    // Each layer's cache is K and V of [capacity, dModel]: 2·256·64·4 B = 128 KiB; 8 layers need 1 MiB.
+    const model = new GPT({ vocabSize: 50, contextLength: 256, dModel: 64, heads: 4, layers: 8 });
+    const filler = fillLeaving(0.5 * 2 ** 20);
+    const before = live();
+    expect(thrown(() => model.createCaches())).toBeInstanceOf(OutOfMemoryError);
+    expect(live()).toEqual(before);
+    const two = model.createCaches(64); // smaller caches fit: the failure came after the first layers
+    for (const c of two) {
+      c.k.dispose();
+      c.v.dispose();
+    }
+    for (const t of filler) t.dispose();
+    model.dispose();
+    expect(live()).toEqual({ tensors: 0, bytes: 0 });
+  });
+
   it("new GPT refuses absurd configs with a typed error before allocating", async () => {
     await useBuild("simd");
     const before = live();

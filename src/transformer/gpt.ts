@@ -190,7 +190,8 @@ export class GPT {
   /** Per-layer KV caches for generating one sequence of up to `capacity` tokens (caller disposes). */
   createCaches(capacity = this.config.contextLength): KvCache[] {
     if (capacity > this.config.contextLength) throw new ArgumentError(`GPT: a cache of ${capacity} exceeds the context length ${this.config.contextLength}`);
-    return this.blocks.map((b) => b.attn.createCache(capacity));
+    // All or nothing: an OutOfMemoryError at layer i frees the caches of layers 0..i−1.
+    return disposeOnThrow(() => this.blocks.map((b) => b.attn.createCache(capacity)));
   }
 
   /** Run the prompt (one sequence) through the model, fill the caches, return the last position's logits. */
