@@ -122,7 +122,9 @@ const chosen = MUTANTS.filter((m) => !only || only.has(m.id));
 if (only && chosen.length !== only.size) throw new Error(`unknown mutant id in --only ${args[onlyAt + 1]} (see --list)`);
 
 const noRebuild = args.includes("--no-rebuild");
-const CONFIG = path.join(root, ".mutate-kernels.aspect.config.js");
+// as-pect resolves --config against the working directory: pass the name, not an absolute path.
+const CONFIG_NAME = ".mutate-kernels.aspect.config.js";
+const CONFIG = path.join(root, CONFIG_NAME);
 const run = (cmd, cmdArgs, env = {}) => {
   const r = spawnSync(cmd, cmdArgs, { cwd: root, env: { ...process.env, ...env }, encoding: "utf8", timeout: 15 * 60_000 });
   return { ok: r.status === 0, timedOut: r.error?.code === "ETIMEDOUT", output: `${r.stdout ?? ""}${r.stderr ?? ""}` };
@@ -148,16 +150,25 @@ function restore(originals) {
 }
 
 writeFileSync(CONFIG, `import base from "./as-pect.config.js";\nexport default { ...base, entries: (process.env.MUTANT_SPECS ?? "").split(",") };\n`);
+const aspect = (specs) => run("npx", ["asp", "--config", CONFIG_NAME, "--no-logo", "--summary"], { MUTANT_SPECS: specs.join(",") });
 const results = [];
 let rebuilt = false;
 try {
+  // Baseline: the specs must pass on the unmutated kernels, or every "catch" below would mean nothing.
+  const allSpecs = [...new Set(chosen.flatMap((m) => m.specs))].map((s) => `tests/assembly/${s}.spec.ts`);
+  const baseline = aspect(allSpecs);
+  if (!baseline.ok) throw new Error(`baseline: as-pect fails on the unmutated kernels:\n${baseline.output.slice(-2000)}`);
+  console.log(`baseline: ${allSpecs.length} spec files pass on the unmutated kernels`);
   for (const m of chosen) {
     const t0 = Date.now();
     const originals = applyEdits(m);
     let verdict;
     try {
       const specs = m.specs.map((s) => `tests/assembly/${s}.spec.ts`);
-      const asp = run("npx", ["asp", "--config", CONFIG, "--no-logo", "--summary"], { MUTANT_SPECS: specs.join(",") });
+      const asp = aspect(specs);
+      // A mutant that does not compile is not a test catch: say so (the mutant list needs fixing).
+      const failedTests = /✖|\[Fail\]|❌ Fail|Failed:/.test(asp.output);
+      if (!asp.ok && !failedTests && !asp.timedOut) throw new Error(`${m.id}: as-pect failed without a failing test (compile error?):\n${asp.output.slice(-2000)}`);
       if (!asp.ok) verdict = { caught: true, by: asp.timedOut ? "as-pect (timeout)" : `as-pect ${m.specs.join(", ")}` };
       else if (noRebuild) verdict = { caught: false, by: "(passed as-pect; vitest not run: --no-rebuild)" };
       else {
