@@ -7,7 +7,7 @@
 // draws; the test computes that batch's gradient itself (model.loss + backward) before each trainStep.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { GPT, GptTrainer, decaysWeight, init, memory, type GptTrainOptions } from "../src/index.js";
+import { ArgumentError, DivergenceError, GPT, GptTrainer, decaysWeight, init, memory, type GptTrainOptions } from "../src/index.js";
 import { AdamWReference, worstExcess } from "./helpers/adamw-reference.js";
 
 beforeAll(async () => {
@@ -118,6 +118,7 @@ describe("GptTrainer.trainStep against a hand-clipped float64 AdamW", () => {
         const stats = trainer.trainStep();
         if (step === 1) before = memory().numTensors; // optimizer state is created by the first step
         expect(stats.step).toBe(step);
+        expect(stats.tokens).toBe(B * 6);
         expect(stats.learningRate).toBeCloseTo(lr, 15);
         expect(stats.loss).toBe(loss);
         expect(Math.abs(stats.gradNorm - norm) / norm, "gradNorm").toBeLessThan(1e-6);
@@ -131,4 +132,64 @@ describe("GptTrainer.trainStep against a hand-clipped float64 AdamW", () => {
       model.dispose();
     });
   }
+});
+
+describe("GptTrainer evaluation, resume and refusals", () => {
+  it("evaluate() is the mean loss over evalSequences windows evenly spaced over the held-out text", () => {
+    const model = new GPT(tinyConfig);
+    const validation = Int32Array.from({ length: 40 }, (_, i) => (i * 5 + 3) % 7);
+    // 5 windows in batches of 2 (the last batch is partial): starts ⌊span·i/4⌋, span = 40 − 6 − 1.
+    const trainer = new GptTrainer(model, window, validation, options({ evalSequences: 5, batchSize: 2 }));
+    const span = validation.length - 6 - 1;
+    let sum = 0;
+    for (let i = 0; i < 5; i++) {
+      const start = Math.floor((span * i) / 4);
+      sum += model.loss(validation.slice(start, start + 6), validation.slice(start + 1, start + 7), 1);
+    }
+    // Float32 losses of the same windows batched differently: a few roundings apart.
+    expect(Math.abs(trainer.evaluate() - sum / 5) / (sum / 5)).toBeLessThan(1e-6);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it("resuming at step s makes the next step s + 1, with that step's rate and bias corrections", () => {
+    const run = (resumeAt: number) => {
+      const model = new GPT(tinyConfig);
+      const trainer = new GptTrainer(model, window, window, options({ learningRate: 1e-2, warmupSteps: 2, totalSteps: 6 }));
+      trainer.step = resumeAt;
+      const stats = trainer.trainStep();
+      const weights = model.parameters().map((p) => p.value.toFloat32Array());
+      trainer.dispose();
+      model.dispose();
+      return { stats, weights };
+    };
+    const resumed = run(3);
+    expect(resumed.stats.step).toBe(4);
+    expect(resumed.stats.learningRate).toBeCloseTo(scheduleRef(4, 1e-2, 1e-3, 2, 6), 15);
+    // From zero moments, step t moves each weight by lr·sign(g)·(1 − β1)/(1 − β1^t)·√((1 − β2^t)/(1 − β2)):
+    // a step that ignored the resumed count (t = 1) would give different weights.
+    expect(resumed.weights).not.toEqual(run(0).weights);
+  });
+
+  it("refuses a sequence longer than the context and texts shorter than one sequence", () => {
+    const model = new GPT(tinyConfig);
+    expect(() => new GptTrainer(model, window, window, options({ seqLen: 7 }))).toThrow(/seqLen 7 exceeds the context length 6/);
+    expect(() => new GptTrainer(model, window.subarray(0, 6), window, options({}))).toThrow(/the training text has 6 tokens, fewer than one sequence of 7/);
+    expect(() => new GptTrainer(model, window, window.subarray(0, 5), options({}))).toThrow(ArgumentError);
+    expect(() => new GptTrainer(model, window, window.subarray(0, 5), options({}))).toThrow(/the validation text has 5 tokens/);
+    model.dispose();
+  });
+
+  it("a non-finite loss raises DivergenceError naming the step and leaves every weight as it was", () => {
+    const model = new GPT(tinyConfig);
+    const trainer = new GptTrainer(model, window, window, options({}));
+    trainer.trainStep();
+    model.parameters()[0]!.value.view().fill(Number.NaN); // W_E: every embedded token is NaN
+    const before = model.parameters().map((p) => p.value.toFloat32Array());
+    expect(() => trainer.trainStep()).toThrow(DivergenceError);
+    expect(() => trainer.trainStep()).toThrow(/at step 2/);
+    expect(model.parameters().map((p) => p.value.toFloat32Array())).toEqual(before);
+    trainer.dispose();
+    model.dispose();
+  });
 });
