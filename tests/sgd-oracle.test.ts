@@ -42,6 +42,8 @@ for (const build of BUILDS) {
           const g = grads(s);
           grad.view().set(g);
           opt.step([{ name: "w", value, grad }]);
+          // Plain SGD keeps no state; momentum keeps one velocity per parameter.
+          if (s === 1) expect(memory().numTensors - before).toBe(momentum > 0 ? 3 : 2);
           for (let i = 0; i < SIZE; i++) {
             v[i] = momentum * v[i]! + g[i]!; // PyTorch's heavy ball: no dampening
             w[i] = w[i]! - lr * (momentum > 0 ? v[i]! : g[i]!);
