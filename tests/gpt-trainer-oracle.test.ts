@@ -80,8 +80,9 @@ const ATOL_PER_LR = 1e-6;
 const RTOL = 2 ** -24;
 
 describe("GptTrainer.trainStep against a hand-clipped float64 AdamW", () => {
-  for (const clip of ["active", "off"] as const) {
+  for (const clip of ["active", "above the norm", "off"] as const) {
     it(`4 steps, clipping ${clip}: every parameter, the reported norm, rate and loss`, () => {
+      const start = memory().numTensors;
       const model = new GPT(tinyConfig);
       const params = model.parameters();
       const B = 2;
@@ -99,7 +100,8 @@ describe("GptTrainer.trainStep against a hand-clipped float64 AdamW", () => {
       };
       const first = gradientNow();
       // Active: a limit of 0.3× the first norm (it stays below every later norm too, checked below).
-      const clipNorm = clip === "active" ? 0.3 * first.norm : 0;
+      // Above the norm: enabled, but no step's norm reaches it (checked below), so nothing may be rescaled.
+      const clipNorm = clip === "active" ? 0.3 * first.norm : clip === "above the norm" ? 3 * first.norm : 0;
       const opts = options({ clipNorm, learningRate: 1e-2, warmupSteps: 2, totalSteps: 5, weightDecay: 0.1 });
       const trainer = new GptTrainer(model, window, window, opts);
       const decaying = new Set(DECAYING(2));
@@ -109,6 +111,7 @@ describe("GptTrainer.trainStep against a hand-clipped float64 AdamW", () => {
         const { loss, grads, norm } = gradientNow();
         const factor = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
         if (clip === "active") expect(factor, `step ${step} must clip`).toBeLessThan(1);
+        if (clip === "above the norm") expect(norm, `step ${step} must not clip`).toBeLessThan(clipNorm);
         const lr = scheduleRef(step, 1e-2, 1e-3, 2, 5);
         const expected = params.map((p, k) => {
           const w = Float64Array.from(p.value.toFloat32Array());
@@ -130,6 +133,7 @@ describe("GptTrainer.trainStep against a hand-clipped float64 AdamW", () => {
       expect(memory().numTensors).toBe(before);
       trainer.dispose();
       model.dispose();
+      expect(memory().numTensors, "the optimizer's moments are freed").toBe(start);
     });
   }
 });
@@ -187,9 +191,26 @@ describe("GptTrainer evaluation, resume and refusals", () => {
     model.parameters()[0]!.value.view().fill(Number.NaN); // W_E: every embedded token is NaN
     const before = model.parameters().map((p) => p.value.toFloat32Array());
     expect(() => trainer.trainStep()).toThrow(DivergenceError);
-    expect(() => trainer.trainStep()).toThrow(/at step 2/);
+    expect(() => trainer.trainStep()).toThrow(/loss NaN at step 2/);
     expect(model.parameters().map((p) => p.value.toFloat32Array())).toEqual(before);
     trainer.dispose();
     model.dispose();
+  });
+});
+
+describe("GptTrainer batches", () => {
+  it("different seeds draw different batches; the same seed the same ones", () => {
+    const text = Int32Array.from({ length: 200 }, (_, i) => (i * i + 3 * i) % 7);
+    const losses = (seed: number) => {
+      const model = new GPT(tinyConfig);
+      const trainer = new GptTrainer(model, text, text, options({ seed }));
+      const out = [trainer.trainStep().loss, trainer.trainStep().loss];
+      trainer.dispose();
+      model.dispose();
+      return out;
+    };
+    const one = losses(1);
+    expect(losses(1)).toEqual(one);
+    expect(losses(2)[0]).not.toBe(one[0]); // same initial weights: only the batch differs
   });
 });
