@@ -3,7 +3,7 @@
 // divergence guard. Mutation testing (docs/TESTING.md) found these unchecked.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { ArgumentError, Dense, DivergenceError, SGD, ShapeError, Trainer, createLoss, getBackend, init, tensor, tidy, type BatchStats } from "../src/index.js";
+import { ArgumentError, Dense, DivergenceError, NeuralNetwork, SGD, ShapeError, Trainer, createLoss, getBackend, init, tensor, tidy, type BatchStats } from "../src/index.js";
 import { randomFloats } from "./helpers/compare.js";
 
 beforeAll(async () => {
@@ -98,6 +98,9 @@ describe("Trainer.fit bookkeeping", () => {
       for (const epochs of [-1, 1.5, Number.NaN]) expect(() => trainer.fit(x, y, { epochs }), String(epochs)).toThrow(/epochs must be a non-negative integer/);
       for (const batchSize of [0, -2, 2.5]) expect(() => trainer.fit(x, y, { epochs: 1, batchSize }), String(batchSize)).toThrow(/batchSize must be a positive integer/);
       expect(() => trainer.fit(x, y, { epochs: 0 })).not.toThrow();
+      expect(trainer.fit(x, y, { epochs: 1, batchSize: 1 })).toHaveLength(1); // 1 is a valid batch size
+      const empty = trainer.fit(tensor(new Float32Array(0), [0, 3]), tensor(new Float32Array(0), [0, 2]), { epochs: 1 });
+      expect(empty[0]!.loss).toBe(0); // no samples: loss 0, not 0/0
       expect(() => trainer.fit(x, tensor(new Float32Array(6), [3, 2]), { epochs: 1 })).toThrow(ShapeError);
       expect(() => trainer.fit(x, y, { epochs: -1 })).toThrow(ArgumentError);
     });
@@ -113,7 +116,7 @@ describe("Trainer.fit bookkeeping", () => {
       const x = tensor(xData, [4, 3]), y = tensor(new Float32Array(8), [4, 2]);
       expect(() => trainer.fit(x, y, { epochs: 1, batchSize: 2 })).toThrow(DivergenceError);
       expect(trainer.parametersFinite()).toBe(true);
-      expect(() => trainer.fit(x, y, { epochs: 1, batchSize: 2 })).toThrow(/at epoch \d+, batch 2\/2/);
+      expect(() => trainer.fit(x, y, { epochs: 1, batchSize: 2 })).toThrow(/loss is NaN at epoch \d+, batch 2\/2/);
       expect(layer.weights.toFloat32Array()).not.toEqual(before); // the first batch was applied
       const kept = layer.weights.toFloat32Array();
       expect(() => trainer.step(tensor(xData.subarray(6, 12), [2, 3]), tensor(new Float32Array(4), [2, 2]))).toThrow(DivergenceError);
@@ -122,5 +125,21 @@ describe("Trainer.fit bookkeeping", () => {
       expect(trainer.parametersFinite()).toBe(false);
     });
     dispose();
+  });
+});
+
+describe("NeuralNetwork data checks (checkDataset)", () => {
+  it("names the wrong dimension of inputs or targets, for train, trainBatch and evaluate", () => {
+    const net = new NeuralNetwork([3, 4, 2], { seed: 1 });
+    tidy(() => {
+      const x = tensor(new Float32Array(12), [4, 3]), y = tensor(new Float32Array(8), [4, 2]);
+      expect(() => net.trainBatch(tensor(new Float32Array(16), [4, 4]), y)).toThrow(/trainBatch: inputs \[4,4\] must be \[samples,3\]/);
+      expect(() => net.trainBatch(tensor(new Float32Array(12), [12]), y)).toThrow(/trainBatch: inputs \[12\] must be \[samples,3\]/);
+      expect(() => net.trainBatch(x, tensor(new Float32Array(12), [4, 3]))).toThrow(/trainBatch: targets \[4,3\] must be \[samples,2\]/);
+      expect(() => net.trainBatch(x, tensor(new Float32Array(8), [8]))).toThrow(/trainBatch: targets \[8\] must be \[samples,2\]/);
+      expect(() => net.trainBatch(x, tensor(new Float32Array(6), [3, 2]))).toThrow(/trainBatch: 4 input rows but 3 target rows/);
+      expect(() => net.trainBatch(x, y)).not.toThrow();
+    });
+    net.dispose();
   });
 });
