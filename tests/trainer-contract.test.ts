@@ -135,6 +135,8 @@ describe("NeuralNetwork data checks (checkDataset)", () => {
       const x = tensor(new Float32Array(12), [4, 3]), y = tensor(new Float32Array(8), [4, 2]);
       expect(() => net.trainBatch(tensor(new Float32Array(16), [4, 4]), y)).toThrow(/trainBatch: inputs \[4,4\] must be \[samples,3\]/);
       expect(() => net.trainBatch(tensor(new Float32Array(12), [12]), y)).toThrow(/trainBatch: inputs \[12\] must be \[samples,3\]/);
+      expect(() => net.trainBatch(tensor(new Float32Array(12), [4, 3, 1]), y)).toThrow(/trainBatch: inputs \[4,3,1\] must be \[samples,3\]/);
+      expect(() => net.trainBatch(x, tensor(new Float32Array(8), [4, 2, 1]))).toThrow(/trainBatch: targets \[4,2,1\] must be \[samples,2\]/);
       expect(() => net.trainBatch(x, tensor(new Float32Array(12), [4, 3]))).toThrow(/trainBatch: targets \[4,3\] must be \[samples,2\]/);
       expect(() => net.trainBatch(x, tensor(new Float32Array(8), [8]))).toThrow(/trainBatch: targets \[8\] must be \[samples,2\]/);
       expect(() => net.trainBatch(x, tensor(new Float32Array(6), [3, 2]))).toThrow(/trainBatch: 4 input rows but 3 target rows/);
