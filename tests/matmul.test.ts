@@ -78,12 +78,19 @@ describe.each(BUILDS)("matmul on the %s build", (build) => {
   it("writes into `out` when given and checks its shape", async () => {
     await useBuild(build);
     tidy(() => {
-      const a = tensor(randomFloats(6, 3), [2, 3]);
-      const b = tensor(randomFloats(12, 4), [3, 4]);
+      const aData = randomFloats(6, 3), bData = randomFloats(12, 4);
+      const a = tensor(aData, [2, 3]);
+      const b = tensor(bData, [3, 4]);
+      // NaN in out: a kernel that accumulated into out (β ≠ 0) or skipped an element would show it.
       const out = tensor(new Float32Array(8).fill(Number.NaN), [2, 4]);
       const c = matmul(a, b, { out });
       expect(c).toBe(out);
-      expect(out.toFloat32Array().every(Number.isFinite)).toBe(true);
+      // k = 3 products of |values| < 1: ≤ 3 roundings of a sum below 3, far inside 1e-6 absolute.
+      const want = matmulRef(fromF32(aData, 2, 3), fromF32(bData, 3, 4)).data;
+      expectClose(out.toFloat32Array(), want, 1e-6, 1e-6, "matmul into out");
+      // A second call overwrites (does not accumulate into) the previous result.
+      matmul(a, b, { out });
+      expectClose(out.toFloat32Array(), want, 1e-6, 1e-6, "matmul into out, again");
       expect(() => matmul(a, b, { out: tensor(new Float32Array(6), [2, 3]) })).toThrow(/out has shape \[2,3\], the result has shape \[2,4\]/);
     });
   });

@@ -41,6 +41,11 @@ export interface FitOptions {
   batchSize?: number;
   /** Reshuffle the sample order each epoch (seeded). */
   shuffle?: boolean;
+  /**
+   * Seed of the loop's Random (default 0), one per fit call: before each epoch the previous epoch's
+   * order (0…n−1 at first) is shuffled in place as Random.shuffle does (Fisher–Yates, i from n−1 down
+   * to 1, j = rng.int(i + 1)). `augment` draws from the same generator, so it changes later orders.
+   */
   seed?: number;
   validation?: { x: Tensor; y: Tensor };
   /** Return false to stop after this epoch. */

@@ -65,12 +65,14 @@ describe("sigmoid", () => {
     expect<f32>(out[4]).toBe(0);
     expect<f32>(out[5]).toBe(1);
     expect<f32>(out[6]).toBe(0);
-    expect<bool>(near(out[7], sigmoid64(-50), 1e-6, 0)).toBe(true); // 1.9e-22: the negative branch keeps relative accuracy
+    expect<bool>(near(out[7], sigmoid64(-50), 5e-7, 0)).toBe(true); // 1.9e-22: the negative branch keeps relative accuracy
     expect<f32>(out[8]).toBe(1);
     expect<bool>(isNaN(out[9])).toBe(true);
     expect<f32>(out[10]).toBe(0);
   });
-  it("matches 1/(1 + e^-x) in f64 to 1e-6 relative over [-80, 80], vector and tail paths alike", () => {
+  // 5e-7: sigmoid inherits the non-positive exp's 2.5e-7 plus an add and a division; measured 2.23e-7 (SIMD),
+  // 1.85e-7 (relaxed), so the bound is ~2× the error.
+  it("matches 1/(1 + e^-x) in f64 to 5e-7 relative over [-80, 80], vector and tail paths alike", () => {
     const n = 4099; // 1024 vectors and a 3-element tail
     const x = new StaticArray<f32>(n), out = new StaticArray<f32>(n);
     let worst: f64 = 0;
@@ -81,14 +83,14 @@ describe("sigmoid", () => {
       worst = Math.max(worst, Math.abs(<f64>out[i] - want) / want);
     }
     log<string>("sigmoid max relative error: " + worst.toString());
-    expect<bool>(worst < 1e-6).toBe(true);
+    expect<bool>(worst < 5e-7).toBe(true);
   });
   it("works in place on ragged sizes", () => {
     for (let s = 0; s < SIZES.length; s++) {
       const n = SIZES[s];
       const x = patternBuffer(n, s), out = zerosBuffer(n);
       sigmoid_f32(n, ptr(x), ptr(out));
-      for (let i = 0; i < n; i++) expect<bool>(near(out[i], sigmoid64(<f64>x[i]), 1e-6, 0)).toBe(true);
+      for (let i = 0; i < n; i++) expect<bool>(near(out[i], sigmoid64(<f64>x[i]), 5e-7, 0)).toBe(true);
       sigmoid_f32(n, ptr(x), ptr(x));
       for (let i = 0; i < n; i++) expect<f32>(x[i]).toBe(out[i]);
     }
@@ -157,7 +159,7 @@ describe("fused bias + activation", () => {
           if (j < n) {
             const v: f32 = x[r * ldx + j] + bias[j];
             expect<f32>(o1[r * ldo + j]).toBe(v > 0 ? v : 0);
-            expect<bool>(near(o2[r * ldo + j], sigmoid64(<f64>v), 1e-6, 0)).toBe(true);
+            expect<bool>(near(o2[r * ldo + j], sigmoid64(<f64>v), 5e-7, 0)).toBe(true);
           } else {
             expect<f32>(o1[r * ldo + j]).toBe(42);
             expect<f32>(o2[r * ldo + j]).toBe(42);

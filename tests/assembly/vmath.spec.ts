@@ -32,11 +32,13 @@ describe("exp", () => {
     exp_f32(8, ptr(x), ptr(out));
     expect<f32>(out[0]).toBe(1);
     for (let i = 0; i < 8; i++) {
-      expect<bool>(relErr(out[i], Math.exp(<f64>x[i])) < 3e-7).toBe(true);
+      expect<bool>(relErr(out[i], Math.exp(<f64>x[i])) < 2.5e-7).toBe(true);
     }
   });
 
-  it("has max relative error below 1e-6 on a uniform grid of 2^21 points over the normal range", () => {
+  // 2.5e-7: the error stated in vmath.ts and TOOLCHAIN.md, about 2× the 1.19e-7 measured on both sweeps
+  // (every build; logged below). A polynomial coefficient off by 1e-3 relative fails both.
+  it("has max relative error below 2.5e-7 on a uniform grid of 2^21 points over the normal range", () => {
     const xs = new StaticArray<f32>(CHUNK), out = new StaticArray<f32>(CHUNK);
     const total = 1 << 21;
     const step = (<f64>HI - <f64>LO) / <f64>total;
@@ -46,10 +48,10 @@ describe("exp", () => {
       worst = Math.max(worst, expChunkErr(xs, out, CHUNK));
     }
     log<string>("exp max relative error, uniform grid: " + worst.toString());
-    expect<bool>(worst < 1e-6).toBe(true);
+    expect<bool>(worst < 2.5e-7).toBe(true);
   });
 
-  it("has max relative error below 1e-6 on a sweep of f32 bit patterns (all magnitudes, both signs)", () => {
+  it("has max relative error below 2.5e-7 on a sweep of f32 bit patterns (all magnitudes, both signs)", () => {
     const xs = new StaticArray<f32>(CHUNK), out = new StaticArray<f32>(CHUNK);
     let worst: f64 = 0;
     // From 2^-40 (where e^x rounds to 1) up to the range ends, every 509th representable float.
@@ -67,7 +69,7 @@ describe("exp", () => {
       }
     }
     log<string>("exp max relative error, bit-pattern sweep: " + worst.toString());
-    expect<bool>(worst < 1e-6).toBe(true);
+    expect<bool>(worst < 2.5e-7).toBe(true);
   });
 
   it("handles overflow, underflow, infinities and NaN on both paths", () => {
@@ -176,7 +178,8 @@ describe("exp_nonpos_v128 (softmax's exp on x <= 0)", () => {
 });
 
 describe("tanh", () => {
-  it("matches Math.tanh to 1e-6 relative over a sweep (both small-argument series and exp form)", () => {
+  // 5e-7: the error stated for tanh, about 2× the 2.27e-7 measured (every build; logged below).
+  it("matches Math.tanh to 5e-7 relative over a sweep (both small-argument series and exp form)", () => {
     const xs = new StaticArray<f32>(CHUNK), out = new StaticArray<f32>(CHUNK);
     let worst: f64 = 0;
     // Geometric sweep from 1e-20 to 20 on both signs: relative accuracy near 0 is the hard part.
@@ -195,7 +198,7 @@ describe("tanh", () => {
       }
     }
     log<string>("tanh max relative error: " + worst.toString());
-    expect<bool>(worst < 1e-6).toBe(true);
+    expect<bool>(worst < 5e-7).toBe(true);
   });
 
   it("is stable for large |x|, odd, and keeps 0, NaN", () => {
