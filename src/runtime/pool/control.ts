@@ -22,6 +22,8 @@ export const NCALLS = 3;
 export const NARGS = 4;
 export const SCRATCH_ARG = 5; // argument index each thread replaces with its own scratch, or -1
 export const CLAIM = 6; // (seq << 7) | next call
+/** CLAIM while the caller rewrites a job: matches no job's tag (tags are seq << 7 with seq < 2^24). */
+export const CLAIM_CLOSED = -1;
 export const DONE = 16; // calls finished in this job (own cache line: every thread adds to it)
 export const ERROR_THREAD = 17; // 0, or 1 + the thread whose call threw first
 export const ERROR_LENGTH = 18;
@@ -112,20 +114,27 @@ export function readText(words: Int32Array, lengthIndex: number, area: Uint8Arra
 
 /** The shared claim loop: take calls of job `seq` until none are left; run each on `fn`. */
 export function claimCalls(
-  c: Control, seq: number, thread: number, fn: (...args: number[]) => number, onError: (err: unknown) => void,
+  c: Control, seq: number, thread: number, kernelFor: (kernel: number) => ((...args: number[]) => number) | undefined,
+  onError: (err: unknown) => void,
 ): void {
   const w = c.words;
-  const ncalls = Atomics.load(w, NCALLS);
-  const nargs = Atomics.load(w, NARGS);
-  const scratchArg = Atomics.load(w, SCRATCH_ARG);
-  const scratch = thread > 0 && scratchArg >= 0 ? c.scratch[thread]! : 0;
   const tag = seq << 7;
-  const call: number[] = new Array(nargs);
   for (;;) {
+    // Seqlock-style: the caller closes CLAIM before it rewrites a job and opens it with the new tag
+    // after, so job words read between a CLAIM read with this tag and a successful compare-exchange
+    // from that same value all belong to this job. A worker that woke late for a finished job may
+    // see the next job's words being written; its exchange then fails, or its tag no longer matches.
     const cur = Atomics.load(w, CLAIM);
-    if ((cur & ~127) !== tag || (cur & 127) >= ncalls) return;
+    if ((cur & ~127) !== tag) return;
+    const ncalls = Atomics.load(w, NCALLS);
+    const nargs = Atomics.load(w, NARGS);
+    const scratchArg = Atomics.load(w, SCRATCH_ARG);
+    const fn = kernelFor(Atomics.load(w, KERNEL));
+    const scratch = thread > 0 && scratchArg >= 0 ? c.scratch[thread]! : 0;
+    if ((cur & 127) >= ncalls || fn === undefined) return;
     if (Atomics.compareExchange(w, CLAIM, cur, cur + 1) !== cur) continue;
     const idx = cur & 127;
+    const call: number[] = new Array(nargs);
     for (let i = 0; i < nargs; i++) call[i] = c.args[idx * MAX_ARGS + i]!;
     if (thread > 0 && scratchArg >= 0) call[scratchArg] = scratch;
     try {

@@ -15,7 +15,7 @@
 import type { WasmMemory, WasmModule } from "../host-types.js";
 import { ThreadError } from "../errors.js";
 import {
-  claimCalls, CLAIM, COMMAND, COMMAND_RUN, COMMAND_STOP, controlBytes, controlViews, CRASH, DONE, ERROR_LENGTH,
+  claimCalls, CLAIM, CLAIM_CLOSED, COMMAND, COMMAND_RUN, COMMAND_STOP, controlBytes, controlViews, CRASH, DONE, ERROR_LENGTH,
   ERROR_THREAD, KERNEL, MAX_ARGS, MAX_CALLS, MAX_WORKERS, NARGS, NCALLS, readText, recordJobError, SCRATCH_ARG, SEQ,
   SEQ_MASK, STATE, STATE_DEAD, STATE_READY, WORKER_ERROR_LENGTH, workerBase, workerErrorBytes, type Control,
 } from "./control.js";
@@ -116,6 +116,9 @@ export class WorkerPool {
     const nargs = calls[0]?.length ?? 0;
     if (nargs > MAX_ARGS) throw new ThreadError(`thread pool: ${name}: ${nargs} arguments (at most ${MAX_ARGS})`);
     const { words: w, args, results } = this.c;
+    // Close the claim word before touching the job: a worker still leaving the previous job must not
+    // claim from words half rewritten (claimCalls reads them between a CLAIM read and its exchange).
+    Atomics.store(w, CLAIM, CLAIM_CLOSED);
     calls.forEach((call, i) => args.set(call, i * MAX_ARGS));
     if (scratchArg >= 0 && scratch) this.c.scratch.set(scratch.slice(0, this.threads));
     const seq = (this.seq = (this.seq + 1) & SEQ_MASK);
@@ -132,7 +135,7 @@ export class WorkerPool {
     Atomics.notify(w, SEQ);
 
     let own: unknown;
-    claimCalls(this.c, seq, 0, fn, (err) => {
+    claimCalls(this.c, seq, 0, () => fn, (err) => {
       own ??= err;
       recordJobError(this.c, 0, err);
     });
@@ -192,8 +195,9 @@ export class WorkerPool {
   crashWorkerForTest(p: number): void {
     Atomics.store(this.c.words, workerBase(p - 1) + CRASH, 1);
     this.seq = (this.seq + 1) & SEQ_MASK;
-    Atomics.store(this.c.words, CLAIM, this.seq << 7); // a job with no calls
+    Atomics.store(this.c.words, CLAIM, CLAIM_CLOSED);
     Atomics.store(this.c.words, NCALLS, 0);
+    Atomics.store(this.c.words, CLAIM, this.seq << 7); // a job with no calls
     Atomics.store(this.c.words, SEQ, this.seq);
     Atomics.notify(this.c.words, SEQ);
   }

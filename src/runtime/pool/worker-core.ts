@@ -3,7 +3,7 @@
 // The worker never allocates in the Wasm memory and never grows it: the calling thread owns both.
 
 import {
-  claimCalls, COMMAND, COMMAND_STOP, controlViews, CRASH, DONE, KERNEL, recordJobError, SEQ, SEQ_MASK, STATE, STATE_DEAD,
+  claimCalls, COMMAND, COMMAND_STOP, controlViews, CRASH, DONE, recordJobError, SEQ, SEQ_MASK, STATE, STATE_DEAD,
   STATE_READY, WORKER_ERROR_LENGTH, workerBase, workerErrorBytes, writeText, type WorkerInit,
 } from "./control.js";
 
@@ -34,9 +34,9 @@ export function runWorker(init: WorkerInit): void {
       seen = waitForJob(w, seen, init.spinMs);
       if (Atomics.load(w, COMMAND) === COMMAND_STOP) return;
       if (Atomics.load(w, base + CRASH) !== 0) throw new Error("worker crash requested by a test");
-      const fn = fns[Atomics.load(w, KERNEL)];
+      // The kernel is read with the job's other words inside claimCalls (see there why).
       // A trap (out-of-bounds access, unreachable) is an exception here: it is recorded for the caller.
-      if (fn) claimCalls(c, seen & SEQ_MASK, thread, fn, (err) => recordJobError(c, thread, err));
+      claimCalls(c, seen & SEQ_MASK, thread, (k) => fns[k], (err) => recordJobError(c, thread, err));
     }
   } catch (err) {
     writeText(w, base + WORKER_ERROR_LENGTH, workerErrorBytes(init.control, init.workers, init.index), String((err as Error)?.message ?? err));
