@@ -85,16 +85,20 @@ async function drawDigit(page, image, threshold) {
 
 const { train: _train, test } = await sd.loadEmbeddedMnist({ seed: 0 });
 const problems = [];
+let isolatedAccuracy;
 const browser = await launchChromium();
 const server = await serveWeb();
 const work = mkdtempSync(join(tmpdir(), "simdnet-web-"));
 try {
   const page = await openPage(browser.context, server.pageUrl, problems);
   const isolated = await page.evaluate(() => self.crossOriginIsolated);
+  const threads = await page.evaluate(() => ({ worker: Number(document.getElementById("mnist").dataset.workerThreads), cores: navigator.hardwareConcurrency }));
   check("with COOP/COEP the page is cross-origin isolated", isolated === true);
+  check("the training Worker runs one thread per core when isolated", threads.cores > 1 ? threads.worker === Math.min(threads.cores, 64) : threads.worker === 1, `${threads.worker} threads, ${threads.cores} cores`);
 
   // 1. One epoch with the page's defaults.
   const run = await trainInPage(page);
+  isolatedAccuracy = run.accuracy;
   check("MNIST trains one epoch in the Worker to >= 90% test accuracy", run.accuracy >= 0.9, `${(100 * run.accuracy).toFixed(2)}%: ${run.status}`);
   check("the epoch table has one row and the model is 784-128-64-10", run.epochRows === 1 && run.model === "784,128,64,10", `${run.epochRows} rows, model ${run.model}`);
   const lossPoints = await page.evaluate(() => {
@@ -170,8 +174,11 @@ try {
   const page = await openPage(browser.context, plain.pageUrl, plainProblems);
   const isolated = await page.evaluate(() => self.crossOriginIsolated);
   await page.fill("#mnist-epochs-input", "1");
+  const workerThreads = await page.evaluate(() => Number(document.getElementById("mnist").dataset.workerThreads));
   const run = await trainInPage(page);
-  check("without COOP/COEP the page is not isolated and still trains", isolated === false && run.accuracy >= 0.9, `isolated ${isolated}, ${run.status}`);
+  check("without COOP/COEP the page is not isolated and trains on one thread", isolated === false && workerThreads === 1 && run.accuracy >= 0.9, `isolated ${isolated}, ${workerThreads} thread(s), ${run.status}`);
+  // Threads split work so that every element gets the same instructions: the same run, the same bits.
+  check("one thread and several train to the same accuracy", run.accuracy === isolatedAccuracy, `${run.accuracy} vs ${isolatedAccuracy}`);
   check("no console errors, page errors or failed requests (not isolated)", plainProblems.length === 0, plainProblems.slice(0, 5).join(" | "));
 } finally {
   await plain.close();

@@ -73,6 +73,7 @@ export function setupMnist() {
   worker.onmessage = ({ data: m }) => {
     if (m.type === "ready") {
       $("mnist-train").disabled = false;
+      $("mnist").dataset.workerThreads = String(m.info.threads);
       status(`ready: ${m.trainCount.toLocaleString()} training and ${m.testCount.toLocaleString()} test digits; worker backend ${m.info.build}, ${m.info.threads} thread(s)`);
     } else if (m.type === "batch") {
       chart.add("train", m.step, m.loss);
