@@ -6,6 +6,7 @@
 //   - test digits drawn onto the canvas through synthetic pointer strokes get the right prediction;
 //   - "Download this model" gives a file NeuralNetwork.load reads in Node, with the same predictions;
 //     a model written in Node (as `simdnet train-mlp` writes it) loads through the file input;
+//   - the quick speed test runs every build, the threads and plain JS, outputs checked first;
 //   - without COOP/COEP the page still trains (one thread).
 //
 //   node tests/browser/web-page.mjs      (needs `npm run build` first)
@@ -161,13 +162,25 @@ try {
   await page.waitForFunction(() => document.getElementById("mnist-status").dataset.state === "finished", null, { timeout: 20_000 });
   const stopped = await page.evaluate(() => ({ text: document.getElementById("mnist-status").textContent, rows: document.querySelectorAll("#mnist-epochs tr").length }));
   check("Stop ends a 50-epoch run early", stopped.text.startsWith("stopped") && stopped.rows < 50, `${stopped.text} (${stopped.rows} epochs)`);
+  // 6. The quick speed test: every build and the threads give checked outputs and times.
+  await page.click("#speed-quick");
+  await page.waitForFunction(() => ["finished", "error"].includes(document.getElementById("speed-status").dataset.state), null, { timeout: TRAIN_TIMEOUT_MS });
+  const speed = await page.evaluate(() => ({
+    status: document.getElementById("speed-status").textContent,
+    rows: [...document.querySelectorAll("#speed-body tr")].map((tr) => ({ name: tr.querySelector("th").textContent, cells: [...tr.querySelectorAll("td")].map((td) => td.dataset.ms ?? td.textContent) })),
+  }));
+  const names = speed.rows.map((r) => r.name);
+  const timed = speed.rows.every((r) => r.cells.length === 3 && r.cells.every((c) => Number(c) > 0));
+  check("the quick speed test times GEMM, softmax and attention on every build, threads and plain JS", speed.status.startsWith("done") && timed &&
+    ["plain JavaScript", "simdnet relaxed SIMD", "simdnet SIMD", "simdnet scalar"].every((n) => names.includes(n)) && names.some((n) => /threads$/.test(n)),
+    `${speed.status}; ${speed.rows.map((r) => `${r.name}: ${r.cells.map((c) => (Number(c) > 0 ? `${Number(c).toPrecision(2)} ms` : c)).join(", ")}`).join(" | ")}`);
   await page.close();
   check("no console errors, page errors or failed requests (isolated)", problems.length === 0, problems.slice(0, 5).join(" | "));
 } finally {
   await server.close();
 }
 
-// 6. Without COOP/COEP: not isolated, still trains (on one thread).
+// 7. Without COOP/COEP: not isolated, still trains (on one thread).
 const plain = await serveWeb({ isolate: false });
 const plainProblems = [];
 try {
