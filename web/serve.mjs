@@ -28,6 +28,7 @@ export async function buildPage() {
       main: "web/src/main.js",
       "mnist-worker": "web/src/mnist-worker.js",
       "speed-worker": "web/src/speed-worker.js",
+      "gpt-worker": "web/src/gpt-worker.js",
       // The pool spawns new Worker(new URL("./worker-browser.js", import.meta.url)): next to the bundles.
       "worker-browser": "dist/runtime/pool/worker-browser.js",
     },

@@ -6,6 +6,7 @@
 //   - test digits drawn onto the canvas through synthetic pointer strokes get the right prediction;
 //   - "Download this model" gives a file NeuralNetwork.load reads in Node, with the same predictions;
 //     a model written in Node (as `simdnet train-mlp` writes it) loads through the file input;
+//   - the GPT trains a few steps, generation streams 50 tokens, the attention heatmap opens, hover works;
 //   - the quick speed test runs every build, the threads and plain JS, outputs checked first;
 //   - without COOP/COEP the page still trains (one thread).
 //
@@ -162,7 +163,42 @@ try {
   await page.waitForFunction(() => document.getElementById("mnist-status").dataset.state === "finished", null, { timeout: 20_000 });
   const stopped = await page.evaluate(() => ({ text: document.getElementById("mnist-status").textContent, rows: document.querySelectorAll("#mnist-epochs tr").length }));
   check("Stop ends a 50-epoch run early", stopped.text.startsWith("stopped") && stopped.rows < 50, `${stopped.text} (${stopped.rows} epochs)`);
-  // 6. The quick speed test: every build and the threads give checked outputs and times.
+  // 6. The transformer: a short training run, 50 streamed tokens, the attention maps and a hover.
+  await page.waitForFunction(() => !document.getElementById("gpt-train").disabled, null, { timeout: 30_000 });
+  await page.fill("#gpt-steps", "40");
+  await page.click("#gpt-train");
+  await page.waitForFunction(() => ["trained", "error"].includes(document.getElementById("gpt-status").dataset.state), null, { timeout: TRAIN_TIMEOUT_MS });
+  const gptTrained = await page.evaluate(() => ({ status: document.getElementById("gpt-status").textContent, heads: document.getElementById("gpt-model").dataset.heads }));
+  check("the GPT trains in its Worker", gptTrained.status.startsWith("done at step 40") && gptTrained.heads === "4", `${gptTrained.status}; ${gptTrained.heads} heads`);
+  await page.evaluate(() => {
+    window.__outputMutations = 0;
+    new MutationObserver((records) => (window.__outputMutations += records.length)).observe(document.getElementById("gpt-output"), { childList: true, characterData: true, subtree: true });
+  });
+  await page.fill("#gpt-tokens-count", "50");
+  await page.click("#gpt-generate");
+  await page.waitForFunction(() => ["maps", "error"].includes(document.getElementById("gpt-status").dataset.state), null, { timeout: 60_000 });
+  const generated = await page.evaluate(() => ({
+    status: document.getElementById("gpt-status").textContent,
+    pieces: Number(document.getElementById("gpt-output").dataset.pieces),
+    text: document.getElementById("gpt-output").textContent,
+    prompt: document.getElementById("gpt-prompt").value,
+    mutations: window.__outputMutations,
+    heatmap: Number(document.getElementById("gpt-heatmap").dataset.size),
+    tokens: document.querySelectorAll("#gpt-tokens .token").length,
+    mapsShown: !document.getElementById("gpt-maps").hidden,
+  }));
+  // Prompt + 50 characters = 62 tokens, within the context of 64: the maps cover all of them.
+  check("generation streams 50 tokens, one update each", generated.pieces === 50 && generated.mutations >= 50 && generated.text.length === generated.prompt.length + 50 && generated.text.startsWith(generated.prompt),
+    `${generated.pieces} pieces, ${generated.mutations} updates: ${JSON.stringify(generated.text)}`);
+  check("the attention heatmap opens over the generated text", generated.mapsShown && generated.heatmap === 62 && generated.tokens === 62, `heatmap ${generated.heatmap}×${generated.heatmap}, ${generated.tokens} tokens`);
+  await page.hover("#gpt-tokens .token:nth-child(30)");
+  const hover = await page.evaluate(() => ({
+    text: document.getElementById("gpt-hover").textContent,
+    tinted: [...document.querySelectorAll("#gpt-tokens .token")].filter((s) => s.style.background).length,
+  }));
+  check("hovering token 30 shows what it attends to", hover.text.startsWith("token 29 ") && hover.tinted === 30, `${hover.text}; ${hover.tinted} tokens tinted`);
+
+  // 7. The quick speed test: every build and the threads give checked outputs and times.
   await page.click("#speed-quick");
   await page.waitForFunction(() => ["finished", "error"].includes(document.getElementById("speed-status").dataset.state), null, { timeout: TRAIN_TIMEOUT_MS });
   const speed = await page.evaluate(() => ({
@@ -180,7 +216,7 @@ try {
   await server.close();
 }
 
-// 7. Without COOP/COEP: not isolated, still trains (on one thread).
+// 8. Without COOP/COEP: not isolated, still trains (on one thread).
 const plain = await serveWeb({ isolate: false });
 const plainProblems = [];
 try {

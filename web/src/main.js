@@ -4,6 +4,7 @@
 import { backendInfo, engineSupportsRelaxedSimd, engineSupportsSimd, init } from "simdnet";
 import { setupMnist } from "./mnist-panel.js";
 import { setupSpeed } from "./speed-panel.js";
+import { setupGpt } from "./gpt-panel.js";
 
 const engine = document.getElementById("engine");
 try {
@@ -19,6 +20,7 @@ try {
   engine.textContent = `${Object.entries(facts).map(([k, v]) => `${k}: ${v === true ? "yes" : v === false ? "no" : v}`).join(" · ")} — main thread uses the ${info.build} build`;
   engine.dataset.isolated = String(facts["cross-origin isolated"]);
   setupMnist();
+  setupGpt();
   setupSpeed();
   document.body.dataset.ready = "true";
 } catch (error) {
