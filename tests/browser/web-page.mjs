@@ -198,6 +198,21 @@ try {
   }));
   check("hovering token 30 shows what it attends to", hover.text.startsWith("token 29 ") && hover.tinted === 30, `${hover.text}; ${hover.tinted} tokens tinted`);
 
+  // The page's GPT downloads as a checkpoint Node loads; one written in Node loads through the file input.
+  const [gptDownload] = await Promise.all([page.waitForEvent("download"), page.click("#gpt-download")]);
+  await gptDownload.saveAs(join(work, "page-gpt.safetensors"));
+  const pageGpt = sd.loadCheckpoint(new Uint8Array(readFileSync(join(work, "page-gpt.safetensors"))));
+  check("the page's GPT downloads as a checkpoint Node loads", pageGpt.step === 40 && pageGpt.model.config.heads === 4, `step ${pageGpt.step}`);
+  pageGpt.model.dispose();
+  const corpus = await sd.loadEmbeddedCorpus();
+  const tiny = { ...sd.DEFAULT_GPT_TRAINING, layers: 1, dModel: 32, heads: 2, context: 32, batchSize: 4, steps: 3, warmupSteps: 1, evalEvery: 1000, evalSequences: 4 };
+  const nodeGpt = await sd.trainGpt(tiny, { text: corpus, textName: sd.EMBEDDED_TEXT_NAME, onCheckpoint: (bytes, info) => info.final && writeFileSync(join(work, "node-gpt.safetensors"), bytes) });
+  nodeGpt.model.dispose();
+  await page.setInputFiles("#gpt-file", join(work, "node-gpt.safetensors"));
+  await page.waitForFunction(() => document.getElementById("gpt-model").dataset.heads === "2", null, { timeout: 20_000 }).catch(() => {});
+  const gptLoaded = await page.evaluate(() => document.getElementById("gpt-model").textContent);
+  check("a train-gpt checkpoint written in Node loads through the file input", /\(step 3\): 1 layers, 2 heads, d 32, context 32/.test(gptLoaded), gptLoaded);
+
   // 7. The quick speed test: every build and the threads give checked outputs and times.
   await page.click("#speed-quick");
   await page.waitForFunction(() => ["finished", "error"].includes(document.getElementById("speed-status").dataset.state), null, { timeout: TRAIN_TIMEOUT_MS });
@@ -227,6 +242,8 @@ try {
   const run = await trainInPage(page);
   check("without COOP/COEP the page is not isolated and trains on one thread", isolated === false && workerThreads === 1 && run.accuracy >= 0.9, `isolated ${isolated}, ${workerThreads} thread(s), ${run.status}`);
   // Threads split work so that every element gets the same instructions: the same run, the same bits.
+  // (Seen failing about one run in six at the time of writing, in Node too: 2-thread trainMlp runs
+  // gave 0.91 once against 0.9115 five times; a race in the pool, not in the page.)
   check("one thread and several train to the same accuracy", run.accuracy === isolatedAccuracy, `${run.accuracy} vs ${isolatedAccuracy}`);
   check("no console errors, page errors or failed requests (not isolated)", plainProblems.length === 0, plainProblems.slice(0, 5).join(" | "));
 } finally {

@@ -31,6 +31,7 @@ export function setupGpt() {
       state.bytes = m.bytes;
       $("gpt-model").textContent = `${m.origin}: ${m.layers} layers, ${m.heads} heads, d ${m.dModel}, context ${m.context}, ${m.vocab} tokens`;
       $("gpt-model").dataset.heads = String(m.heads);
+      $("gpt-context").textContent = String(m.context);
       $("gpt-download").disabled = !m.bytes;
       $("gpt-generate").disabled = false;
       fillSelect($("gpt-layer"), m.layers);
