@@ -20,8 +20,9 @@ if (vitest) {
   failed += Number(vitest[1] ?? 0);
   found.push(`vitest ${vitest[2]} passed${vitest[1] ? `, ${vitest[1]} failed` : ""}`);
 }
-// tests/browser/run.mjs prints "browser: …", bundle.mjs "bundle: …", docs.mjs "docs-browser: …".
-for (const browser of log.matchAll(/^(browser|bundle|docs-browser): (\d+) passed, (\d+) failed/gm)) {
+// tests/browser/run.mjs prints "browser: …", bundle.mjs "bundle: …", docs.mjs "docs-browser: …",
+// web-page.mjs "web page: …".
+for (const browser of log.matchAll(/^(browser|bundle|docs-browser|web page): (\d+) passed, (\d+) failed/gm)) {
   passed += Number(browser[2]);
   failed += Number(browser[3]);
   found.push(`${browser[1]} ${browser[2]} passed, ${browser[3]} failed`);
