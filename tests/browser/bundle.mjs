@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Bundler test: an app that imports "simdnet" (bundle-app/app.js) is built with esbuild
-// (`--bundle --platform=browser`, its defaults otherwise: iife) and with Vite (`vite build`, no
-// config), and served by Vite's dev server, with no flags, plugins or copied files; each runs in
-// headless Chromium.
+// (`--bundle --platform=browser`, its defaults otherwise: iife), with Vite (`vite build`, no
+// config) and with webpack 5 (production mode, only entry and output named), and served by Vite's
+// dev server, with no flags, plugins, loaders or copied files; each runs in headless Chromium.
 //   - no output file mentions a `node:` module (package.json's #simdnet/platform "default" branch);
-//   - Vite emits the .wasm and data files as assets (they are new URL("…", import.meta.url) literals),
+//   - Vite and webpack emit the .wasm and data files as assets (they are new URL("…", import.meta.url) literals),
 //     so init() fetches the relaxed build and both embedded data sets load;
 //   - esbuild emits no assets and its iife has no import.meta.url: init() falls back to the modules
 //     embedded in build/simdnet.inline.js, and the data loaders fail with a message that says what to do.
@@ -89,6 +89,19 @@ async function buildVite(app) {
   return { outDir };
 }
 
+/** webpack 5's defaults with only the entry and the output named (what `webpack --entry … -o …` does). */
+async function buildWebpack(app) {
+  const { default: webpack } = await import("webpack");
+  const outDir = join(app, "webpack-out");
+  const compiler = webpack({ mode: "production", entry: join(app, "app.js"), output: { path: outDir, filename: "app.js" } });
+  const stats = await new Promise((done, fail) => compiler.run((err, result) => (err ? fail(err) : done(result))));
+  await new Promise((done) => compiler.close(done));
+  const { errors } = stats.toJson({ all: false, errors: true });
+  // webpack's output is a classic script; its import.meta.url becomes the script's own URL.
+  writeFileSync(join(outDir, "index.html"), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script src="./app.js"></script>');
+  return { outDir, errors: errors.map((e) => e.message.split("\n")[0]) };
+}
+
 /** Vite's dev server on the app (dependency pre-bundling and all); returns { url, close }. */
 async function startViteDev(app) {
   const { createServer } = await import("vite");
@@ -132,6 +145,21 @@ async function main() {
       check("vite app: loadEmbeddedCorpus gives the 1,888,024-character text", r.corpus?.length === 1_888_024 && r.corpus.start.startsWith(CORPUS_START), r.corpusError ?? JSON.stringify(r.corpus));
       check("vite app: the embedded-module chunk was never fetched", !requests.some((q) => q.url.includes("simdnet.inline")));
       check("vite app: no tensors left, no page errors", r.tensorsLeft === 0 && problems.length === 0, problems.join("; "));
+    }
+    // webpack 5
+    {
+      const problems = [];
+      const { outDir, errors } = await buildWebpack(app);
+      check("webpack 5 builds with no config beyond entry and output", errors.length === 0, errors.join("; "));
+      const assets = filesUnder(outDir).map((f) => f.slice(outDir.length + 1));
+      check("webpack emits .wasm and data files as assets", assets.filter((a) => a.endsWith(".wasm")).length >= 3 && assets.filter((a) => a.endsWith(".gz")).length >= 2, assets.join(", "));
+      noNodeImports("webpack", outDir);
+      const { result: r, requests } = await runPage(launched.context, outDir, problems);
+      const wasmRequest = requests.find((q) => q.url.endsWith(".wasm"));
+      check("webpack app: init() and matmul run", !r.error && JSON.stringify(r.product) === "[[19,22],[43,50]]", r.error ?? JSON.stringify(r.product));
+      check("webpack app: the relaxed build was fetched as a .wasm asset", r.build === "relaxed" && /\.wasm$/.test(r.info?.source ?? "") && wasmRequest?.type === "application/wasm", `${r.build}, ${r.info?.source}`);
+      check("webpack app: both data sets load", r.mnist?.train === 9000 && r.mnist?.test === 1000 && r.corpus?.length === 1_888_024, r.mnistError ?? r.corpusError ?? "");
+      check("webpack app: no tensors left, no page errors", r.tensorsLeft === 0 && problems.length === 0, problems.join("; "));
     }
     // Vite's dev server: it serves kjv.txt.gz with Content-Encoding: gzip, so the page gets plain text.
     {
