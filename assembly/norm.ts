@@ -76,6 +76,37 @@ export function layernorm_f32(
 }
 
 /**
+ * Pass 1 of the LayerNorm backward for one row: a = (1/cols)·Σ g and b = (1/cols)·Σ g·x̂, g = dy·γ,
+ * x̂ = (x − mean)·rstd. The fused kernel and its range variant both call it, so their dx rows come from the
+ * same instructions. Returned packed as a's bits in the high half and b's in the low half (no allocation).
+ */
+@inline function row_coefficients(cols: i32, dyr: usize, xr: usize, gamma: usize, m: f32, r: f32, invN: f32): u64 {
+  let sg: f32 = 0, sgx: f32 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m), vr = f32x4.splat(r);
+    let ag = f32x4.splat(0), agx = f32x4.splat(0);
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      const g = f32x4.mul(v128.load(dyr + o), v128.load(gamma + o));
+      const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vm), vr);
+      ag = f32x4.add(ag, g);
+      agx = fmadd(g, xh, agx);
+    }
+    sg = hsum4(ag);
+    sgx = hsum4(agx);
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    const g = load<f32>(dyr + o) * load<f32>(gamma + o);
+    sg += g;
+    sgx += g * ((load<f32>(xr + o) - m) * r);
+  }
+  const a = sg * invN, b = sgx * invN;
+  return (<u64>reinterpret<u32>(a) << 32) | <u64>reinterpret<u32>(b);
+}
+
+/**
  * Backward of layernorm_f32 from the saved per-row mean and rstd (see the header for the formulas).
  * dx [rows, cols] is written; dgamma and dbeta [cols] are OVERWRITTEN with the sums over all rows (zeroed here
  * first, then accumulated row by row).
@@ -91,31 +122,11 @@ export function layernorm_backward_f32(
   for (let i = 0; i < rows; i++) {
     const dyr = dy + <usize>i * rowBytes, xr = x + <usize>i * rowBytes, dxr = dx + <usize>i * rowBytes;
     const m = load<f32>(mean + (<usize>i << 2)), r = load<f32>(rstd + (<usize>i << 2));
-    // Pass 1: Σ g and Σ g·x̂ over the row.
-    let sg: f32 = 0, sgx: f32 = 0;
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      const vm = f32x4.splat(m), vr = f32x4.splat(r);
-      let ag = f32x4.splat(0), agx = f32x4.splat(0);
-      for (; j + 4 <= cols; j += 4) {
-        const o = <usize>j << 2;
-        const g = f32x4.mul(v128.load(dyr + o), v128.load(gamma + o));
-        const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vm), vr);
-        ag = f32x4.add(ag, g);
-        agx = fmadd(g, xh, agx);
-      }
-      sg = hsum4(ag);
-      sgx = hsum4(agx);
-    }
-    for (; j < cols; j++) {
-      const o = <usize>j << 2;
-      const g = load<f32>(dyr + o) * load<f32>(gamma + o);
-      sg += g;
-      sgx += g * ((load<f32>(xr + o) - m) * r);
-    }
-    const a = sg * invN, b = sgx * invN;
+    // Pass 1: a = mean of g and b = mean of g·x̂ over the row (g = dy·γ).
+    const ab = row_coefficients(cols, dyr, xr, gamma, m, r, invN);
+    const a = reinterpret<f32>(<u32>(ab >>> 32)), b = reinterpret<f32>(<u32>ab);
     // Pass 2: dx, and this row's share of dgamma and dbeta.
-    j = 0;
+    let j = 0;
     if (ASC_FEATURE_SIMD) {
       const vm = f32x4.splat(m), vr = f32x4.splat(r), va = f32x4.splat(a), vb = f32x4.splat(b);
       for (; j + 4 <= cols; j += 4) {
@@ -158,31 +169,11 @@ export function layernorm_backward_range_f32(
   for (let i = max(r0, 0); i < min(r1, rows); i++) {
     const dyr = dy + <usize>i * rowBytes, xr = x + <usize>i * rowBytes, dxr = dx + <usize>i * rowBytes;
     const m = load<f32>(mean + (<usize>i << 2)), r = load<f32>(rstd + (<usize>i << 2));
-    // Pass 1 exactly as layernorm_backward_f32.
-    let sg: f32 = 0, sgx: f32 = 0;
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      const vm = f32x4.splat(m), vr = f32x4.splat(r);
-      let ag = f32x4.splat(0), agx = f32x4.splat(0);
-      for (; j + 4 <= cols; j += 4) {
-        const o = <usize>j << 2;
-        const g = f32x4.mul(v128.load(dyr + o), v128.load(gamma + o));
-        const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vm), vr);
-        ag = f32x4.add(ag, g);
-        agx = fmadd(g, xh, agx);
-      }
-      sg = hsum4(ag);
-      sgx = hsum4(agx);
-    }
-    for (; j < cols; j++) {
-      const o = <usize>j << 2;
-      const g = load<f32>(dyr + o) * load<f32>(gamma + o);
-      sg += g;
-      sgx += g * ((load<f32>(xr + o) - m) * r);
-    }
-    const a = sg * invN, b = sgx * invN;
+    // Pass 1, shared with layernorm_backward_f32 so both give the same a and b.
+    const ab = row_coefficients(cols, dyr, xr, gamma, m, r, invN);
+    const a = reinterpret<f32>(<u32>(ab >>> 32)), b = reinterpret<f32>(<u32>ab);
     // Pass 2 without the dgamma/dbeta shares (those are the column pass below).
-    j = 0;
+    let j = 0;
     if (ASC_FEATURE_SIMD) {
       const vm = f32x4.splat(m), vr = f32x4.splat(r), va = f32x4.splat(a), vb = f32x4.splat(b);
       for (; j + 4 <= cols; j += 4) {

@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "./chromium.mjs";
+import { checkSuite } from "./checks.mjs";
 import { startServer } from "./server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,13 +27,7 @@ const root = resolve(here, "../..");
 const TIMEOUT_MS = 60_000;
 const CORPUS_START = "In the beginning God created the heaven";
 
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = "") {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? `: ${detail}` : ""}`);
-}
+const { check, finish, run } = checkSuite("bundle");
 
 function makeApp() {
   const dir = mkdtempSync(join(tmpdir(), "simdnet-bundle-"));
@@ -186,15 +181,4 @@ async function main() {
   }
 }
 
-const timer = setTimeout(() => {
-  console.log(`bundle: timed out; ${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-}, 4 * TIMEOUT_MS);
-try {
-  await main();
-} catch (err) {
-  check("harness", false, err && err.stack ? err.stack : String(err));
-}
-clearTimeout(timer);
-console.log(`bundle: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await run(main, 4 * TIMEOUT_MS);

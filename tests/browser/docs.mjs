@@ -11,17 +11,12 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { docExamples, toJavaScript } from "../helpers/doc-examples.mjs";
 import { launchChromium } from "./chromium.mjs";
+import { checkSuite } from "./checks.mjs";
 import { startServer } from "./server.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const TIMEOUT_MS = 180_000;
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = "") {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? `: ${detail}` : ""}`);
-}
+const { check, finish, run } = checkSuite("docs-browser");
 
 const IMPORT_MAP = JSON.stringify({ imports: { simdnet: "/dist/index.js", "#simdnet/platform": "/dist/runtime/platform/browser.js" } });
 
@@ -63,10 +58,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  check("harness", false, err && err.stack ? err.stack : String(err));
-}
-console.log(`docs-browser: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await run(main); // no overall timer: each example's page wait is bounded by TIMEOUT_MS

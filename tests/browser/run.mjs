@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { startServer } from "./server.mjs";
 import { runCases } from "./cases.mjs";
 import { launchChromium } from "./chromium.mjs";
+import { checkSuite } from "./checks.mjs";
 
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 
@@ -29,13 +30,7 @@ const PAGE_TIMEOUT_MS = 60_000;
 const TOTAL_TIMEOUT_MS = 120_000;
 const RTOL = 1e-5;
 
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = "") {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? `: ${detail}` : ""}`);
-}
+const { check, finish, run } = checkSuite("browser");
 
 /**
  * Elementwise |x - y| <= RTOL * max(|y|, 0.01 * max|y|): relative, with a floor so that entries that
@@ -166,17 +161,4 @@ async function main() {
   check("no page errors, console errors or failed requests", problems.length === 0, problems.join("; "));
 }
 
-const timer = setTimeout(() => {
-  console.error(`browser: timed out after ${TOTAL_TIMEOUT_MS / 1000} s`);
-  console.log(`browser: ${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-}, TOTAL_TIMEOUT_MS);
-
-try {
-  await main();
-} catch (err) {
-  check("harness", false, err && err.stack ? err.stack : String(err));
-}
-clearTimeout(timer);
-console.log(`browser: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await run(main, TOTAL_TIMEOUT_MS);

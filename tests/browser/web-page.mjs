@@ -17,19 +17,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import v8 from "node:v8";
 import { launchChromium } from "./chromium.mjs";
+import { checkSuite } from "./checks.mjs";
 import { serveWeb, root } from "../../web/serve.mjs";
 
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 const sd = await import(join(root, "dist/index.js"));
 
 const TRAIN_TIMEOUT_MS = 90_000;
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = "") {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? `: ${detail}` : ""}`);
-}
+const { check, finish, run } = checkSuite("web page");
 
 async function openPage(context, url, problems) {
   const page = await context.newPage();
@@ -252,5 +247,4 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-console.log(`web page: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();
