@@ -4,7 +4,8 @@
 // computes the same numbers as in Node on the same seeded inputs. Chromium accepts relaxed SIMD, so
 // its default backend is the relaxed (FMA) build; Node 20 needs a V8 flag for it, set below before
 // any module is compiled, so both sides run the same build. The plain SIMD build is compared too:
-// it must give the same bits in both engines.
+// it must give the same bits in both engines. Then bit-identity.mjs: threaded op outputs in a Worker of
+// the isolated page hash the same as Node's on 2 threads and 1, on the relaxed and SIMD builds.
 //
 //   node tests/browser/run.mjs          (needs `npm run build` first: dist/ and build/*.wasm)
 //   CHROMIUM=/path/to/chrome  BROWSER_TEST_VERBOSE=1  to override the browser / log requests;
@@ -20,6 +21,7 @@ import { startServer } from "./server.mjs";
 import { runCases } from "./cases.mjs";
 import { launchChromium } from "./chromium.mjs";
 import { checkSuite } from "./checks.mjs";
+import { browserBitIdentity, checkBitIdentity, nodeBitIdentity } from "./bit-identity.mjs";
 
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 
@@ -92,6 +94,7 @@ async function main() {
   const sd = await import(pathToFileURL(distEntry).href);
   await sd.init();
   const nodeResults = await runCases(sd);
+  const nodeBits = await nodeBitIdentity(sd);
 
   const server = await startServer(root, { log: verbose ? (l) => console.log(`  [http] ${l}`) : undefined });
   let launched;
@@ -154,6 +157,9 @@ async function main() {
       console.log(`  browser: ${b.page.userAgent}`);
       console.log(`  browser backend: ${JSON.stringify({ build: b.info.build, simd: b.info.simd, reason: b.info.reason })}`);
     }
+
+    // Threads: the same ops in a Worker of this isolated page and in Node, hashed (bit-identity.mjs).
+    checkBitIdentity(check, nodeBits, await browserBitIdentity(root, context, server.url, PAGE_TIMEOUT_MS));
   } finally {
     await launched?.close();
     await server.close();
