@@ -54,15 +54,18 @@ export function sgd_momentum_f32(n: i32, lr: f32, momentum: f32, grad: usize, ve
  *   m = β1·m + (1 − β1)·g;  v = β2·v + (1 − β2)·g²
  *   param −= lr·( (m/bias1) / (sqrt(v/bias2) + eps) + weightDecay·param )
  * with bias1 = 1 − β1^t and bias2 = 1 − β2^t computed by the host for step t >= 1 (both in (0, 1]).
+ * The kernel takes the complements c1 = 1 − β1 and c2 = 1 − β2, formed by the host in float64 and rounded
+ * once to f32, and derives β = 1 − c here: rounding β itself to f32 first (0.999 → 0.99900001287) would
+ * leave 1 − β off by 1.3e-5 relative, an error in every v, whereas 1 − c is within an ulp of β.
  * The weight-decay term uses param before this step's update. The divisions by bias1/bias2 are done as
  * multiplications by reciprocals computed once (≤ 1 ulp different from dividing; keeps divides off the loop
  * except the one the formula needs). m and v start at 0 on the host.
  */
 export function adam_f32(
-  n: i32, lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, bias1: f32, bias2: f32,
+  n: i32, lr: f32, c1: f32, c2: f32, eps: f32, weightDecay: f32, bias1: f32, bias2: f32,
   grad: usize, m: usize, v: usize, param: usize,
 ): void {
-  const c1: f32 = <f32>1 - beta1, c2: f32 = <f32>1 - beta2;
+  const beta1: f32 = <f32>1 - c1, beta2: f32 = <f32>1 - c2;
   const ib1: f32 = <f32>1 / bias1, ib2: f32 = <f32>1 / bias2;
   // Moments of a parameter whose gradient stays exactly 0 (a dead ReLU's weights, an always-blank
   // pixel's) decay geometrically into subnormal floats, which Wasm cannot flush to zero and which

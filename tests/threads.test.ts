@@ -71,7 +71,7 @@ function elementwiseCases(): Case[] {
     cases.push({
       name: `adam_f32 n=${n}`, kernel: "adam_f32",
       buffers: { g: { n, kind: "rand" }, m: { n, kind: "rand" }, v: { n, kind: "pos" }, w: { n, kind: "rand" } },
-      args: (p) => [n, 1e-3, 0.9, 0.999, 1e-8, 0.01, 0.19, 0.0199, p.g!, p.m!, p.v!, p.w!], outputs: ["m", "v", "w"],
+      args: (p) => [n, 1e-3, 0.1, 0.001, 1e-8, 0.01, 0.19, 0.0199, p.g!, p.m!, p.v!, p.w!], outputs: ["m", "v", "w"],
     });
   }
   return cases;

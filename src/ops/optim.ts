@@ -65,9 +65,11 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: A
   requireRange(op, "weightDecay", h.weightDecay, 0, Infinity, "a finite number >= 0");
   requireRange(op, "step", h.step, 1, Infinity, "an integer >= 1 (the 1-based step count)", true);
   requireDisjoint("adamStep", { param, grad, m, v });
+  // Every constant is formed here in float64 and rounded to float32 once, at the call: the kernel gets
+  // 1 − β rather than β, because β2 = 0.999 rounded to float32 first leaves 1 − β2 off by 1.3e-5.
   const bias1 = 1 - h.beta1 ** h.step;
   const bias2 = 1 - h.beta2 ** h.step;
-  b.kernels.adam_f32(param.size, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, bias1, bias2, grad.ptr, m.ptr, v.ptr, param.ptr);
+  b.kernels.adam_f32(param.size, h.lr, 1 - h.beta1, 1 - h.beta2, h.eps, h.weightDecay, bias1, bias2, grad.ptr, m.ptr, v.ptr, param.ptr);
 }
 
 /** Σ x² (for global-norm clipping and divergence checks). */

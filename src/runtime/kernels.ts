@@ -175,11 +175,14 @@ export interface Kernels {
    *   m = β1·m + (1 − β1)·g;  v = β2·v + (1 − β2)·g²
    *   param −= lr·( (m/bias1) / (sqrt(v/bias2) + eps) + weightDecay·param )
    * with bias1 = 1 − β1^t and bias2 = 1 − β2^t computed by the host for step t >= 1 (both in (0, 1]).
+   * The kernel takes the complements c1 = 1 − β1 and c2 = 1 − β2, formed by the host in float64 and rounded
+   * once to f32, and derives β = 1 − c here: rounding β itself to f32 first (0.999 → 0.99900001287) would
+   * leave 1 − β off by 1.3e-5 relative, an error in every v, whereas 1 − c is within an ulp of β.
    * The weight-decay term uses param before this step's update. The divisions by bias1/bias2 are done as
    * multiplications by reciprocals computed once (≤ 1 ulp different from dividing; keeps divides off the loop
    * except the one the formula needs). m and v start at 0 on the host.
    */
-  adam_f32(n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bias1: number, bias2: number, grad: number, m: number, v: number, param: number): void;
+  adam_f32(n: number, lr: number, c1: number, c2: number, eps: number, weightDecay: number, bias1: number, bias2: number, grad: number, m: number, v: number, param: number): void;
   /**
    * Σ x[i]², for global-norm gradient clipping (norm = sqrt of the sum over all parameter tensors). Blocked f32
    * partial sums folded into f64 (see sum_sq_f64 in loss.ts), so the error does not grow with n. May be +Infinity
