@@ -5,7 +5,7 @@
 //        npm run mutate -- --mutate "src/nn/**/*.ts"                      (Stryker's own flag works too)
 // Tests: the vitest suites in stryker.vitest.config.ts (MUTATE_TESTS narrows them, comma-separated).
 
-const DEFAULT_SCOPE = ["src/nn/optimizers.ts", "src/nn/schedules.ts", "src/nn/train.ts", "src/transformer/train.ts", "src/ops/optim.ts"];
+const DEFAULT_SCOPE = ["src/nn/optimizers.ts", "src/nn/schedules.ts", "src/nn/train.ts", "src/nn/gather-rows.ts", "src/transformer/train.ts", "src/ops/optim.ts"];
 const scope = process.env.MUTATE ? process.env.MUTATE.split(",").map((s) => s.trim()).filter(Boolean) : DEFAULT_SCOPE;
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -11,6 +11,7 @@ import type { HostAbortSignal } from "../runtime/host-types.js";
 import { argmaxRows } from "../ops/reduce.js";
 import { allFinite } from "../ops/optim.js";
 import { BufferCache } from "./buffers.js";
+import { gatherRows } from "./gather-rows.js";
 import type { Loss } from "./losses.js";
 import type { Layer, Parameter } from "./module.js";
 import type { Optimizer } from "./optimizers.js";
@@ -78,18 +79,7 @@ class Batcher {
   gather(src: Tensor, name: string, order: Int32Array, start: number, count: number): Tensor {
     const cols = src.shape[1]!;
     const dst = this.buffers.get(this.backend, name, [count, cols]);
-    const mem = this.backend.f32;
-    const s = src.ptr >>> 2;
-    const d = dst.ptr >>> 2;
-    let i = 0;
-    while (i < count) {
-      // Copy runs of consecutive sample indices in one move (all of them when not shuffled).
-      let run = 1;
-      const first = order[start + i]!;
-      while (i + run < count && order[start + i + run] === first + run) run++;
-      mem.copyWithin(d + i * cols, s + first * cols, s + (first + run) * cols);
-      i += run;
-    }
+    gatherRows(this.backend.f32, src.ptr >>> 2, dst.ptr >>> 2, cols, order, start, count);
     return dst;
   }
 
