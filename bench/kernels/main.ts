@@ -15,7 +15,7 @@
 //                               n = 512, one timed plain-JS call for the GPT workloads
 //   npm run bench:kernels -- --only=RE  only the workloads whose id matches RE (and the ceiling); for development
 //
-// Where a GPT training step's time goes: `npx tsx bench/lib/profile-gpt-step.ts [--scalar]`.
+// Where a GPT training step's time goes: `npx tsx bench/tools/profile-gpt-step.ts [--scalar]`.
 //
 // Before anything is timed, every implementation's output is checked against the others (and against
 // a float64 reference where that is cheap) on the same inputs; a training step is checked against the
