@@ -10,3 +10,14 @@ export function concat(parts: ArrayLike<number>[]): Float32Array {
   }
   return out;
 }
+
+/** The same in float64 (references keep their precision). */
+export function concat64(parts: ArrayLike<number>[]): Float64Array {
+  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
