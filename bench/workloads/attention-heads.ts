@@ -16,10 +16,11 @@ import { addBuilds, newWorkload } from "./common.js";
 
 export type AttentionPass = "forward" | "backward" | "forward+backward";
 
-// Tolerances: the forward is a softmax-weighted mean of V rows (exp ≤ 2.5e-7, sums of ≤ 256 terms):
-// 2e-5, ≈ 2× the error measured. The backward chains five products of d = 32 or T ≤ 256 terms, with
-// cancellation in dP − rowsum(dP ⊙ P): 2e-4, ≈ 2× measured.
-const TOL: Record<AttentionPass, number> = { forward: 2e-5, backward: 2e-4, "forward+backward": 2e-4 };
+// Tolerances, ≈ 2.5× the worst error measured against float64 (relative to max(|y|, 0.01·max|y|)):
+// the forward, a softmax-weighted mean of V rows, 4e-6 (plain JS) to 8.7e-6 (scalar build): 2e-5; the
+// backward, five chained products with cancellation in dP − rowsum(dP ⊙ P), 6e-6 (plain JS) to 1.6e-5
+// (scalar build): 4e-5.
+const TOL: Record<AttentionPass, number> = { forward: 2e-5, backward: 4e-5, "forward+backward": 4e-5 };
 
 export function attentionHeadsWorkload(ctx: BenchContext, pass: AttentionPass, h: number, T: number, d: number): Workload {
   const shape = [h, T, d];

@@ -35,9 +35,10 @@ export async function mlpTrainWorkload(ctx: BenchContext, batch: number): Promis
   const { x, y } = trainBatchData(batch, 500 + batch);
 
   const owned: { dispose(): void }[] = [];
-  // One step from the same weights: the updated parameters differ from float64 by lr·(gradient error),
-  // far below float32's own rounding of the weights, and the loss by a k = 784 forward's rounding: 1e-5.
-  const w = newWorkload(ctx, { id, kind: "train", perCall: batch, tol: 1e-5, dispose: () => owned.forEach((o) => o.dispose()) });
+  // One step from the same weights: the updated parameters differ from float64 by float32's rounding of
+  // the weights plus lr·(gradient error); measured 0.6–1.1e-7 (simdnet, plain JS, tfjs-cpu) and 4.8e-7
+  // (tfjs-wasm), loss included: 1e-6. (Gradients alone are checked in the kernel suite's MLP step.)
+  const w = newWorkload(ctx, { id, kind: "train", perCall: batch, tol: 1e-6, dispose: () => owned.forEach((o) => o.dispose()) });
   let initial: { weights: Float32Array[]; biases: Float32Array[] } | undefined;
   addBuilds(ctx, w, (b) => {
     const net = new sd.NeuralNetwork([...MLP_SIZES], { seed: 1, loss: "mse", optimizer: "sgd", outputActivation: "linear" });
