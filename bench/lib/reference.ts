@@ -125,11 +125,13 @@ export interface MlpStepRef {
 /**
  * One SGD step of a dense ReLU network (linear or ReLU output) on x [rows, sizes[0]] and targets y:
  * loss = mean((a − y)²); its gradient 2(a − y)/(rows·outputs) for "mse", 2(a − y)/rows for
- * "mse-tutorial"; dW = xᵀ·dz, db = Σ dz, dx = dz·Wᵀ through the weights before the update.
+ * "mse-tutorial"; dW = xᵀ·dz, db = Σ dz, dx = dz·Wᵀ through the weights before the update
+ * (propagate "pre", standard backprop) or after it ("updated": the tutorial's Neuron.backward, which
+ * updates its weights first).
  */
 export function mlpStepRef(
   sizes: readonly number[], weights: Floats[], biases: Floats[], x: Floats, y: Floats, rows: number, lr: number,
-  o: { outputActivation: "linear" | "relu"; loss: "mse" | "mse-tutorial" },
+  o: { outputActivation: "linear" | "relu"; loss: "mse" | "mse-tutorial"; propagate?: "pre" | "updated" },
 ): MlpStepRef {
   const layers = sizes.length - 1;
   const relu = (l: number): boolean => l < layers - 1 || o.outputActivation === "relu";
@@ -160,7 +162,8 @@ export function mlpStepRef(
     const gb = new Float64Array(n);
     for (let i = 0; i < dz.length; i++) gb[i % n]! += dz[i]!;
     gradBiases[l] = gb;
-    if (l > 0) dz = matmulRef(dz, weights[l]!, rows, n, k, false, true);
+    const through = o.propagate === "updated" ? Float64Array.from(weights[l]!, (v, i) => v - lr * gradWeights[l]![i]!) : weights[l]!;
+    if (l > 0) dz = matmulRef(dz, through, rows, n, k, false, true);
   }
   return {
     loss: sum / a.length,
