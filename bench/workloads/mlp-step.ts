@@ -38,6 +38,8 @@ function trainStepFlops(batch: number): number {
  */
 export const TRAIN_TOL = { loss: 2e-7, params: 1e-5, grads: 5e-5 };
 
+type AddCheck = (impls: Impl[], verify: (impl: Impl) => string | undefined) => void;
+
 interface TrainConfig {
   variant: "main" | "tutorial" | "default";
   name: string;
@@ -77,16 +79,31 @@ export function mlpStepWorkload(ctx: BenchContext, batch: number): Workload {
     rounds: 2 * CFG.rounds, budgetMs: CFG.budgetMs / 2, sampleMs: 50,
     dispose: () => owned.forEach((o) => o.dispose()),
   });
-  const firstCall = async (impl: Impl): Promise<void> => {
-    await impl.before?.();
-    const t0 = performance.now();
-    await impl.run();
-    ctx.firstCall.set(key(w, impl), performance.now() - t0);
-  };
-  const fail = (impl: Impl, why: string): void => {
-    reject(w, impl, `check failed: ${why}`);
-    if (isSimdnet(impl.kind)) ctx.simdnetFailures.push(`${id}: ${impl.label}: ${why}`);
-  };
+  /**
+   * Each impl's first call (timed: slow calls get one sample per round), then `verify`, which records
+   * its checks and returns why the impl failed, or undefined.
+   */
+  const addCheck: AddCheck = (impls, verify) => checks.push(async () => {
+    const ok: Impl[] = [];
+    for (const impl of impls) {
+      let why: string | undefined;
+      try {
+        await impl.before?.();
+        const t0 = performance.now();
+        await impl.run();
+        ctx.firstCall.set(key(w, impl), performance.now() - t0);
+        why = verify(impl);
+      } catch (e) {
+        why = `failed: ${message(e)}`;
+      }
+      if (!why) ok.push(impl);
+      else {
+        reject(w, impl, `check failed: ${why}`);
+        if (isSimdnet(impl.kind)) ctx.simdnetFailures.push(`${id}: ${impl.label}: ${why}`);
+      }
+    }
+    return ok;
+  });
 
   for (const cfg of CONFIGS) {
     const suffix = cfg.variant === "main" ? "" : ` · ${cfg.name}`;
@@ -125,46 +142,39 @@ export function mlpStepWorkload(ctx: BenchContext, batch: number): Workload {
         grads: () => plain.gradWeights.flatMap((g, l) => [g, plain.gradBiases[l]!]),
       });
     }
-    checks.push(async () => {
-      const ok: Impl[] = [];
-      const ref = cfg.plain ? mlpStepRef(MLP_SIZES, initW, initB, x, y, batch, cfg.learningRate, cfg.plain) : undefined;
-      const against = ref ? "float64 step (mlpStepRef)" : "—";
-      for (const n of nets) {
-        try {
-          await firstCall(n.impl);
-          const loss = n.loss();
-          const params = n.params();
-          if (!ref) {
-            const finite = Number.isFinite(loss) && params.every((p) => p.every(Number.isFinite));
-            if (record(ctx, w, n.impl.label, "loss and parameters finite (no float64 Adam reference)", finite ? 0 : Infinity, 0, against, n.impl.kind)) ok.push(n.impl);
-            else fail(n.impl, "loss or parameters not finite");
-            continue;
-          }
-          const grads = n.grads();
-          const wantParams = ref.weights.flatMap((wl, l) => [wl, ref.biases[l]!]);
-          const wantGrads = ref.gradWeights.flatMap((g, l) => [g, ref.gradBiases[l]!]);
-          const lossOk = record(ctx, w, n.impl.label, "loss", Math.abs(loss - ref.loss) / Math.abs(ref.loss), TRAIN_TOL.loss, against, n.impl.kind);
-          const gradOk = record(ctx, w, n.impl.label, "gradients", Math.max(...grads.map((g, i) => relErr(g, wantGrads[i]!))), TRAIN_TOL.grads, against, n.impl.kind);
-          const paramOk = record(ctx, w, n.impl.label, "updated parameters", Math.max(...params.map((p, i) => relErr(p, wantParams[i]!))), TRAIN_TOL.params, against, n.impl.kind);
-          if (lossOk && gradOk && paramOk) ok.push(n.impl);
-          else fail(n.impl, "loss, gradients or parameters vs float64 (see checks)");
-        } catch (e) {
-          fail(n.impl, `failed: ${message(e)}`);
-        }
+    const ref = cfg.plain ? mlpStepRef(MLP_SIZES, initW, initB, x, y, batch, cfg.learningRate, cfg.plain) : undefined;
+    const against = ref ? "float64 step (mlpStepRef)" : "—";
+    addCheck(nets.map((n) => n.impl), (impl) => {
+      const n = nets.find((x) => x.impl === impl)!;
+      const loss = n.loss();
+      const params = n.params();
+      if (!ref) {
+        const finite = Number.isFinite(loss) && params.every((p) => p.every(Number.isFinite));
+        return record(ctx, w, impl.label, "loss and parameters finite (no float64 Adam reference)", finite ? 0 : Infinity, 0, against, impl.kind) ? undefined : "loss or parameters not finite";
       }
-      return ok;
+      const grads = n.grads();
+      const wantParams = ref.weights.flatMap((wl, l) => [wl, ref.biases[l]!]);
+      const wantGrads = ref.gradWeights.flatMap((g, l) => [g, ref.gradBiases[l]!]);
+      const lossOk = record(ctx, w, impl.label, "loss", Math.abs(loss - ref.loss) / Math.abs(ref.loss), TRAIN_TOL.loss, against, impl.kind);
+      const gradOk = record(ctx, w, impl.label, "gradients", Math.max(...grads.map((g, i) => relErr(g, wantGrads[i]!))), TRAIN_TOL.grads, against, impl.kind);
+      const paramOk = record(ctx, w, impl.label, "updated parameters", Math.max(...params.map((p, i) => relErr(p, wantParams[i]!))), TRAIN_TOL.params, against, impl.kind);
+      return lossOk && gradOk && paramOk ? undefined : "loss, gradients or parameters vs float64 (see checks)";
     });
   }
-  addGemmsAlone(ctx, w, batch, owned, checks, firstCall, fail);
-  addRestAlone(ctx, w, batch, owned, checks, firstCall, fail);
-  w.check = async () => (await Promise.all(checks.map((c) => c()))).flat();
+  addGemmsAlone(ctx, w, batch, owned, addCheck);
+  addRestAlone(ctx, w, batch, owned, addCheck);
+  w.check = async () => {
+    // One after the other: each first call is timed alone.
+    const ok: Impl[] = [];
+    for (const c of checks) ok.push(...(await c()));
+    return ok;
+  };
   return w;
 }
 
 /** The step's eight products at their exact shapes and transposes, and nothing else, on every build. */
 function addGemmsAlone(
-  ctx: BenchContext, w: Workload, batch: number, owned: { dispose(): void }[], checks: (() => Promise<Impl[]>)[],
-  firstCall: (impl: Impl) => Promise<void>, fail: (impl: Impl, why: string) => void,
+  ctx: BenchContext, w: Workload, batch: number, owned: { dispose(): void }[], addCheck: AddCheck,
 ): void {
   const layers = MLP_SIZES.length - 1;
   const data = Array.from({ length: layers }, (_, l) => ({
@@ -203,22 +213,13 @@ function addGemmsAlone(
     w.impls.push(impl);
     return { impl, result: () => concat(outs.map((t) => t.toFloat32Array())) };
   });
-  checks.push(async () => {
-    const want = reference();
-    const ok: Impl[] = [];
-    for (const { impl, result } of impls) {
-      try {
-        await firstCall(impl);
-        const err = relErr(result(), want);
-        // Products of k ≤ 784 terms: the GEMM tolerance at k = 784.
-        const tol = gemmTol(784);
-        if (record(ctx, w, impl.label, "the 8 products", err, tol, "float64 (matmulRef)", impl.kind)) ok.push(impl);
-        else fail(impl, `products: max rel err ${err.toExponential(2)} > ${tol.toExponential(2)}`);
-      } catch (e) {
-        fail(impl, `failed: ${message(e)}`);
-      }
-    }
-    return ok;
+  let want: Float64Array | undefined;
+  addCheck(impls.map((x) => x.impl), (impl) => {
+    want ??= reference();
+    const err = relErr(impls.find((x) => x.impl === impl)!.result(), want);
+    // Products of k ≤ 784 terms: the GEMM tolerance at k = 784.
+    const tol = gemmTol(784);
+    return record(ctx, w, impl.label, "the 8 products", err, tol, "float64 (matmulRef)", impl.kind) ? undefined : `products: max rel err ${err.toExponential(2)} > ${tol.toExponential(2)}`;
   });
 }
 
@@ -229,8 +230,7 @@ function addGemmsAlone(
  * the MSE loss and its gradient once. 22 kernel calls. Not checked (its ops are checked by the step).
  */
 function addRestAlone(
-  ctx: BenchContext, w: Workload, batch: number, owned: { dispose(): void }[], checks: (() => Promise<Impl[]>)[],
-  firstCall: (impl: Impl) => Promise<void>, fail: (impl: Impl, why: string) => void,
+  ctx: BenchContext, w: Workload, batch: number, owned: { dispose(): void }[], addCheck: AddCheck,
 ): void {
   const layers = MLP_SIZES.length - 1;
   const impls = ctx.liveBuilds.map((b) => {
@@ -279,16 +279,5 @@ function addRestAlone(
     w.impls.push(impl);
     return impl;
   });
-  checks.push(async () => {
-    const ok: Impl[] = [];
-    for (const impl of impls) {
-      try {
-        await firstCall(impl);
-        ok.push(impl);
-      } catch (e) {
-        fail(impl, `failed: ${message(e)}`);
-      }
-    }
-    return ok;
-  });
+  addCheck(impls, () => undefined);
 }
