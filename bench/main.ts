@@ -1,35 +1,46 @@
-// simdnet against its peers, side by side in one process (issue 4). Every workload — GEMM n = 64…1024
+// The bench: one harness, two suites. The peer suite (default) — simdnet against its peers, side by
+// side in one process (issue 4). Every workload — GEMM n = 64…1024
 // and the MLP's layer-0 shapes, softmax 1024×1024, causal multi-head attention (T = 256, d = 256,
 // 8 heads, projections included), the MLP training step at B = 32 and 128, and the default GPT's
 // training step and generation with and without the KV cache — is run by simdnet's three builds
 // (relaxed SIMD, SIMD, scalar), plain JS and the peers (tfjs-wasm, tfjs-cpu, onnxruntime-web,
 // ml-matrix), interleaved with warm-up after an output check; numpy (python3, one BLAS thread) is a
-// separate column. Writes bench/results/latest.json, latest.md and latest.svg.
+// separate column. Writes bench/results/latest.json, latest.md and latest.svg. The kernel suite
+// (--suite=kernels, `npm run bench:kernels`): the one-thread builds and plain JS only, on GEMM with
+// every transpose, softmax, head-major attention forward and backward, the MLP step with its variants
+// and parts, and the GPT rows. Writes bench/results/kernels.json, kernels.md and kernels.svg.
+//
+// Every implementation, simdnet's builds included, is checked against an independent float64
+// reference before it is timed (harness/check.ts); a simdnet mismatch makes the run exit with code 1.
 //
 //   npm run bench                 full run (about 6 minutes on 2 cores)
-//   npm run bench -- --quick      quick run (under 2 minutes)
-//   --only=TEXT    only the workloads whose id contains TEXT (e.g. --only=GEMM, --only=GPT)
+//   npm run bench -- --quick      quick run (about 2 minutes)
+//   npm run bench:kernels [-- --quick]
+//   --only=TEXT    only the workloads whose id contains TEXT, any case (e.g. --only=GEMM, --only=GPT)
 //   --peers=A,B    only these peers (e.g. --peers=tfjs-wasm,numpy; "none")
 //                  (a filtered run prints its tables but writes nothing)
 //
 // Layout: harness/ (context: CLI, builds, peers; check; timing; machine: load, CPU time, ceilings;
-// ratios: speedups and targets; report*: tables, Markdown, SVG, JSON), workloads/ (one module per
-// workload), peers/ (one adapter per peer library), lib/ (plain-JS references, stats, the ceiling).
-// Kernel-level rows (transposes, attention backward, the MLP step's parts): `npm run bench:kernels`.
+// ratios: speedups and targets; method; report*: tables, Markdown, SVG, JSON), workloads/ (one module
+// per workload), peers/ (one adapter per peer library), lib/ (plain-JS baselines, float64 references,
+// stats, the ceiling), tools/ (one-off scripts: GEMM tuning, thread thresholds, GPT step profile).
 
 import type { NumpyTask } from "./peers/numpy.js";
-import { BenchContext, onlyPeers, onlyWorkload, quick } from "./harness/context.js";
+import { BenchContext, onlyPeers, onlyWorkload, quick, selected, suite } from "./harness/context.js";
 import { BusyMonitor, measureCeilings } from "./harness/machine.js";
 import { numpyColumn } from "./harness/numpy-column.js";
 import { bestCeilings, computeRatios, issueTargets } from "./harness/ratios.js";
-import { methodText, writeReport } from "./harness/report.js";
+import { methodText } from "./harness/method.js";
+import { writeReport } from "./harness/report.js";
 import { runWorkload } from "./harness/timing.js";
 import type { Workload } from "./harness/types.js";
 import { fmt } from "./lib/stats.js";
+import { attentionHeadsWorkload } from "./workloads/attention-heads.js";
 import { attentionWorkload } from "./workloads/attention.js";
 import { gemmId, gemmWorkload } from "./workloads/gemm.js";
 import { gptGenerateWorkload } from "./workloads/gpt-generate.js";
 import { gptTrainWorkload } from "./workloads/gpt-train.js";
+import { mlpStepWorkload } from "./workloads/mlp-step.js";
 import { mlpTrainWorkload } from "./workloads/mlp-train.js";
 import { softmaxWorkload } from "./workloads/softmax.js";
 
@@ -37,7 +48,7 @@ const started = performance.now();
 const monitor = new BusyMonitor();
 const m = monitor.machine;
 await monitor.measureOthers();
-console.log(`simdnet bench (${quick ? "quick" : "full"}): ${m.cpuModel}, ${m.cores} cores [${m.cpuFlags.join(" ")}], node ${m.node}, V8 ${m.v8}, load ${m.loadAverage1m}, other processes ${monitor.othersAtStart!.toFixed(2)} cores`);
+console.log(`simdnet bench, ${suite} suite (${quick ? "quick" : "full"}): ${m.cpuModel}, ${m.cores} cores [${m.cpuFlags.join(" ")}], node ${m.node}, V8 ${m.v8}, load ${m.loadAverage1m}, other processes ${monitor.othersAtStart!.toFixed(2)} cores`);
 const ctx = await BenchContext.create();
 for (const [name, setup] of Object.entries(ctx.setups)) console.log(`  ${name}: ${setup}`);
 
@@ -45,21 +56,35 @@ const relaxed = ctx.best.kind === "relaxed";
 const ceilingStart = await measureCeilings(relaxed);
 console.log(`  Wasm ceiling: mul+add ${fmt(ceilingStart.mulAdd.gflops)} GFLOP/s${ceilingStart.fma ? `, relaxed_madd ${fmt(ceilingStart.fma.gflops)} GFLOP/s` : ""}`);
 
-type Make = () => Promise<Workload>;
-const schedule: [string, Make][] = [
-  ...[64, 128, 256, 512, 1024].map((n): [string, Make] => [gemmId(n, n, n), () => gemmWorkload(ctx, n, n, n)]),
-  ...[32, 128].map((b): [string, Make] => [gemmId(b, 784, 128), () => gemmWorkload(ctx, b, 784, 128)]),
-  ["softmax 1024×1024", () => softmaxWorkload(ctx, 1024, 1024)],
-  ["causal MHA T=256 d=256 h=8", () => attentionWorkload(ctx, 256, 256, 8)],
-  ...[32, 128].map((b): [string, Make] => [`MLP train B=${b}`, () => mlpTrainWorkload(ctx, b)]),
+type Make = () => Promise<Workload> | Workload;
+const squareGemms = [64, 128, 256, 512, 1024].map((n): [string, Make] => [gemmId(n, n, n), () => gemmWorkload(ctx, n, n, n)]);
+const gpt: [string, Make][] = [
   ["GPT train step 32×64 tokens", () => gptTrainWorkload(ctx)],
   ["GPT generate 64 tokens, KV cache", () => gptGenerateWorkload(ctx, true)],
   ["GPT generate 64 tokens, no cache", () => gptGenerateWorkload(ctx, false)],
 ];
+const transposes = [[false, false], [true, false], [false, true], [true, true]] as const;
+const schedule: [string, Make][] = suite === "kernels"
+  ? [
+      ...squareGemms,
+      ...[32, 128].flatMap((b) => transposes.map(([ta, tb]): [string, Make] => [gemmId(b, 784, 128, ta, tb), () => gemmWorkload(ctx, b, 784, 128, ta, tb)])),
+      ["softmax 1024×1024", () => softmaxWorkload(ctx, 1024, 1024)],
+      ...(["forward", "backward", "forward+backward"] as const).map((pass): [string, Make] => [`attention ${pass} causal h=8 T=256 d=32`, () => attentionHeadsWorkload(ctx, pass, 8, 256, 32)]),
+      ...[32, 128].map((b): [string, Make] => [`MLP step B=${b}`, () => mlpStepWorkload(ctx, b)]),
+      ...gpt,
+    ]
+  : [
+      ...squareGemms,
+      ...[32, 128].map((b): [string, Make] => [gemmId(b, 784, 128), () => gemmWorkload(ctx, b, 784, 128)]),
+      ["softmax 1024×1024", () => softmaxWorkload(ctx, 1024, 1024)],
+      ["causal MHA T=256 d=256 h=8", () => attentionWorkload(ctx, 256, 256, 8)],
+      ...[32, 128].map((b): [string, Make] => [`MLP train B=${b}`, () => mlpTrainWorkload(ctx, b)]),
+      ...gpt,
+    ];
 const workloadIds: string[] = [];
 const numpyTasks: NumpyTask[] = [];
 for (const [id, make] of schedule) {
-  if (onlyWorkload && !id.includes(onlyWorkload)) continue;
+  if (!selected(id)) continue;
   const w = await make();
   workloadIds.push(w.id);
   if (w.numpy) numpyTasks.push(w.numpy);
@@ -71,20 +96,23 @@ for (const [id, make] of schedule) {
 const ceilingEnd = await measureCeilings(relaxed);
 monitor.stopCpuClock();
 monitor.sample("end of the Node workloads");
-process.stdout.write("  numpy (python3, one BLAS thread) …");
-const tNumpy = performance.now();
-numpyColumn(ctx, numpyTasks);
-process.stdout.write(` ${((performance.now() - tNumpy) / 1000).toFixed(1)} s\n`);
+if (suite === "peers") {
+  process.stdout.write("  numpy (python3, one BLAS thread) …");
+  const tNumpy = performance.now();
+  numpyColumn(ctx, numpyTasks);
+  process.stdout.write(` ${((performance.now() - tNumpy) / 1000).toFixed(1)} s\n`);
+}
 
 const used = bestCeilings(ceilingStart, ceilingEnd);
 computeRatios(ctx, used);
-const targets = issueTargets(ctx);
+const targets = issueTargets(ctx, suite);
 const failed = ctx.checks.filter((c) => !c.ok).length;
 const filtered = Boolean(onlyWorkload || onlyPeers);
 writeReport({
   ctx,
+  suite,
   mode: quick ? "quick" : "full",
-  command: `npm run bench${quick ? " -- --quick" : ""}`,
+  command: `npm run bench${suite === "kernels" ? ":kernels" : ""}${quick ? " -- --quick" : ""}`,
   machine: m,
   load: monitor.loadSamples,
   busy: monitor.verdict(ceilingStart, ceilingEnd),
@@ -95,7 +123,12 @@ writeReport({
   targets,
   checksPassed: ctx.checks.length - failed,
   checksFailed: failed,
+  simdnetFailures: ctx.simdnetFailures,
   elapsedSeconds: (performance.now() - started) / 1000,
 }, workloadIds, !filtered);
+if (ctx.simdnetFailures.length) {
+  console.error(`\nFAILED: simdnet disagrees with the float64 reference (or could not be checked) in ${ctx.simdnetFailures.length} check(s):`);
+  for (const f of ctx.simdnetFailures) console.error(`  ${f}`);
+}
 // tfjs and onnxruntime keep handles open; the run is over.
-process.exit(0);
+process.exit(ctx.simdnetFailures.length ? 1 : 0);

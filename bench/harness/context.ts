@@ -1,6 +1,7 @@
-// The state of one benchmark run: the command line, the configuration of full and quick mode, the
-// three simdnet builds (relaxed SIMD, SIMD, scalar: three backends in this process), the peers that
-// loaded (and why the others did not), and the rows, checks and notes every part appends to.
+// The state of one benchmark run: the command line (suite, quick mode, filters), the configuration of
+// full and quick mode, the simdnet builds (relaxed SIMD, SIMD, scalar: three backends in this process;
+// the threaded ones in the peer suite), the peers that loaded (and why the others did not), and the
+// rows, checks, references and notes every part appends to.
 
 import os from "node:os";
 import * as sd from "../../src/index.js";
@@ -11,9 +12,16 @@ const argv = process.argv.slice(2);
 const argValue = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
 export const quick = argv.includes("--quick");
-/** `--only=TEXT`: only the workloads whose id contains TEXT; `--peers=A,B`: only these peers. Partial runs write nothing. */
+/**
+ * `--suite=kernels`: the kernel rows (transposes, attention backward, the MLP step's parts, SIMD vs
+ * scalar vs plain JS; no peers, one thread) written to bench/results/kernels.*; default: the peer
+ * comparison written to bench/results/latest.*.
+ */
+export const suite: "peers" | "kernels" = argValue("suite") === "kernels" ? "kernels" : "peers";
+/** `--only=TEXT`: only the workloads whose id contains TEXT (case-insensitive); `--peers=A,B`: only these peers. Partial runs write nothing. */
 export const onlyWorkload = argValue("only");
 export const onlyPeers = argValue("peers")?.split(",");
+export const selected = (id: string): boolean => !onlyWorkload || id.toLowerCase().includes(onlyWorkload.toLowerCase());
 
 // Many short rounds rather than a few long ones: on a shared machine load comes and goes, and
 // alternating often spreads it evenly over the implementations being compared. A call slower than
@@ -35,11 +43,20 @@ export interface Build {
 }
 
 /** Summary columns in order; the first three are the simdnet builds on one thread, then the threaded ones. */
-export const PEER_NAMES = ["tfjs-wasm", "tfjs-cpu", "onnxruntime-web", "ort-web Attention op", "ml-matrix"] as const;
-/** simdnet's best build on several threads: 2, and every core when there are more. */
+export const PEER_NAMES = suite === "kernels" ? ([] as const) : (["tfjs-wasm", "tfjs-cpu", "onnxruntime-web", "ort-web Attention op", "ml-matrix"] as const);
+/** simdnet's best build on several threads: 2, and every core when there are more (peer suite only). */
 const CORES = os.availableParallelism();
-export const THREADED = [...new Set([2, CORES])].filter((t) => t >= 2).map((t) => ({ threads: t, label: `simdnet ${t} threads` }));
-export const COLUMNS = ["simdnet relaxed", "simdnet SIMD", "simdnet scalar", ...THREADED.map((t) => t.label), "plain JS", ...PEER_NAMES, "numpy"];
+export const THREADED = suite === "kernels" ? [] : [...new Set([2, CORES])].filter((t) => t >= 2).map((t) => ({ threads: t, label: `simdnet ${t} threads` }));
+/**
+ * The column of a "simdnet from JS arrays" row (copy the inputs in from Float32Arrays, compute, copy the
+ * output out, per call): best one-thread build ("simdnet") or a threaded build ("simdnet 2 threads").
+ */
+export const fromArraysColumn = (threadedLabel?: string): string => `${threadedLabel ?? "simdnet"}, JS arrays`;
+export const COLUMNS = [
+  "simdnet relaxed", "simdnet SIMD", "simdnet scalar", ...THREADED.map((t) => t.label),
+  ...(suite === "kernels" ? [] : [undefined, ...THREADED.map((t) => t.label)].map(fromArraysColumn)),
+  "plain JS", ...PEER_NAMES, ...(suite === "kernels" ? [] : ["numpy"]),
+];
 
 /** The cost of an empty parallel op (dispatch + join; each thread fills 16 floats), median µs. */
 function emptyParallelOp(backend: sd.Backend): string {
@@ -65,8 +82,15 @@ export class BenchContext {
   readonly notes: string[] = [];
   /** Time of each impl's first (check) call, keyed "workload/label": slow calls get one sample per round. */
   readonly firstCall = new Map<string, number>();
-  /** simdnet best's outputs of the check phase: the reference of the numpy checks. */
+  /** Each workload's float64 reference (computed once, at its check): see harness/check.ts referenceOf. */
+  readonly references = new Map<string, { values: ArrayLike<number>; tol: number; name: string }>();
+  /**
+   * @deprecated The reference of the numpy checks until numpy-column.ts calls checkAgainstReference:
+   * now the float64 reference (as float32), no longer simdnet best's output.
+   */
   readonly bestOutputs = new Map<string, Float32Array>();
+  /** simdnet rows that failed their check against the reference: the bench exits non-zero. */
+  readonly simdnetFailures: string[] = [];
   readonly peers: Peer[] = [];
   readonly peerErrors = new Map<string, string>();
   readonly setups: Record<string, string> = {};
@@ -87,7 +111,7 @@ export class BenchContext {
     else builds.push({ kind: "relaxed", label: "simdnet relaxed", error: "not run: this engine does not accept relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd; npm run bench passes it)" });
     await make("simd", "simdnet SIMD");
     await make("scalar", "simdnet scalar");
-    // After the one-thread builds, so "simdnet best" (every check's reference) stays the one-thread build.
+    // After the one-thread builds, so "simdnet best" (the base of every ratio) stays the one-thread build.
     const bestKind = sd.engineSupportsRelaxedSimd() ? "relaxed" : "simd";
     for (const t of THREADED) await make(bestKind, t.label, t.threads);
     const ctx = new BenchContext(builds);

@@ -1,8 +1,12 @@
 // Ratios and verdicts. Every row gets "× best" = its median / simdnet best's median (how many times
 // faster simdnet best — the relaxed build where the engine accepts it — is) and the same against the
 // plain SIMD build, each also as the median of per-round ratios (the two measured seconds apart, so
-// load that comes and goes cancels better). GEMM rows get % of the ceiling. The issue-4 targets are
-// judged on simdnet best, with the SIMD build's ratio shown beside it.
+// load that comes and goes cancels better). Rows of a variant are compared with simdnet best's row of
+// the same variant ("JS arrays" rows with its in-memory row). GEMM rows get % of the ceiling. Kernel
+// rows also get: × untransposed (a transposed GEMM's time / the same impl's untransposed time), × step
+// (an MLP step's part or other configuration / the same build's main step, per round), × no cache
+// (cached generation's speedup over the same impl without the cache). The targets are judged on
+// simdnet best, with the SIMD build's ratio shown beside it.
 
 import { summarize } from "../lib/stats.js";
 import type { BenchContext } from "./context.js";
@@ -28,9 +32,10 @@ export function computeRatios(ctx: BenchContext, ceilings: Ceilings): void {
       r.pctOfCeiling = (100 * r.gflops) / c.gflops;
     }
     if (r.error) continue;
-    const same = (kind: string): Row | undefined => ctx.rows.find((x) => x.workload === r.workload && x.implKind === kind && !x.error);
-    const best = same(ctx.best.kind);
-    const simd = same("simd");
+    const variant = r.variant === "JS arrays" ? undefined : r.variant;
+    const same = (column: string): Row | undefined => ctx.rows.find((x) => x.workload === r.workload && x.column === column && x.variant === variant && !x.error);
+    const best = same(ctx.best.label);
+    const simd = same(ctx.build("simd").label);
     if (best && r !== best) {
       r.vsBest = r.medianMs / best.medianMs;
       r.vsBestPerRound = perRound(r, best);
@@ -39,6 +44,21 @@ export function computeRatios(ctx: BenchContext, ceilings: Ceilings): void {
       r.vsSimd = r.medianMs / simd.medianMs;
       r.vsSimdPerRound = perRound(r, simd);
     }
+    kernelRatios(ctx.rows, r);
+  }
+}
+
+function kernelRatios(rows: Row[], r: Row): void {
+  const untransposed = r.workload.match(/^(GEMM .*) \(.*\)$/)?.[1];
+  const base = untransposed ? rows.find((x) => x.workload === untransposed && x.impl.split(" · ")[0] === r.impl.split(" · ")[0] && !x.error) : undefined;
+  if (base) r.vsUntransposed = r.medianMs / base.medianMs;
+  if (r.kind === "train" && r.variant && r.variant !== "main") {
+    const main = rows.find((x) => x.workload === r.workload && x.column === r.column && x.variant === "main" && !x.error);
+    if (main) r.vsMainStep = perRound(r, main);
+  }
+  if (r.workload.endsWith(", KV cache")) {
+    const noCache = rows.find((x) => x.workload === r.workload.replace(/KV cache$/, "no cache") && x.impl === r.impl && !x.error);
+    if (noCache) r.vsNoCache = noCache.medianMs / r.medianMs;
   }
 }
 
@@ -55,7 +75,7 @@ export interface Target {
   verdict: string;
 }
 
-export function issueTargets(ctx: BenchContext): Target[] {
+export function issueTargets(ctx: BenchContext, suite: "peers" | "kernels"): Target[] {
   const targets: Target[] = [];
   const simdOf = (workload: string, peer: string): number | undefined => {
     const r = ctx.rows.find((x) => x.workload === workload && x.column === peer && !x.error);
@@ -74,6 +94,10 @@ export function issueTargets(ctx: BenchContext): Target[] {
       : estimates.every((v) => v >= need) ? "met" : estimates.every((v) => v < need) ? "NOT met" : "borderline (the two estimates straddle the target)";
     targets.push({ target, workload, peer, need, ratio, perRound: perRoundRatio, simdRatio: simdOf(workload, peer), verdict });
   };
+  if (suite === "kernels") {
+    add("MLP step: ≥ 40× plain JS", "MLP step B=128", "plain JS", 40);
+    return targets;
+  }
   for (const n of [256, 512, 1024]) add("GEMM n ≥ 256: ≥ 1.8× tfjs-wasm", `GEMM n=${n}`, "tfjs-wasm", 1.8);
   add("softmax: ≥ 1.5× tfjs-wasm", "softmax 1024×1024", "tfjs-wasm", 1.5);
   add("attention: ≥ 2.5× onnxruntime-web", "causal MHA T=256 d=256 h=8", "onnxruntime-web", 2.5);

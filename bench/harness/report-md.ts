@@ -1,12 +1,12 @@
-// The tables (console text and Markdown) and latest.md: machine and busy verdict, ceilings, setups,
-// the summary (a line per workload, a column per implementation), the issue-4 targets, every row, the
-// checks and the method.
+// The tables (console text and Markdown) and latest.md / kernels.md: machine and busy verdict,
+// ceilings, setups, the summary (a line per workload, a column per implementation), the targets, every
+// row, the checks and the method.
 
 import { fmt, renderTable } from "../lib/stats.js";
-import { COLUMNS, type BenchContext } from "./context.js";
+import { COLUMNS, suite, type BenchContext } from "./context.js";
 import type { Target } from "./ratios.js";
 import type { Row } from "./types.js";
-import type { Report } from "./report.js";
+import type { Report } from "./report-model.js";
 
 const x = (v: number | undefined): string => (v !== undefined ? `${fmt(v)}×` : "—");
 
@@ -29,12 +29,13 @@ export function tables(ctx: BenchContext, workloadIds: string[], targets: Target
     r.workload, r.impl, fmt(r.medianMs), r.error ? "—" : `${fmt(r.minMs)}–${fmt(r.maxMs)}`, String(r.samples), fmt(r.gflops),
     r.pctOfCeiling !== undefined ? `${r.pctOfCeiling.toFixed(0)}%` : "—", fmt(r.perSecond),
     x(r.vsBest), x(r.vsBestPerRound), ...(relaxedLive ? [x(r.vsSimd), x(r.vsSimdPerRound)] : []),
-    r.error ?? r.note ?? "",
+    r.error ?? rowNote(r),
   ]));
   // Summary: figure per implementation; in parentheses simdnet best's speedup over it (and the SIMD build's).
   // A column with several timed rows (tfjs-wasm's tuned GPT variant) shows its fastest, marked with *.
+  // Parts of a step and other configurations (kernel suite) are in All rows only.
   const summary = renderTable(["workload", ...COLUMNS], workloadIds.map((id) => [id, ...COLUMNS.map((c) => {
-    const all = ctx.rows.filter((row) => row.workload === id && row.column === c);
+    const all = ctx.rows.filter((row) => row.workload === id && row.column === c && (!row.variant || row.variant === "main" || row.variant === "JS arrays"));
     const timed = all.filter((row) => !row.error).sort((a, b) => a.medianMs - b.medianMs);
     const r = timed[0] ?? all[0];
     if (!r) return "—";
@@ -48,15 +49,26 @@ export function tables(ctx: BenchContext, workloadIds: string[], targets: Target
     targets.map((t) => [t.target, t.workload, x(t.ratio), x(t.perRound), ...(relaxedLive ? [x(t.simdRatio)] : []), `${t.need}×`, t.verdict]),
   );
   const checks = renderTable(["workload", "impl", "what", "against", "max rel err", "tol", "ok"], ctx.checks.map((c) => [
-    c.workload, c.impl, c.what ?? "output", c.against, c.maxRelErr.toExponential(2), String(c.tol), c.ok ? "yes" : "NO",
+    c.workload, c.impl, c.what ?? "output", c.against, c.maxRelErr.toExponential(2), c.tol === 0 ? "0" : c.tol.toExponential(2), c.ok ? "yes" : "NO",
   ]));
   return { detail, summary, target, checks };
+}
+
+/** The row's note with the kernel suite's extra ratios. */
+function rowNote(r: Row): string {
+  const parts = [r.note];
+  if (r.reps && r.reps > 1) parts.push(`samples of ${r.reps} calls`);
+  if (r.vsUntransposed !== undefined) parts.push(`${fmt(r.vsUntransposed)}× the untransposed time`);
+  if (r.vsMainStep !== undefined) parts.push(`${fmt(r.vsMainStep)}× the main step's time (per round)`);
+  if (r.vsNoCache !== undefined) parts.push(`${fmt(r.vsNoCache)}× the no-cache speed`);
+  return parts.filter(Boolean).join("; ");
 }
 
 export function summaryLegend(ctx: BenchContext): string {
   const both = ctx.best.kind === "relaxed";
   return [
     "GEMM in GFLOP/s, softmax and attention in ms, MLP training in samples/s, GPT in tokens/s.",
+    ...(suite === "kernels" ? [] : ["simdnet rows keep their data in Wasm memory and write into preallocated tensors; the **JS arrays** columns are the same builds copying the inputs in from Float32Arrays and the output out into one per call, as the peers that take JS arrays do."]),
     both
       ? "In parentheses: how many times faster **simdnet best = simdnet relaxed** (the relaxed-SIMD build, fused multiply-add; the engine accepted it) is, then how many times faster the plain **simdnet SIMD** build is (median / median)."
       : `In parentheses: how many times faster **simdnet best = ${ctx.best.label}** is (median / median); the relaxed build did not run: ${ctx.build("relaxed").error}.`,
@@ -73,7 +85,7 @@ export function markdown(report: Report, t: ReturnType<typeof tables>): string {
     (c.start.fma ? `; relaxed_madd (FMA) chains ${fmt(c.start.fma.gflops)} at the start, ${fmt(c.end.fma?.gflops)} at the end` : "; no FMA ceiling (relaxed SIMD not accepted)") +
     `. GEMM "% ceiling" is against the better of start and end (the FMA ceiling for the relaxed build).`;
   return [
-    `# simdnet vs peers (${report.mode})`,
+    report.suite === "kernels" ? `# simdnet kernels: builds vs plain JS (${report.mode})` : `# simdnet vs peers (${report.mode})`,
     "",
     `\`${report.command}\` · ${m.date} · ${report.elapsedSeconds.toFixed(0)} s`,
     "",
@@ -95,7 +107,7 @@ export function markdown(report: Report, t: ReturnType<typeof tables>): string {
     "",
     "![ratios](latest.svg)",
     "",
-    "## Issue-4 targets",
+    "## Targets",
     "",
     `Judged on ${report.ctx.best.label} (both estimates must reach the target); the SIMD build's ratio for comparison.`,
     "",
@@ -107,7 +119,7 @@ export function markdown(report: Report, t: ReturnType<typeof tables>): string {
     "",
     "## Checks",
     "",
-    `${report.checksPassed} passed, ${report.checksFailed} failed.`,
+    `Against independent references (float64 plain JS; the GPT rows: plain JS bench/lib/plain-gpt.ts): ${report.checksPassed} passed, ${report.checksFailed} failed${report.simdnetFailures.length ? ` — **simdnet failed ${report.simdnetFailures.length}: ${report.simdnetFailures.join("; ")}**` : ""}.`,
     "",
     t.checks.markdown,
     "",

@@ -3,7 +3,7 @@
 
 import { fmt } from "../lib/stats.js";
 import { COLUMNS } from "./context.js";
-import type { Report } from "./report.js";
+import type { Report } from "./report-model.js";
 
 const COLORS = ["#00897b", "#9e9e9e", "#bcaaa4", "#ff9800", "#ffcc80", "#1e88e5", "#90caf9", "#8e24aa", "#43a047", "#e53935"];
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");

@@ -1,7 +1,9 @@
-// The shapes every part of the benchmark shares: an implementation (Impl) of a workload, the
-// workload with its implementations and the rows that could not be timed, the result rows and the
-// output checks. Workload modules (bench/workloads/) build Workloads; the harness checks, times and
-// reports them without knowing what they compute.
+// The shapes every part of the benchmark shares, for both suites (the peer comparison and the kernel
+// rows): an implementation (Impl) of a workload, with an optional variant (a transpose form, a part of
+// a training step, "from JS arrays"), the workload with its implementations, its float64 reference and
+// the rows that could not be timed, the result rows and the output checks. Workload modules
+// (bench/workloads/) build Workloads; the harness checks, times and reports them without knowing what
+// they compute.
 
 import type { Summary } from "../lib/stats.js";
 import type { NumpyTask } from "../peers/numpy.js";
@@ -16,12 +18,19 @@ export interface Impl {
   /** Row label (and, unless `column` says otherwise, the summary column). */
   label: string;
   kind: ImplKind;
+  /**
+   * What this impl times when a workload has several forms of the same kind (an MLP step's "gemms" or
+   * "rest" alone, its "tutorial" configuration, "from JS arrays"). Ratios compare rows of one variant.
+   */
+  variant?: string;
+  /** Calls of `run` per timed sample (set by the timing when the workload asks for sampleMs). */
+  reps?: number;
   /** Summary column when it differs from the label (e.g. "plain JS (i-k-j)" → "plain JS"). */
   column?: string;
   run: () => void | Promise<void>;
   /** True when run returns a Promise (awaited inside the timed window). */
   async?: boolean;
-  /** The output of the last call, compared with simdnet best's before timing. */
+  /** The output of the last call, compared with the workload's float64 reference before timing. */
   result?: () => Float32Array | Promise<Float32Array>;
   /** Before each turn (make this impl's backend current, create a session once). */
   before?: () => Promise<void>;
@@ -32,6 +41,7 @@ export interface ErrorRow {
   label: string;
   kind: ImplKind;
   column?: string;
+  variant?: string;
   error: string;
 }
 
@@ -44,6 +54,13 @@ export interface Workload {
   perCall?: number;
   /** Tolerance of the output checks: |x − y| ≤ tol · max(|y|, 0.01·max|y|). */
   tol: number;
+  /**
+   * The independent oracle every `result()` is checked against (simdnet's builds included): computed in
+   * float64 by plain JS from the same float32 inputs. Called once, lazily (harness/check.ts referenceOf).
+   */
+  reference?: () => ArrayLike<number>;
+  /** What the reference is, for the check records (default "float64 plain JS"). */
+  referenceName?: string;
   impls: Impl[];
   /** Rows that are not timed: peers that failed or lack the workload, skips, failed checks. */
   errors: ErrorRow[];
@@ -55,8 +72,19 @@ export interface Workload {
   check?: () => Promise<Impl[]>;
   /** Overrides of the configured rounds / cap of a slow impl's sample time. */
   rounds?: number;
+  budgetMs?: number;
   slowCapMs?: number;
+  /**
+   * Make every timed sample about this long by calling `run` several times per sample (per-call time =
+   * sample / reps), so that a 2 ms call and a 100 ms call are exposed to bursts of interference alike.
+   */
+  sampleMs?: number;
   numpy?: NumpyTask;
+  /**
+   * The "too slow to repeat" prediction: an impl whose median on `workload` × factor exceeds
+   * CFG.maxPredictedMs is not run here (its row says so). Applied to every impl of the workload alike.
+   */
+  predictFrom?: { workload: string; factor: number };
   /** Shown in the row notes (e.g. what a peer's model differs in). */
   notes?: Record<string, string>;
   dispose: () => void;
@@ -68,6 +96,9 @@ export interface Row extends Summary {
   impl: string;
   implKind: ImplKind;
   column: string;
+  variant?: string;
+  /** Calls per timed sample (times are per call). */
+  reps?: number;
   gflops?: number;
   /** samples/s (train) or tokens/s (gpt). */
   perSecond?: number;
@@ -82,6 +113,11 @@ export interface Row extends Summary {
   /** This median / simdnet SIMD's median (the plain SIMD build, no FMA). */
   vsSimd?: number;
   vsSimdPerRound?: number;
+  /** Kernel-suite extras: time / the untransposed product's (same build); the step's parts / the step (per round). */
+  vsUntransposed?: number;
+  vsMainStep?: number;
+  /** Generation with the KV cache: the same build's no-cache time / this time. */
+  vsNoCache?: number;
   error?: string;
   note?: string;
   timedBy: "tinybench (in process, interleaved)" | "numpy_bench.py time.perf_counter (own process)";

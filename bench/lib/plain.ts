@@ -21,7 +21,7 @@ export function matmulJS(a: Float32Array, b: Float32Array, c: Float32Array, m: n
  * reordering, one float64 accumulator per output). op(A) is m×k, op(B) is k×n.
  */
 export function matmulRef(
-  a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA = false, transB = false,
+  a: Float32Array | Float64Array, b: Float32Array | Float64Array, m: number, k: number, n: number, transA = false, transB = false,
 ): Float64Array {
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {

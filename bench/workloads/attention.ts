@@ -4,11 +4,13 @@
 // writing merged rows; never materializes the T×T scores), then W_o; plain JS the same steps
 // with bench/lib's loops; the peers three projection MatMuls, batched MatMuls, an additive −1e9 mask
 // and Softmax. GFLOP/s counts the 4 projections and the visible half of QKᵀ and P·V.
+// Reference: mhaRef (float64: three projections, explicit weights P per head, merge, W_o).
 
 import * as sd from "../../src/index.js";
 import type { BenchContext } from "../harness/context.js";
 import type { Workload } from "../harness/types.js";
 import { attentionJS, matmulJS } from "../lib/plain.js";
+import { mhaRef } from "../lib/reference.js";
 import { addBuilds, addPeers, newWorkload, peerImpl } from "./common.js";
 
 /** Columns of the fused [d, 3d] W_qkv (Q | K | V), as MultiHeadAttention stores it. */
@@ -32,7 +34,10 @@ export async function attentionWorkload(ctx: BenchContext, T: number, d: number,
   const tensors: sd.Tensor[] = [];
   const flops = 4 * 2 * T * d * d + h * 2 * 2 * dh * ((T * (T + 1)) / 2);
   const w = newWorkload(ctx, {
-    id, kind: "attention", flops, tol: 1e-4,
+    // Two chained float32 GEMMs of k = 256 around the attention (≈ 16·√k·ε each, see gemmTol) plus
+    // its own exp and sums: 5e-5, ≈ 2× the error measured on plain JS and simdnet.
+    id, kind: "attention", flops, tol: 5e-5,
+    reference: () => mhaRef(x, wq, wk, wv, wo, T, d, h),
     dispose: () => tensors.forEach((t) => t.dispose()),
     numpy: { id, kind: "attention", params: { T, d, h }, inputs: { x, wq, wk, wv, wo } },
   });
@@ -49,7 +54,7 @@ export async function attentionWorkload(ctx: BenchContext, T: number, d: number,
       sd.qkvAttention(QKV, h, { headDim: dh, causal: true, out: M });
       sd.matmul(M, Wo, { out: O });
     };
-    return { run, result: () => O.toFloat32Array() };
+    return { run, result: () => O.toFloat32Array(), arrays: { inputs: [[X, x]], output: O } };
   });
   {
     const proj = [new Float32Array(T * d), new Float32Array(T * d), new Float32Array(T * d)];

@@ -1,11 +1,10 @@
 // What every workload module does alike: one simdnet impl per build (each makes its backend current
-// before its turn, and its tensors live on that backend), the peers' impls or their error rows, and
-// the skip rule for calls predicted to be far too slow.
+// before its turn, and its tensors live on that backend), the "from JS arrays" twins of the best
+// builds, the peers' impls or their error rows, and the skip rule for calls predicted to be far too slow.
 
 import * as sd from "../../src/index.js";
-import { CFG, message, PEER_NAMES, quick, type BenchContext, type Build } from "../harness/context.js";
+import { fromArraysColumn, message, PEER_NAMES, suite, type BenchContext, type Build } from "../harness/context.js";
 import type { Impl, Workload } from "../harness/types.js";
-import { fmt } from "../lib/stats.js";
 import type { Peer, PeerImpl } from "../peers/types.js";
 
 export type LiveBuild = Build & { backend: sd.Backend };
@@ -15,18 +14,40 @@ export function newWorkload(ctx: BenchContext, w: Omit<Workload, "impls" | "erro
   return { ...w, impls: [], errors: ctx.buildErrors() };
 }
 
+/** What a workload's setup gives for one build. */
+export interface BuildSetup {
+  run: () => void;
+  result?: () => Float32Array;
+  dispose?: () => void;
+  label?: string;
+  variant?: string;
+  /**
+   * The op's input tensors with their Float32Array data and its output tensor: then the best one-thread
+   * build and each threaded build also get a "from JS arrays" row (peer suite), which per call copies
+   * the inputs in from the Float32Arrays, runs, and copies the output out into a Float32Array, as the
+   * peers that take and return JS arrays do.
+   */
+  arrays?: { inputs: [sd.Tensor, Float32Array][]; output: sd.Tensor };
+}
+
 /** One impl per loaded build: `setup` runs with the build's backend current and returns run/result. */
-export function addBuilds(
-  ctx: BenchContext, w: Workload,
-  setup: (b: LiveBuild) => { run: () => void; result?: () => Float32Array; dispose?: () => void; label?: string },
-): void {
+export function addBuilds(ctx: BenchContext, w: Workload, setup: (b: LiveBuild) => BuildSetup): void {
   for (const b of ctx.liveBuilds) {
     sd.setBackend(b.backend);
     const s = setup(b);
-    w.impls.push({
-      label: s.label ?? b.label, column: b.label, kind: b.kind, run: s.run, result: s.result, dispose: s.dispose,
-      before: async () => sd.setBackend(b.backend),
-    });
+    const before = async (): Promise<void> => sd.setBackend(b.backend);
+    w.impls.push({ label: s.label ?? b.label, column: b.label, kind: b.kind, variant: s.variant, run: s.run, result: s.result, dispose: s.dispose, before });
+    const threaded = b.backend.info().threads > 1;
+    if (s.arrays && suite === "peers" && (b === ctx.best || threaded)) {
+      const { inputs, output } = s.arrays;
+      const out = new Float32Array(output.size);
+      const run = (): void => {
+        for (const [t, data] of inputs) t.view().set(data);
+        s.run();
+        out.set(output.view());
+      };
+      w.impls.push({ label: `${b.label}, JS arrays`, column: fromArraysColumn(threaded ? b.label : undefined), kind: b.kind, variant: "JS arrays", run, result: () => out, before });
+    }
   }
 }
 
@@ -56,17 +77,4 @@ export async function addPeers(
       w.errors.push({ label: name, kind: "peer", error: `setup failed: ${message(e)}` });
     }
   }
-}
-
-/**
- * Skip reason for an impl whose earlier, smaller run predicts a call longer than CFG.maxPredictedMs
- * (`factor` × that run's median): plain JS, tfjs-cpu and ml-matrix at GEMM n = 1024 in quick mode.
- */
-export function predictedTooSlow(ctx: BenchContext, label: string, fromWorkload: string, factor: number): string | undefined {
-  const r = ctx.rows.find((x) => x.workload === fromWorkload && x.impl === label && !x.error);
-  if (!r) return undefined;
-  const predicted = r.medianMs * factor;
-  return predicted > CFG.maxPredictedMs
-    ? `skipped: ${fromWorkload} took ${fmt(r.medianMs)} ms, so one call would take about ${fmt(predicted)} ms (limit ${CFG.maxPredictedMs} ms${quick ? ", quick mode" : ""})`
-    : undefined;
 }

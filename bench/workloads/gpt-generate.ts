@@ -5,10 +5,12 @@
 //               K and V per layer, extended by tf.concat); plain JS has no cached generator (row says so).
 //   "no cache": every token re-runs the forward over the window; simdnet useCache: false, plain JS
 //               bench/lib/plain-gpt.ts plainGenerate, tfjs the same forward as its training.
-// Check: every implementation generates exactly the same ids as simdnet best (tol 0).
+// Reference: bench/lib/plain-gpt.ts plainGenerate (plain JS, the window rule of useCache: false), run
+// once per process and shared by both workloads. Check: every implementation — each simdnet build
+// included — generates exactly its ids (tol 0; greedy argmax on random weights has no near-ties here).
 
 import * as sd from "../../src/index.js";
-import { quick, type BenchContext } from "../harness/context.js";
+import { quick, suite, type BenchContext } from "../harness/context.js";
 import type { Impl, Workload } from "../harness/types.js";
 import { PlainGPT, plainGenerate } from "../lib/plain-gpt.js";
 import type { GptPeerModel } from "../peers/types.js";
@@ -16,6 +18,9 @@ import { addBuilds, addPeers, newWorkload } from "./common.js";
 import { fullConfig, GPT_CHARS, GPT_CONFIG, GPT_PROMPT, paramsOf } from "./gpt-config.js";
 
 export const GEN_TOKENS = 64;
+
+/** The reference ids, computed on first use (one plain-JS generation: seconds). */
+let referenceIds: Int32Array | undefined;
 
 export async function gptGenerateWorkload(ctx: BenchContext, useCache: boolean): Promise<Workload> {
   const mode = useCache ? "KV cache" : "no cache";
@@ -50,6 +55,15 @@ export async function gptGenerateWorkload(ctx: BenchContext, useCache: boolean):
   sd.setBackend(ctx.best.backend);
   const initial = paramsOf(models[0]!.model);
   const config = fullConfig(models[0]!.model);
+  w.reference = () => {
+    if (!referenceIds) {
+      const plain = new PlainGPT(GPT_CONFIG);
+      plain.load(initial);
+      referenceIds = plainGenerate(plain, prompt, GEN_TOKENS);
+    }
+    return Float32Array.from(referenceIds);
+  };
+  w.referenceName = "plain JS (bench/lib/plain-gpt.ts plainGenerate)";
   if (useCache) {
     w.errors.push({ label: "plain JS", kind: "js", error: "not run: bench/lib/plain-gpt.ts has no KV-cache generator (its no-cache row is the baseline)" });
   } else {
@@ -68,8 +82,8 @@ export async function gptGenerateWorkload(ctx: BenchContext, useCache: boolean):
       let last: Int32Array = new Int32Array(0);
       return { label: v.label, column: p.name, kind: "peer", before: p.activate, run: () => void (last = model.generate(prompt, GEN_TOKENS, useCache)), result: () => Float32Array.from(last) };
     });
-  }, (p) => (quick && !useCache && p.name === "tfjs-cpu" ? "skipped in quick mode: one call takes several seconds on tfjs-cpu; the full run times it" : undefined));
+  });
   w.notes = notes;
-  w.errors.push({ label: "numpy", kind: "numpy", error: "not run: no numpy GPT in this benchmark (the numpy column covers the kernel workloads and the MLP)" });
+  if (suite === "peers") w.errors.push({ label: "numpy", kind: "numpy", error: "not run: no numpy GPT in this benchmark (the numpy column covers the kernel workloads and the MLP)" });
   return w;
 }

@@ -10,7 +10,7 @@ import type { WorkerPool } from "./pool.js";
  * Smallest work (the family's unit: multiply-adds for GEMM, add-equivalent elements for elementwise
  * kernels, elements for row kernels) worth splitting: about 20–30 µs of single-thread work, several
  * times the dispatch + join round trip, so two threads win clearly from there on. From
- * bench/threads-threshold.ts (docs/PERFORMANCE.md "Threads"); re-derive them there on a quiet machine.
+ * bench/tools/threads-threshold.ts (docs/PERFORMANCE.md "Threads"); re-derive them there on a quiet machine.
  */
 export const DEFAULT_THRESHOLDS: Readonly<Record<Family, number>> = {
   gemm: 1 << 19, // ≈ 80³: 25–40 µs on one thread

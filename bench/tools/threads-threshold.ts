@@ -3,7 +3,7 @@
 // src/runtime/pool/dispatch.ts. Run: npm run bench:threads [-- THREADS] [--only=TEXT] (default 2 threads;
 // --only keeps the rows whose label contains TEXT, e.g. --only=attention).
 
-import { createBackend, type Backend } from "../src/index.js";
+import { createBackend, type Backend } from "../../src/index.js";
 
 const threads = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 2);
 const only = process.argv.slice(2).find((a) => a.startsWith("--only="))?.slice("--only=".length);

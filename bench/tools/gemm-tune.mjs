@@ -1,10 +1,10 @@
 // GEMM tuning bench: GFLOP/s medians of gemm_f32 (SIMD and scalar builds) and gemm_ref_f32, each
 // next to the Wasm SIMD128 ceiling sampled in the same run, interleaved with it.
 //
-//   node bench/gemm-tune.mjs                         # full table: squares, MLP shapes × 4 transposes
-//   node bench/gemm-tune.mjs --quick                 # n = 256, 512 and the MLP shapes, SIMD build only
-//   node bench/gemm-tune.mjs --small                 # small / skinny shapes (m = 1, tiny k) vs gemm_ref
-//   node bench/gemm-tune.mjs --ab=/tmp/x.wasm        # A/B: build/simdnet.wasm vs another SIMD build
+//   node bench/tools/gemm-tune.mjs                         # full table: squares, MLP shapes × 4 transposes
+//   node bench/tools/gemm-tune.mjs --quick                 # n = 256, 512 and the MLP shapes, SIMD build only
+//   node bench/tools/gemm-tune.mjs --small                 # small / skinny shapes (m = 1, tiny k) vs gemm_ref
+//   node bench/tools/gemm-tune.mjs --ab=/tmp/x.wasm        # A/B: build/simdnet.wasm vs another SIMD build
 //   options: --simd=PATH --scalar=PATH (builds to measure), --rounds=N (samples per row, default 7)
 //
 // The machine is shared, so every row is measured round-robin: one batch (≈ 10 ms) of each
@@ -23,7 +23,7 @@ import binaryen from "binaryen";
 // tier before V8's dynamic tier-up kicks in: this is the steady state of a long-running host.
 v8.setFlagsFromString("--no-liftoff");
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 const args = Object.fromEntries(process.argv.slice(2).map((a) => {
   const [k, v] = a.replace(/^--/, "").split("=");
   return [k, v ?? true];

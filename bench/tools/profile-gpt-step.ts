@@ -4,8 +4,8 @@
 // section, or from the function index in build/simdnet.wat order when V8 reports `$funcN`) and per
 // JavaScript source file.
 //
-//   npx tsx bench/lib/profile-gpt-step.ts [--scalar] [--steps=N] [--interval=µs] [--save=FILE.cpuprofile]
-//   npx tsx bench/lib/profile-gpt-step.ts --generate=cache|nocache [--scalar] [--steps=N]
+//   npx tsx bench/tools/profile-gpt-step.ts [--scalar] [--steps=N] [--interval=µs] [--save=FILE.cpuprofile]
+//   npx tsx bench/tools/profile-gpt-step.ts --generate=cache|nocache [--scalar] [--steps=N]
 //
 // --generate profiles generate(model, tokenizer, prompt, { maxNewTokens: 64, greedy: true, useCache })
 // instead (N calls), as in the bench's generation workload.
