@@ -35,7 +35,7 @@ export interface Build {
 }
 
 /** Summary columns in order; the first three are the simdnet builds on one thread, then the threaded ones. */
-export const PEER_NAMES = ["tfjs-wasm", "tfjs-cpu", "onnxruntime-web", "ort-web Attention op", "ml-matrix"] as const;
+export const PEER_NAMES = ["tfjs-wasm", "tfjs-cpu", "onnxruntime-web", "ort-web Attention op", "ml-matrix", "onnxruntime-node", "onnxruntime-node 2 threads"] as const;
 /** simdnet's best build on several threads: 2, and every core when there are more. */
 const CORES = os.availableParallelism();
 export const THREADED = [...new Set([2, CORES])].filter((t) => t >= 2).map((t) => ({ threads: t, label: `simdnet ${t} threads` }));
@@ -132,6 +132,8 @@ export class BenchContext {
         else if (name === "tfjs-cpu") p = await (await import("../peers/tfjs.js")).tfjsPeer("cpu");
         else if (name === "onnxruntime-web") p = await (await import("../peers/onnxruntime.js")).onnxruntimePeer();
         else if (name === "ort-web Attention op") p = await (await import("../peers/onnxruntime.js")).onnxruntimeFusedAttentionPeer();
+        else if (name === "onnxruntime-node") p = await (await import("../peers/onnxruntime-node.js")).onnxruntimeNodePeer(1);
+        else if (name === "onnxruntime-node 2 threads") p = await (await import("../peers/onnxruntime-node.js")).onnxruntimeNodePeer(2);
         else p = await (await import("../peers/ml-matrix.js")).mlMatrixPeer();
         this.peers.push(p);
         this.setups[name] = p.setup;
