@@ -39,7 +39,7 @@ export function methodText(ctx: BenchContext): string[] {
     "simdnet ops write into preallocated tensors (`out`), so a simdnet call allocates nothing; tfjs, onnxruntime-web and ml-matrix allocate their outputs per call (their APIs do), which is part of what they cost.",
     "Attention: x [T, d] → Q, K, V projections → heads → causal softmax(QKᵀ/√dh)·V → concat → W_o, no biases. simdnet: fused W_qkv GEMM, qkvAttention (all heads in one call, reading Q, K, V in place, writing merged rows), W_o; peers: three projection MatMuls, batched MatMuls, an additive −1e9 mask and Softmax; numpy the same with @. GFLOP/s counts the 4 projections and the visible half of QKᵀ and P·V.",
     "MLP training: one call = forward + MSE + backward + SGD (lr 0.01) of 784-128-64-10 (ReLU, linear output) on one batch; simdnet `net.trainBatch`, plain JS bench/lib/plain-mlp.ts, tfjs ops + tf.train.sgd().minimize, numpy by hand; all from simdnet's initial weights.",
-    "numpy runs after the Node workloads in a child python3 (float32, one BLAS thread), timed by time.perf_counter (samples of several calls ≈ 20 ms, per-call medians), checked like the others: a separate column, not interleaved.",
+    "Child-process columns (numpy with 1 and 2 BLAS threads, onnxruntime-web with 2 threads, PyTorch with 1 and 2 threads) run after the Node workloads, each in its own process on the same input bytes, timed by its own clock with the in-process rows' sampling rule (single calls; see the notes), checked like the others (PyTorch's GPT step as the in-process GPT peers: loss, gradients, parameters after one step from simdnet best's gradients): separate columns, not interleaved.",
     "× best = this median / simdnet best's median (below 1: simdnet best is slower). \"per round\" = the median over rounds of the same ratio within each round. A target is met when both estimates reach it, not met when both miss it, borderline otherwise.",
     "Busy machine: before anything runs, the per-CPU time counters over 0.5 s give how many cores other processes are using (busy above 0.25); the 1-min load average is sampled at the start, after every workload and at the end; this process's CPU time over wall time shows preemption; the Wasm ceiling is measured at the start and at the end.",
   ];
@@ -64,7 +64,7 @@ export function writeReport(report: Report, workloadIds: string[], write: boolea
     ...rest,
     bestBuild: ctx.best.label,
     backends: Object.fromEntries(ctx.liveBuilds.map((b) => [b.backend.info().threads > 1 ? b.label : b.kind, b.backend.info()])),
-    config: { ...CFG, timer: "tinybench hrtimeNow (numpy: time.perf_counter)" },
+    config: { ...CFG, timer: "tinybench hrtimeNow (child processes: time.perf_counter / performance.now)" },
     results: ctx.rows,
     checks: ctx.checks,
   };

@@ -18,8 +18,11 @@ import { message, quick, type BenchContext } from "../harness/context.js";
 import type { Impl, Workload } from "../harness/types.js";
 import { relErr } from "../harness/check.js";
 import { PlainGPT } from "../lib/plain-gpt.js";
-import type { GptPeerModel } from "../peers/types.js";
+import type { GptParam, GptPeerModel } from "../peers/types.js";
 import { addPeers, newWorkload, type LiveBuild } from "./common.js";
+import { concat } from "../lib/arrays.js";
+import { sinusoidalPositions } from "../../src/ops/positional.js";
+import type { ChildTask } from "../peers/child-run.js";
 import { fullConfig, GPT_BATCH, GPT_CONFIG, GPT_TRAIN_OPTIONS, gptForwardFlopsPerToken, paramsOf } from "./gpt-config.js";
 
 const TOL = { loss: 1e-4, grads: 1e-3, params: 1e-5 };
@@ -116,6 +119,9 @@ export async function gptTrainWorkload(ctx: BenchContext): Promise<Workload> {
     const wantGrads = new Map(best.model.parameters().map((p) => [p.name, p.grad.toFloat32Array()]));
     await timeFirst(best.impl, () => void best.trainer.trainStep());
     const wantAfter1 = new Map(best.model.parameters().map((p) => [p.name, p.value.toFloat32Array()]));
+    // The child-process peers (PyTorch) are checked after the Node workloads against these, and take these gradients.
+    initial.forEach((p, k) => (w.numpy!.inputs[`g${k}`] = wantGrads.get(p.name)!));
+    ctx.bestOutputs.set(id, concat([[wantLoss], ...initial.map((p) => wantGrads.get(p.name)!), ...initial.map((p) => wantAfter1.get(p.name)!)]));
     ok.push(best.impl);
     const compare = (impl: Impl, loss: number, grads: Map<string, ArrayLike<number>>): boolean => {
       const lossOk = record(ctx, w, impl.label, "loss, first batch", Math.abs(loss - wantLoss) / Math.abs(wantLoss), TOL.loss);
@@ -166,5 +172,27 @@ export async function gptTrainWorkload(ctx: BenchContext): Promise<Workload> {
     return ok;
   };
   w.errors.push({ label: "numpy", kind: "numpy", error: "not run: no numpy GPT in this benchmark (the numpy column covers the kernel workloads and the MLP)" });
+  w.numpy = gptChildTask(id, sims[0]!.model, initial, ids, targets, lr);
   return w;
+}
+
+/**
+ * The GPT step for the child-process peers (PyTorch): the config, the parameters (names, shapes, decay
+ * flags, values), the first batch, the position table and the learning rate of steps 1…4096; the check
+ * adds simdnet best's gradients (g0, g1, …) before the children run.
+ */
+function gptChildTask(id: string, model: sd.GPT, initial: GptParam[], ids: Int32Array, targets: Int32Array, lr: (step: number) => number): ChildTask {
+  const c = fullConfig(model);
+  const shapes = model.parameters().map((p) => p.value.shape);
+  const inputs: ChildTask["inputs"] = { ids, targets, lrs: Float32Array.from({ length: 4096 }, (_, i) => lr(i + 1)) };
+  if (c.positional === "sinusoidal") inputs.pe = sinusoidalPositions(c.contextLength, c.dModel);
+  initial.forEach((p, k) => (inputs[`p${k}`] = p.data));
+  return {
+    id, kind: "gpt-train", inputs,
+    params: {
+      vocab: c.vocabSize, seq: c.contextLength, d: c.dModel, heads: c.heads, layers: c.layers, batch: GPT_BATCH, tokens: GPT_BATCH * c.contextLength,
+      names: initial.map((p) => p.name).join(","), shapes: shapes.flatMap((s) => [s.length, ...s]), decays: initial.map((p) => (p.decays ? 1 : 0)),
+      sizes: initial.map((p) => p.data.length), clip_norm: GPT_TRAIN_OPTIONS.clipNorm, weight_decay: GPT_TRAIN_OPTIONS.weightDecay,
+    },
+  };
 }
