@@ -13,7 +13,7 @@ import { runTorch } from "../peers/torch.js";
 import { relErr } from "./check.js";
 import { CFG, CHILD_COLUMNS, onlyPeers, quick, type BenchContext } from "./context.js";
 
-
+/** The in-process rows' rule (bench/harness/timing.ts: CFG and tinybench's warm-up), for the children. */
 export const childSampling = (): Sampling => ({
   rounds: CFG.rounds, budget_ms: CFG.budgetMs, warmup_ms: Math.min(20, CFG.budgetMs / 4),
   slow_call_ms: CFG.slowCallMs, slow_cap_ms: CFG.slowCapMs, reuse_check_call_ms: CFG.reuseCheckCallMs,
@@ -21,7 +21,7 @@ export const childSampling = (): Sampling => ({
 
 type ChildColumn = (typeof CHILD_COLUMNS)[number];
 
-/** The workloads each child-process peer has, and how it is run. */
+/** The workloads each child-process peer has. */
 const KINDS: Record<ChildColumn, ChildTask["kind"][]> = {
   numpy: ["gemm", "softmax", "attention", "train"],
   "numpy 2 threads": ["gemm", "softmax", "attention", "train"],
