@@ -4,8 +4,11 @@
 // 8 heads, projections included), the MLP training step at B = 32 and 128, and the default GPT's
 // training step and generation with and without the KV cache — is run by simdnet's three builds
 // (relaxed SIMD, SIMD, scalar), plain JS and the peers (tfjs-wasm, tfjs-cpu, onnxruntime-web,
-// ml-matrix), interleaved with warm-up after an output check; numpy (python3, one BLAS thread) is a
-// separate column. Writes bench/results/latest.json, latest.md and latest.svg. The kernel suite
+// ml-matrix, onnxruntime-node with 1 and 2 threads when installed), interleaved with warm-up after an
+// output check; numpy (1 and 2 BLAS threads), onnxruntime-web with 2 threads and PyTorch (1 and 2
+// threads, training rows) run afterwards in child processes of their own, as separate columns.
+// Bench-only peers (onnxruntime-node, PyTorch): npm run bench:install-peers.
+// Writes bench/results/latest.json, latest.md and latest.svg. The kernel suite
 // (--suite=kernels, `npm run bench:kernels`): the one-thread builds and plain JS only, on GEMM with
 // every transpose, softmax, head-major attention forward and backward, the MLP step with its variants
 // and parts, and the GPT rows. Writes bench/results/kernels.json, kernels.md and kernels.svg.
@@ -28,7 +31,7 @@
 import type { NumpyTask } from "./peers/numpy.js";
 import { BenchContext, onlyPeers, onlyWorkload, quick, selected, suite } from "./harness/context.js";
 import { BusyMonitor, measureCeilings } from "./harness/machine.js";
-import { numpyColumn } from "./harness/numpy-column.js";
+import { childColumns } from "./harness/numpy-column.js";
 import { bestCeilings, computeRatios, issueTargets } from "./harness/ratios.js";
 import { methodText } from "./harness/method.js";
 import { writeReport } from "./harness/report.js";
@@ -96,12 +99,7 @@ for (const [id, make] of schedule) {
 const ceilingEnd = await measureCeilings(relaxed);
 monitor.stopCpuClock();
 monitor.sample("end of the Node workloads");
-if (suite === "peers") {
-  process.stdout.write("  numpy (python3, one BLAS thread) …");
-  const tNumpy = performance.now();
-  numpyColumn(ctx, numpyTasks);
-  process.stdout.write(` ${((performance.now() - tNumpy) / 1000).toFixed(1)} s\n`);
-}
+if (suite === "peers") childColumns(ctx, numpyTasks);
 
 const used = bestCeilings(ceilingStart, ceilingEnd);
 computeRatios(ctx, used);

@@ -45,7 +45,6 @@ export function referenceOf(ctx: BenchContext, w: Workload): { values: ArrayLike
     if (!w.reference) throw new Error(`${w.id}: no reference to check against`);
     ref = { values: w.reference(), tol: w.tol, name: w.referenceName ?? "float64 plain JS" };
     ctx.references.set(w.id, ref);
-    ctx.bestOutputs.set(w.id, Float32Array.from(ref.values));
   }
   return ref;
 }

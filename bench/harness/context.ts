@@ -29,8 +29,8 @@ export const selected = (id: string): boolean => !onlyWorkload || id.toLowerCase
 // mode a call slower than reuseCheckCallMs (a plain-JS GPT step: seconds) is not repeated at all: its
 // timed check call is its one sample (the row says so).
 export const CFG = quick
-  ? { rounds: 3, budgetMs: 60, slowCallMs: 250, slowCapMs: 1, reuseCheckCallMs: 2000, maxPredictedMs: 1500, numpyBudgetS: 0.2, numpyMinSamples: 3, ceilingCalls: 15 }
-  : { rounds: 6, budgetMs: 150, slowCallMs: 500, slowCapMs: 4000, reuseCheckCallMs: Infinity, maxPredictedMs: 6000, numpyBudgetS: 1, numpyMinSamples: 5, ceilingCalls: 30 };
+  ? { rounds: 3, budgetMs: 60, slowCallMs: 250, slowCapMs: 1, reuseCheckCallMs: 2000, maxPredictedMs: 1500, ceilingCalls: 15 }
+  : { rounds: 6, budgetMs: 150, slowCallMs: 500, slowCapMs: 4000, reuseCheckCallMs: Infinity, maxPredictedMs: 6000, ceilingCalls: 30 };
 
 export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 300);
 
@@ -43,7 +43,7 @@ export interface Build {
 }
 
 /** Summary columns in order; the first three are the simdnet builds on one thread, then the threaded ones. */
-export const PEER_NAMES = suite === "kernels" ? ([] as const) : (["tfjs-wasm", "tfjs-cpu", "onnxruntime-web", "ort-web Attention op", "ml-matrix"] as const);
+export const PEER_NAMES = suite === "kernels" ? ([] as const) : (["tfjs-wasm", "tfjs-cpu", "onnxruntime-web", "ort-web Attention op", "ml-matrix", "onnxruntime-node", "onnxruntime-node 2 threads"] as const);
 /** simdnet's best build on several threads: 2, and every core when there are more (peer suite only). */
 const CORES = os.availableParallelism();
 export const THREADED = suite === "kernels" ? [] : [...new Set([2, CORES])].filter((t) => t >= 2).map((t) => ({ threads: t, label: `simdnet ${t} threads` }));
@@ -52,10 +52,12 @@ export const THREADED = suite === "kernels" ? [] : [...new Set([2, CORES])].filt
  * output out, per call): best one-thread build ("simdnet") or a threaded build ("simdnet 2 threads").
  */
 export const fromArraysColumn = (threadedLabel?: string): string => `${threadedLabel ?? "simdnet"}, JS arrays`;
+/** The peers in a child process of their own (bench/harness/numpy-column.ts runs them after the Node workloads; peer suite only). */
+export const CHILD_COLUMNS = ["numpy", "numpy 2 threads", "onnxruntime-web 2 threads", "PyTorch", "PyTorch 2 threads"] as const;
 export const COLUMNS = [
   "simdnet relaxed", "simdnet SIMD", "simdnet scalar", ...THREADED.map((t) => t.label),
   ...(suite === "kernels" ? [] : [undefined, ...THREADED.map((t) => t.label)].map(fromArraysColumn)),
-  "plain JS", ...PEER_NAMES, ...(suite === "kernels" ? [] : ["numpy"]),
+  "plain JS", ...PEER_NAMES, ...(suite === "kernels" ? [] : CHILD_COLUMNS),
 ];
 
 /** The cost of an empty parallel op (dispatch + join; each thread fills 16 floats), median µs. */
@@ -84,11 +86,6 @@ export class BenchContext {
   readonly firstCall = new Map<string, number>();
   /** Each workload's float64 reference (computed once, at its check): see harness/check.ts referenceOf. */
   readonly references = new Map<string, { values: ArrayLike<number>; tol: number; name: string }>();
-  /**
-   * @deprecated The reference of the numpy checks until numpy-column.ts calls checkAgainstReference:
-   * now the float64 reference (as float32), no longer simdnet best's output.
-   */
-  readonly bestOutputs = new Map<string, Float32Array>();
   /** simdnet rows that failed their check against the reference: the bench exits non-zero. */
   readonly simdnetFailures: string[] = [];
   readonly peers: Peer[] = [];
@@ -156,12 +153,16 @@ export class BenchContext {
         else if (name === "tfjs-cpu") p = await (await import("../peers/tfjs.js")).tfjsPeer("cpu");
         else if (name === "onnxruntime-web") p = await (await import("../peers/onnxruntime.js")).onnxruntimePeer();
         else if (name === "ort-web Attention op") p = await (await import("../peers/onnxruntime.js")).onnxruntimeFusedAttentionPeer();
+        else if (name === "onnxruntime-node") p = await (await import("../peers/onnxruntime-node.js")).onnxruntimeNodePeer(1);
+        else if (name === "onnxruntime-node 2 threads") p = await (await import("../peers/onnxruntime-node.js")).onnxruntimeNodePeer(2);
         else p = await (await import("../peers/ml-matrix.js")).mlMatrixPeer();
         this.peers.push(p);
         this.setups[name] = p.setup;
       } catch (e) {
-        this.peerErrors.set(name, `peer failed to load: ${message(e)}`);
-        this.setups[name] = `FAILED: ${message(e)}`;
+        // A bench-only peer that is not installed says how to install it (bench/peers/onnxruntime-node.ts).
+        const missing = message(e).startsWith("not installed");
+        this.peerErrors.set(name, missing ? message(e) : `peer failed to load: ${message(e)}`);
+        this.setups[name] = missing ? message(e) : `FAILED: ${message(e)}`;
       }
     }
   }

@@ -9,7 +9,7 @@
 // simdnet best, with the SIMD build's ratio shown beside it.
 
 import { summarize } from "../lib/stats.js";
-import type { BenchContext } from "./context.js";
+import { THREADED, type BenchContext } from "./context.js";
 import type { Ceilings } from "./machine.js";
 import type { Row } from "./types.js";
 
@@ -105,6 +105,17 @@ export function issueTargets(ctx: BenchContext, suite: "peers" | "kernels"): Tar
   for (const b of [32, 128]) {
     add("MLP training: ≥ 15× tfjs-wasm", `MLP train B=${b}`, "tfjs-wasm", 15);
     add("MLP training: ≥ ½ of numpy", `MLP train B=${b}`, "numpy", 0.5);
+  }
+  // Issue 12: simdnet on 2 threads against onnxruntime-web on 2 threads (its own process, so medians
+  // only; its fastest row: the standard-op or the fused Attention graph).
+  const two = THREADED.find((t) => t.threads === 2)?.label;
+  for (const workload of ["GEMM n=512", "causal MHA T=256 d=256 h=8"]) {
+    const s = ctx.rows.find((x) => x.workload === workload && x.impl === two && !x.error);
+    const peer = "onnxruntime-web 2 threads";
+    const r = ctx.rows.filter((x) => x.workload === workload && x.column === peer && !x.error).sort((a, b) => a.medianMs - b.medianMs)[0];
+    const ratio = r && s ? r.medianMs / s.medianMs : undefined;
+    const verdict = ratio === undefined ? "not measured" : ratio >= 1.7 ? "met" : "NOT met";
+    targets.push({ target: `${two ?? "simdnet 2 threads"}: ≥ 1.7× onnxruntime-web 2 threads (median / median)`, workload, peer, need: 1.7, ratio, verdict });
   }
   return targets;
 }

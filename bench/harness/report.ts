@@ -31,7 +31,7 @@ export function writeReport(report: Report, workloadIds: string[], write: boolea
     ...rest,
     bestBuild: ctx.best.label,
     backends: Object.fromEntries(ctx.liveBuilds.map((b) => [b.backend.info().threads > 1 ? b.label : b.kind, b.backend.info()])),
-    config: { ...CFG, timer: "tinybench hrtimeNow (numpy: time.perf_counter)" },
+    config: { ...CFG, timer: "tinybench hrtimeNow (child processes: time.perf_counter / performance.now)" },
     results: ctx.rows,
     references: Object.fromEntries([...ctx.references].map(([id, r]) => [id, { name: r.name, tol: r.tol }])),
     checks: ctx.checks,

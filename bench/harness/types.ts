@@ -120,7 +120,7 @@ export interface Row extends Summary {
   vsNoCache?: number;
   error?: string;
   note?: string;
-  timedBy: "tinybench (in process, interleaved)" | "numpy_bench.py time.perf_counter (own process)";
+  timedBy: "tinybench (in process, interleaved)" | "numpy_bench.py time.perf_counter (own process)" | "child process, own clock";
 }
 
 export interface Check {

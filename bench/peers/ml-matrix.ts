@@ -1,6 +1,9 @@
 // ml-matrix peer (GEMM only): Matrix objects built once from the inputs (ml-matrix stores float64
 // rows as arrays), Matrix.mmul per call (allocates its result). The other workloads have no
 // ml-matrix counterpart worth timing (no softmax, attention or training primitives).
+//
+// Differs from simdnet: plain JS in float64 (arrays of row arrays, no SIMD, no Wasm), a new result
+// Matrix per call; the inputs are converted from float32 once, outside the timed call.
 
 import { Matrix } from "ml-matrix";
 import { packageVersion, type Peer, type PeerImpl } from "./types.js";

@@ -1,18 +1,21 @@
-"""numpy peer for bench/main.ts (bench/harness/numpy-column.ts): float32, one BLAS thread (the caller sets OPENBLAS_NUM_THREADS=1
-and friends in this process's environment), timed by its own clock (time.perf_counter).
+"""numpy peer for bench/main.ts (bench/harness/numpy-column.ts): float32, one or two BLAS threads (the caller
+sets OPENBLAS_NUM_THREADS and friends in this process's environment), timed by its own clock (time.perf_counter).
 
 Usage: python3 numpy_bench.py MANIFEST.json  -> JSON on stdout.
 The manifest lists tasks (gemm, softmax, attention, train) with their inputs as raw little-endian
 float32 files written by bench/peers/numpy.ts (the same data simdnet and the other peers get). Each task: one
-call whose output is written to task["output"] (the harness checks it against simdnet best's), warm-up,
-then samples of `reps` consecutive calls (reps chosen so a sample lasts about sample_ms) until the
-time budget is spent (at least min_samples samples); per-call times in ms.
+call whose output is written to task["output"] (the harness checks it against simdnet best's), then
+single-call samples taken by the in-process rows' rule (bench_timing.py).
+
+Differs from simdnet: numpy's ufuncs and BLAS (native, OpenBLAS's kernels for this CPU); the GEMM
+and softmax write into preallocated outputs like simdnet, attention and the MLP step allocate their
+intermediates each call; attention materializes the [h, T, T] scores (simdnet never does).
 """
-import json
 import sys
-import time
 
 import numpy as np
+
+from bench_timing import run_manifest
 
 
 def load(path, shape):
@@ -120,29 +123,6 @@ def make_train(t):
 MAKERS = {"gemm": make_gemm, "softmax": make_softmax, "attention": make_attention, "train": make_train}
 
 
-def time_task(run, budget_s, min_samples, sample_ms):
-    # Warm-up: a few calls or a fifth of the budget, whichever ends first after 2 calls.
-    t_end = time.perf_counter() + budget_s / 5
-    best = float("inf")
-    for i in range(50):
-        t0 = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - t0)
-        if i >= 1 and time.perf_counter() > t_end:
-            break
-    reps = max(1, round(sample_ms / 1000 / max(best, 1e-7)))
-    samples = []
-    t_end = time.perf_counter() + budget_s
-    while len(samples) < min_samples or time.perf_counter() < t_end:
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            run()
-        samples.append((time.perf_counter() - t0) * 1000 / reps)
-        if len(samples) >= 10000:
-            break
-    return samples, reps
-
-
 def blas_info():
     try:
         cfg = np.show_config(mode="dicts")
@@ -152,21 +132,7 @@ def blas_info():
         return "unknown (%s)" % e
 
 
-def main():
-    manifest = json.load(open(sys.argv[1]))
-    results = []
-    for t in manifest["tasks"]:
-        r = {"id": t["id"]}
-        try:
-            run, result = MAKERS[t["kind"]](t)
-            run()
-            np.asarray(result(), dtype=np.float32).ravel().tofile(t["output"])
-            samples, reps = time_task(run, t["budget_s"], t["min_samples"], t.get("sample_ms", 20))
-            s = sorted(samples)
-            r.update(samples_ms=samples, reps=reps, median_ms=float(np.median(s)), min_ms=s[0], max_ms=s[-1])
-        except Exception as e:  # noqa: BLE001
-            r["error"] = "%s: %s" % (type(e).__name__, e)
-        results.append(r)
+def info():
     threads = None
     try:
         from threadpoolctl import threadpool_info  # optional
@@ -174,8 +140,8 @@ def main():
         threads = threadpool_info()
     except Exception:  # noqa: BLE001
         pass
-    json.dump({"numpy": np.__version__, "python": sys.version.split()[0], "blas": blas_info(), "threadpools": threads, "tasks": results}, sys.stdout)
+    return {"numpy": np.__version__, "python": sys.version.split()[0], "blas": blas_info(), "threadpools": threads}
 
 
 if __name__ == "__main__":
-    main()
+    run_manifest(sys.argv[1], MAKERS, info)

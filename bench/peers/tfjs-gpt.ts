@@ -23,8 +23,18 @@
 // custom gradient, dW_E += one-hot(ids)ᵀ·dx (a [vocab, B·T]·[B·T, d] matMul), on both backends alike.
 //
 // Generation: greedy, with simdnet's window rule; without a cache every token re-runs the forward over
-// the window, with a cache the prompt is run once (prefill, K and V kept per layer as [h, t, dh]) and
-// each token runs one position, appending to K and V with tf.concat (tfjs has no in-place update).
+// the window. With a cache (the best form tfjs offers): K and V are preallocated per layer as
+// tf.Variables [h, contextLength, dh], made once per model; the prompt is run once (prefill, written
+// into the caches padded to full length) and each token runs one position, writing its K and V rows
+// with tf.tensorScatterUpdate + Variable.assign and attending over the whole cache with an additive
+// mask of the positions not yet written (kept per position), so no tensor grows and no slice is
+// taken. tfjs has no in-place write: the scatter still makes a new [h, C, dh] tensor (32 KB here) that
+// assign swaps in; a concat per token (the earlier form) copies the grown cache instead.
+//
+// Differs from simdnet: every op allocates its output (tfjs has no `out` parameter) and tf.tidy frees
+// them; one forward is dozens of separate ops (simdnet fuses LN, attention, GELU and bias adds into
+// its kernels); the scores [B, h, T, T] are materialized with an additive −1e9 mask; AdamW is
+// written with tf ops (one op per term per parameter); the embedding gradient is a one-hot matMul.
 
 import * as tf from "@tensorflow/tfjs";
 // The position table is input data here, not what is timed: take simdnet's, so both models see the same one.
@@ -53,6 +63,10 @@ export class TfGPT {
   private readonly v = new Map<string, tf.Variable>();
   private readonly pe: tf.Tensor2D | undefined;
   private readonly masks = new Map<number, tf.Tensor2D>();
+  /** The generation caches, [h, contextLength, dh] per layer (made at the first cached generate). */
+  private kv: { k: tf.Variable; v: tf.Variable }[] | undefined;
+  /** Per position p: [1, contextLength] additive mask, 0 up to p and −1e9 after (cache rows not yet written). */
+  private readonly stepMasks = new Map<number, tf.Tensor2D>();
   private t = 0;
 
   /** Builds the variables on the current tfjs backend from simdnet's parameters (names and values). */
@@ -290,43 +304,60 @@ export class TfGPT {
     return tf.tidy(() => tf.argMax(tf.slice(logits, [logits.shape[0] - 1, 0], [1, -1]), 1).dataSync()[0]!);
   }
 
-  /** K, V [h, t, dh] per layer for `ids` (one sequence) and the last position's argmax. */
-  private prefill(ids: Int32Array): { next: number; caches: { k: tf.Tensor; v: tf.Tensor }[] } {
-    const caches: { k: tf.Tensor; v: tf.Tensor }[] = [];
-    const next = tf.tidy(() => {
-      const { dModel: d, heads: h, layers } = this.config;
+  /** The preallocated caches, made once per model. */
+  private caches(): { k: tf.Variable; v: tf.Variable }[] {
+    const { dModel: d, heads: h, layers, contextLength: C } = this.config;
+    this.kv ??= Array.from({ length: layers }, () => ({ k: tf.variable(tf.zeros([h, C, d / h]), false), v: tf.variable(tf.zeros([h, C, d / h]), false) }));
+    return this.kv;
+  }
+
+  private stepMask(position: number): tf.Tensor2D {
+    let m = this.stepMasks.get(position);
+    if (!m) {
+      const C = this.config.contextLength;
+      const a = new Float32Array(C);
+      for (let c = position + 1; c < C; c++) a[c] = -1e9;
+      m = tf.keep(tf.tensor2d(a, [1, C]));
+      this.stepMasks.set(position, m);
+    }
+    return m;
+  }
+
+  /** Runs `ids` (one sequence), writes K, V of every position into the caches; returns the last position's argmax. */
+  private prefill(ids: Int32Array): number {
+    const caches = this.caches();
+    return tf.tidy(() => {
+      const { dModel: d, heads: h, layers, contextLength: C } = this.config;
       const seq = ids.length;
       let x = this.embed(ids, 1, 0);
       for (let l = 0; l < layers; l++) {
         const qkv = this.dense(this.layerNorm(x, `blocks.${l}.ln1`) as tf.Tensor2D, `blocks.${l}.attn.qkv`);
         const [q, k, v] = tf.split(qkv, 3, 1).map((t) => tf.squeeze(this.heads(t as tf.Tensor2D, 1, seq), [0])) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-        caches.push({ k: tf.keep(k), v: tf.keep(v) });
+        caches[l]!.k.assign(tf.pad(k, [[0, 0], [0, C - seq], [0, 0]]));
+        caches[l]!.v.assign(tf.pad(v, [[0, 0], [0, C - seq], [0, 0]]));
         const s = tf.add(tf.mul(this.matMulNT(q, k), 1 / Math.sqrt(d / h)), this.mask(seq));
         const y = tf.reshape(tf.transpose(this.matMulNN(tf.softmax(s), v), [1, 0, 2]), [seq, d]) as tf.Tensor2D;
         x = this.mlp(tf.add(x, this.dense(y, `blocks.${l}.attn.out`)), l);
       }
       return this.argmaxLast(this.unembed(x));
     });
-    return { next, caches };
   }
 
-  /** One position with the caches (extended in place by concat); returns the argmax. */
-  private step(id: number, position: number, caches: { k: tf.Tensor; v: tf.Tensor }[]): number {
+  /** One position with the caches (its K, V rows written in place of the zeros); returns the argmax. */
+  private step(id: number, position: number): number {
+    const caches = this.caches();
     return tf.tidy(() => {
       const { dModel: d, heads: h, layers } = this.config;
+      const rows = tf.tensor2d(Array.from({ length: h }, (_, head) => [head, position]), [h, 2], "int32");
       let x = this.embed(Int32Array.of(id), 1, position);
       for (let l = 0; l < layers; l++) {
         const qkv = this.dense(this.layerNorm(x, `blocks.${l}.ln1`) as tf.Tensor2D, `blocks.${l}.attn.qkv`);
-        const [q, k, v] = tf.split(qkv, 3, 1).map((t) => tf.reshape(t, [h, 1, d / h])) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        const [q, k, v] = tf.split(qkv, 3, 1).map((t) => tf.reshape(t, [h, d / h])) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const c = caches[l]!;
-        const K = tf.keep(tf.concat([c.k, k], 1));
-        const V = tf.keep(tf.concat([c.v, v], 1));
-        c.k.dispose();
-        c.v.dispose();
-        c.k = K;
-        c.v = V;
-        const s = tf.mul(this.matMulNT(q, K), 1 / Math.sqrt(d / h));
-        const y = tf.reshape(this.matMulNN(tf.softmax(s), V), [1, d]) as tf.Tensor2D;
+        c.k.assign(tf.tensorScatterUpdate(c.k, rows, k));
+        c.v.assign(tf.tensorScatterUpdate(c.v, rows, v));
+        const s = tf.add(tf.mul(this.matMulNT(tf.reshape(q, [h, 1, d / h]), c.k), 1 / Math.sqrt(d / h)), this.stepMask(position));
+        const y = tf.reshape(this.matMulNN(tf.softmax(s), c.v), [1, d]) as tf.Tensor2D;
         x = this.mlp(tf.add(x, this.dense(y, `blocks.${l}.attn.out`)), l);
       }
       return this.argmaxLast(this.unembed(x));
@@ -339,31 +370,21 @@ export class TfGPT {
     const ids = new Int32Array(prompt.length + maxNewTokens);
     ids.set(prompt);
     let length = prompt.length;
-    let caches: { k: tf.Tensor; v: tf.Tensor }[] = [];
-    const run = (from: number, to: number): number => {
-      if (!useCache) return tf.tidy(() => this.argmaxLast(this.forward(ids.subarray(from, to), 1)));
-      caches.forEach((c) => (c.k.dispose(), c.v.dispose()));
-      const r = this.prefill(ids.subarray(from, to));
-      caches = r.caches;
-      return r.next;
-    };
-    try {
-      let windowStart = 0;
-      let next = run(0, length);
-      for (let n = 0; n < maxNewTokens; n++) {
-        ids[length++] = next;
-        if (n === maxNewTokens - 1) break;
-        if (length - windowStart >= context) {
-          windowStart = length - Math.max(1, context >> 1);
-          next = run(windowStart, length);
-        } else if (useCache) {
-          next = this.step(next, length - 1 - windowStart, caches);
-        } else {
-          next = run(windowStart, length); // the window the caches would hold
-        }
+    const run = (from: number, to: number): number =>
+      useCache ? this.prefill(ids.subarray(from, to)) : tf.tidy(() => this.argmaxLast(this.forward(ids.subarray(from, to), 1)));
+    let windowStart = 0;
+    let next = run(0, length);
+    for (let n = 0; n < maxNewTokens; n++) {
+      ids[length++] = next;
+      if (n === maxNewTokens - 1) break;
+      if (length - windowStart >= context) {
+        windowStart = length - Math.max(1, context >> 1);
+        next = run(windowStart, length);
+      } else if (useCache) {
+        next = this.step(next, length - 1 - windowStart);
+      } else {
+        next = run(windowStart, length); // the window the caches would hold
       }
-    } finally {
-      caches.forEach((c) => (c.k.dispose(), c.v.dispose()));
     }
     return ids.subarray(0, length);
   }
@@ -372,5 +393,7 @@ export class TfGPT {
     [...this.vars.values(), ...this.m.values(), ...this.v.values()].forEach((v) => v.dispose());
     this.pe?.dispose();
     this.masks.forEach((m) => m.dispose());
+    this.stepMasks.forEach((m) => m.dispose());
+    this.kv?.forEach((c) => (c.k.dispose(), c.v.dispose()));
   }
 }

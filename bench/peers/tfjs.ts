@@ -8,6 +8,12 @@
 // non-threaded SIMD binary is the one that loads; WASM_HAS_SIMD_SUPPORT is reported).
 // Every op allocates its output (tfjs has no `out` parameter): intermediates are freed by tf.tidy,
 // the last output is kept for the check and freed at the next call.
+//
+// Differs from simdnet: outputs are allocated per op (simdnet's GEMM writes a preallocated `out`);
+// attention is three projection matMuls, batched matMuls over materialized [h, T, T] scores with an
+// additive −1e9 mask and a separate softmax (tfjs has no fused attention op; simdnet fuses W_qkv and
+// never materializes the scores); the MLP step is tf.train.sgd().minimize over autodiff, one op per
+// layer and gradient term. The GPT model and its differences: ./tfjs-gpt.ts.
 
 // The umbrella package: tfjs-core's own Node bundle registers no gradient functions (tf.grad and
 // the optimizers then fail with "gradient function not found"); @tensorflow/tfjs's Node bundle

@@ -2,7 +2,8 @@
 // random weights: one call = the prompt's prefill plus 64 tokens (the window slides once, at 64
 // tokens, re-running its last 32). Two workloads:
 //   "KV cache": simdnet generate(…, { useCache: true }); tfjs with its own cache (bench/peers/tfjs-gpt.ts:
-//               K and V per layer, extended by tf.concat); plain JS has no cached generator (row says so).
+//               K and V preallocated per layer, rows written by tensorScatterUpdate); plain JS has no
+//               cached generator (row says so).
 //   "no cache": every token re-runs the forward over the window; simdnet useCache: false, plain JS
 //               bench/lib/plain-gpt.ts plainGenerate, tfjs the same forward as its training.
 // Reference: bench/lib/plain-gpt.ts plainGenerate (plain JS, the window rule of useCache: false), run

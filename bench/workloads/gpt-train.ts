@@ -22,8 +22,11 @@ import { isSimdnet, key, record, reject, relErr } from "../harness/check.js";
 import { message, quick, suite, type BenchContext } from "../harness/context.js";
 import type { Impl, Workload } from "../harness/types.js";
 import { PlainGPT } from "../lib/plain-gpt.js";
-import type { GptPeerModel } from "../peers/types.js";
+import type { GptParam, GptPeerModel } from "../peers/types.js";
 import { addPeers, newWorkload, type LiveBuild } from "./common.js";
+import { concat } from "../lib/arrays.js";
+import { sinusoidalPositions } from "../../src/ops/positional.js";
+import type { ChildTask } from "../peers/child-run.js";
 import { fullConfig, GPT_BATCH, GPT_CONFIG, GPT_TRAIN_OPTIONS, gptForwardFlopsPerToken, paramsOf } from "./gpt-config.js";
 
 /**
@@ -31,7 +34,7 @@ import { fullConfig, GPT_BATCH, GPT_CONFIG, GPT_TRAIN_OPTIONS, gptForwardFlopsPe
  * gradients, relative to each tensor's 1 % floor, 3e-5 (simdnet) to 8.9e-5 (tfjs-cpu); parameters after
  * the clip + AdamW step ≤ 3.9e-7.
  */
-const TOL = { loss: 3e-6, grads: 2e-4, params: 1e-6 };
+export const GPT_TOL = { loss: 3e-6, grads: 2e-4, params: 1e-6 };
 
 function randomTokens(n: number, seed: number): Int32Array {
   const rng = new sd.Random(seed);
@@ -147,8 +150,8 @@ export async function gptTrainWorkload(ctx: BenchContext): Promise<Workload> {
       if (isSimdnet(impl.kind)) ctx.simdnetFailures.push(`${id}: ${impl.label}: ${why}`);
     };
     const compare = (impl: Impl, loss: number, grads: Map<string, ArrayLike<number>>): boolean => {
-      const lossOk = record(ctx, w, impl.label, "loss, step 1's batch", Math.abs(loss - wantLoss) / Math.abs(wantLoss), TOL.loss, against, impl.kind);
-      const gradOk = record(ctx, w, impl.label, `gradients (${wantGrads.size} tensors)`, worst(grads, wantGrads), TOL.grads, against, impl.kind);
+      const lossOk = record(ctx, w, impl.label, "loss, step 1's batch", Math.abs(loss - wantLoss) / Math.abs(wantLoss), GPT_TOL.loss, against, impl.kind);
+      const gradOk = record(ctx, w, impl.label, `gradients (${wantGrads.size} tensors)`, worst(grads, wantGrads), GPT_TOL.grads, against, impl.kind);
       if (!lossOk || !gradOk) fail(impl, `${lossOk ? "" : `loss ${loss} vs ${wantLoss}`}${gradOk ? "" : " gradients"}`);
       return lossOk && gradOk;
     };
@@ -161,8 +164,8 @@ export async function gptTrainWorkload(ctx: BenchContext): Promise<Workload> {
     };
     const compareStep = (impl: Impl, got: Map<string, ArrayLike<number>>, want: Map<string, ArrayLike<number>>): boolean => {
       const err = worst(got, want);
-      const pass = record(ctx, w, impl.label, "parameters after step 1 (clip + AdamW from its own gradients)", err, TOL.params, against, impl.kind);
-      if (!pass) fail(impl, `parameters after step 1, max rel err ${err.toExponential(2)} > ${TOL.params}`);
+      const pass = record(ctx, w, impl.label, "parameters after step 1 (clip + AdamW from its own gradients)", err, GPT_TOL.params, against, impl.kind);
+      if (!pass) fail(impl, `parameters after step 1, max rel err ${err.toExponential(2)} > ${GPT_TOL.params}`);
       return pass;
     };
     for (const s of sims) {
@@ -196,9 +199,42 @@ export async function gptTrainWorkload(ctx: BenchContext): Promise<Workload> {
         reject(w, impl, `failed: ${message(e)}`);
       }
     }
+    if (w.numpy) {
+      // The child-process peers (PyTorch) run after the Node workloads on step 1's batch (a fixed batch for
+      // every timed step: the batch does not change the work) and are checked like the in-process peers,
+      // but on plain JS's gradients: [loss, gradients, parameters after one clip + AdamW step from them].
+      const after = plainStepFrom(wantGrads);
+      w.numpy.inputs.ids = Int32Array.from(ids);
+      w.numpy.inputs.targets = Int32Array.from(targets);
+      initial.forEach((p, k) => (w.numpy!.inputs[`g${k}`] = wantGrads.get(p.name)!));
+      const values = concat([[wantLoss], ...initial.map((p) => wantGrads.get(p.name)!), ...initial.map((p) => after.get(p.name)!)]);
+      ctx.references.set(id, { values, tol: GPT_TOL.params, name: against });
+    }
     // Plain JS's timed steps continue from a step 1 (the last optimizer check's; the work is the same).
     return ok;
   };
   if (suite === "peers") w.errors.push({ label: "numpy", kind: "numpy", error: "not run: no numpy GPT in this benchmark (the numpy column covers the kernel workloads and the MLP)" });
+  if (suite === "peers") w.numpy = gptChildTask(id, sims[0]!.model, initial, ids, targets, lr);
   return w;
+}
+
+/**
+ * The GPT step for the child-process peers (PyTorch): the config, the parameters (names, shapes, decay
+ * flags, values), the first batch, the position table and the learning rate of steps 1…4096; the check
+ * adds simdnet best's gradients (g0, g1, …) before the children run.
+ */
+function gptChildTask(id: string, model: sd.GPT, initial: GptParam[], ids: Int32Array, targets: Int32Array, lr: (step: number) => number): ChildTask {
+  const c = fullConfig(model);
+  const shapes = model.parameters().map((p) => p.value.shape);
+  const inputs: ChildTask["inputs"] = { ids, targets, lrs: Float32Array.from({ length: 4096 }, (_, i) => lr(i + 1)) };
+  if (c.positional === "sinusoidal") inputs.pe = sinusoidalPositions(c.contextLength, c.dModel);
+  initial.forEach((p, k) => (inputs[`p${k}`] = p.data));
+  return {
+    id, kind: "gpt-train", inputs,
+    params: {
+      vocab: c.vocabSize, seq: c.contextLength, d: c.dModel, heads: c.heads, layers: c.layers, batch: GPT_BATCH, tokens: GPT_BATCH * c.contextLength,
+      names: initial.map((p) => p.name).join(","), shapes: shapes.flatMap((s) => [s.length, ...s]), decays: initial.map((p) => (p.decays ? 1 : 0)),
+      sizes: initial.map((p) => p.data.length), clip_norm: GPT_TRAIN_OPTIONS.clipNorm, weight_decay: GPT_TRAIN_OPTIONS.weightDecay,
+    },
+  };
 }
