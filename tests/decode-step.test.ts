@@ -5,7 +5,7 @@
 // gradient.
 
 import { describe, expect, it } from "vitest";
-import { ArgumentError, DisposedTensorError, ShapeError, memory } from "../src/index.js";
+import { ArgumentError, DisposedTensorError, ShapeError, createBackend, memory, setBackend } from "../src/index.js";
 import { GPT, type GptConfig } from "../src/transformer/gpt.js";
 import type { KvCache } from "../src/transformer/attention.js";
 import { BUILDS, useBuild } from "./helpers/backends.js";
@@ -57,6 +57,31 @@ describe.each(BUILDS)("GPT.step fast path (%s)", (build) => {
         model.dispose();
       }
     });
+});
+
+describe("GPT.step on a worker pool", () => {
+  it("gives the one-thread logits when every kernel is split across 2 threads", async () => {
+    const config = CONFIGS[1]!;
+    const run = async (threads: number) => {
+      const backend = await createBackend({ build: BUILDS[0]!, threads, parallelThresholds: { gemm: 0, elementwise: 0, rows: 0 } });
+      setBackend(backend);
+      const model = new GPT(config);
+      const caches = model.createCaches();
+      try {
+        model.prefill(Int32Array.of(1, 2, 3), caches);
+        const out: number[][] = [];
+        for (let pos = 3; pos < 12; pos++) out.push(bits(model.step((pos * 3) % config.vocabSize, pos, caches)));
+        return { out, threads: backend.info().threads };
+      } finally {
+        disposeCaches(caches);
+        model.dispose();
+        backend.dispose();
+      }
+    };
+    const one = await run(1), two = await run(2);
+    expect(two.threads).toBe(2);
+    expect(two.out).toEqual(one.out);
+  });
 });
 
 describe("GPT.step checks", () => {

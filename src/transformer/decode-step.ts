@@ -15,6 +15,7 @@
 // layers' saved forward state is left alone, so a step never disturbs a pending backward().
 
 import type { Backend } from "../runtime/backend.js";
+import type { Kernels } from "../runtime/kernels.js";
 import { empty } from "../runtime/creation.js";
 import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
@@ -100,7 +101,9 @@ export class DecodeStep {
     if (!(Number.isInteger(id) && id >= 0 && id < vocab)) throw new ArgumentError(`GPT.step: token id ${id} is outside the vocabulary [0, ${vocab})`);
     if (caches.length !== this.layers.length) throw new ArgumentError(`GPT.step: ${caches.length} caches for ${this.layers.length} layers`);
     for (let i = 0; i < caches.length; i++) this.checkCache(caches[i]!, position, i);
-    const kern = this.backend.kernels;
+    // With no worker pool running, the module's own exports: the dispatching wrappers only decide whether to split
+    // a call across threads, and at ~25 calls per token their argument spreading is a measurable share of a step.
+    const kern = this.backend.workerPool?.usable ? this.backend.kernels : this.backend.rawKernels;
     const base = this.work.ptr;
     const at = (offset: number) => base + offset * 4;
     const o = this.offsets;
@@ -122,8 +125,8 @@ export class DecodeStep {
       const L = this.layers[i]!;
       const cache = caches[i]!;
       // x1 = x + W_o·attention(qkv(ln1(x)))
-      this.norm(L.ln1, x, h);
-      this.dense(L.qkv, h, qkv, scratch);
+      this.norm(kern, L.ln1, x, h);
+      this.dense(kern, L.qkv, h, qkv, scratch);
       // The token's key and value join the caches (MultiHeadAttention.copyIntoCache).
       const mem = this.backend.f32;
       const from = (qkv >>> 2) + width;
@@ -133,15 +136,15 @@ export class DecodeStep {
         1, this.heads, 1, length, this.headDim, qkv, 3 * width, cache.k.ptr, width, cache.v.ptr, width, merged, width,
         this.scale, 1, 0, scratch, 0, this.heads, 0, 1,
       );
-      this.dense(L.wo, merged, ao, scratch);
+      this.dense(kern, L.wo, merged, ao, scratch);
       kern.add_f32(d, x, ao, x1);
       // x = x1 + proj(gelu(fc(ln2(x1))))
-      this.norm(L.ln2, x1, h);
-      this.dense(L.fc, h, hid, scratch);
-      this.dense(L.proj, hid, y, scratch);
+      this.norm(kern, L.ln2, x1, h);
+      this.dense(kern, L.fc, h, hid, scratch);
+      this.dense(kern, L.proj, hid, y, scratch);
       kern.add_f32(d, x1, y, x);
     }
-    this.norm(this.lnF, x, h);
+    this.norm(kern, this.lnF, x, h);
     if (this.unembed) kern.gemm_f32(0, 0, 1, vocab, d, 1, h, d, this.unembed.ptr, vocab, 0, logits, vocab, scratch);
     else kern.gemm_f32(0, 1, 1, vocab, d, 1, h, d, this.table.ptr, d, 0, logits, vocab, scratch);
     return this.backend.f32.slice(logits >>> 2, (logits >>> 2) + vocab);
@@ -151,12 +154,12 @@ export class DecodeStep {
     this.work.dispose();
   }
 
-  private norm(p: NormPlan, from: number, to: number): void {
-    this.backend.kernels.layernorm_f32(1, this.d, from, p.gamma.ptr, p.beta.ptr, to, 0, 0, p.eps);
+  private norm(kern: Kernels, p: NormPlan, from: number, to: number): void {
+    kern.layernorm_f32(1, this.d, from, p.gamma.ptr, p.beta.ptr, to, 0, 0, p.eps);
   }
 
-  private dense(p: DensePlan, from: number, to: number, scratch: number): void {
-    this.backend.kernels.gemm_bias_act_f32(0, 0, 1, p.outputs, p.inputs, from, p.inputs, p.w.ptr, p.outputs, p.b.ptr, p.act, to, p.outputs, scratch, 0);
+  private dense(kern: Kernels, p: DensePlan, from: number, to: number, scratch: number): void {
+    kern.gemm_bias_act_f32(0, 0, 1, p.outputs, p.inputs, from, p.inputs, p.w.ptr, p.outputs, p.b.ptr, p.act, to, p.outputs, scratch, 0);
   }
 
   private checkCache(cache: KvCache, position: number, layer: number): void {
