@@ -27,7 +27,7 @@
 
 // ---- blocking parameters ----
 
-import { ACT_LINEAR, bias_act_inplace } from "./activations";
+import { ACT_LINEAR, bias_act_inplace, bias_act_tile_4x8 } from "./activations";
 import { tile_4x8 } from "./tile";
 import { gemv_n, gemv_t } from "./gemv";
 /** Micro-tile rows (rows of op(A) per packed strip). */
@@ -155,7 +155,10 @@ function gemm_blocked(
             const cTile = cCol + (<usize>((ic + ir) * ldc) << 2);
             ukernel_4x8(kc, pa + (<usize>(ir * kc) << 2), pbStrip, cTile, ldc, mr, nr, alpha, betaBlock, tile);
             if (epilogue && lastBlock) {
-              bias_act_inplace(mr, nr, cTile, ldc, bias == 0 ? 0 : bias + (<usize>(jc + jr) << 2), act, pre == 0 ? 0 : pre + (cTile - c));
+              const tileBias: usize = bias == 0 ? 0 : bias + (<usize>(jc + jr) << 2);
+              const tilePre: usize = pre == 0 ? 0 : pre + (cTile - c);
+              if (ASC_FEATURE_SIMD && mr == MR && nr == NR) bias_act_tile_4x8(cTile, ldc, tileBias, act, tilePre);
+              else bias_act_inplace(mr, nr, cTile, ldc, tileBias, act, tilePre);
             }
           }
         }
