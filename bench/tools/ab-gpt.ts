@@ -7,6 +7,9 @@
 //   node --experimental-wasm-relaxed-simd --no-liftoff --import tsx bench/tools/ab-gpt.ts \
 //     [--base=/tmp/base] [--build=relaxed|simd] [--rounds=9] [--only=train|generate]
 //
+// A base tree that already imports "#simdnet/platform" (later than dc42fe8) needs `node --conditions=source …`,
+// so that its package.json maps the import to its src/ instead of an unbuilt dist/.
+//
 // Workloads are the bench's (bench/workloads/gpt-config.ts): the default model (vocab 62, context 64, d 128,
 // 4 heads, 2 layers, tied W_U), a train step at batch 32 × 64 tokens, and greedy generation of 64 tokens after
 // "Thequick" with the KV cache. Before timing, both trees must generate the same ids (they share the seed).
