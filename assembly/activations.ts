@@ -317,3 +317,51 @@ export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize
     }
   }
 }
+
+/**
+ * bias_act_inplace for one full 4×8 GEMM tile, inlined into the GEMM's tile loop: the same arithmetic, in the same
+ * order, on the same vectors (a full tile row is one trip of bias_act_inplace's 8-wide loop), so the results are
+ * bit for bit those of bias_act_inplace. Why it exists: called once per tile, the out-of-line bias_act_inplace
+ * added 28–30 % to a k = 128 GEMM for a bias alone (this: ≈ 3 %), and 60 % for bias + GELU + pre-activation.
+ */
+// @ts-ignore: decorator
+@inline export function bias_act_tile_4x8(c: usize, ldc: i32, bias: usize, act: i32, pre: usize): void {
+  if (act == ACT_LINEAR) bias_act_tile_rows(c, ldc, bias, ACT_LINEAR, pre);
+  else if (act == ACT_GELU) bias_act_tile_rows(c, ldc, bias, ACT_GELU, pre);
+  else if (act == ACT_RELU) bias_act_tile_rows(c, ldc, bias, ACT_RELU, pre);
+  else bias_act_inplace(4, 8, c, ldc, bias, act, pre);
+}
+
+/** The four rows of bias_act_tile_4x8 for a constant act, two rows (four vectors) per trip. */
+// @ts-ignore: decorator
+@inline function bias_act_tile_rows(c: usize, ldc: i32, bias: usize, act: i32, pre: usize): void {
+  const stride = <usize>ldc << 2;
+  const b0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
+  const b1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
+  let row = c, prow = pre;
+  for (let r = 0; r < 4; r += 2) {
+    const row2 = row + stride;
+    let v0 = v128.load(row);
+    let v1 = v128.load(row, 16);
+    let v2 = v128.load(row2);
+    let v3 = v128.load(row2, 16);
+    if (bias != 0) {
+      v0 = f32x4.add(v0, b0);
+      v1 = f32x4.add(v1, b1);
+      v2 = f32x4.add(v2, b0);
+      v3 = f32x4.add(v3, b1);
+    }
+    if (pre != 0) {
+      v128.store(prow, v0);
+      v128.store(prow, v1, 16);
+      v128.store(prow + stride, v2);
+      v128.store(prow + stride, v3, 16);
+    }
+    v128.store(row, activate_v128(v0, act));
+    v128.store(row, activate_v128(v1, act), 16);
+    v128.store(row2, activate_v128(v2, act));
+    v128.store(row2, activate_v128(v3, act), 16);
+    row = row2 + stride;
+    prow += stride << 1;
+  }
+}

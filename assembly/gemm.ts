@@ -27,9 +27,9 @@
 
 // ---- blocking parameters ----
 
-import { fmadd } from "./simd";
-import { ACT_LINEAR, bias_act_inplace } from "./activations";
+import { ACT_LINEAR, bias_act_inplace, bias_act_tile_4x8 } from "./activations";
 import { tile_4x8 } from "./tile";
+import { gemv_n, gemv_t } from "./gemv";
 /** Micro-tile rows (rows of op(A) per packed strip). */
 const MR: i32 = 4;
 /** Micro-tile columns (columns of op(B) per packed strip): two f32x4 vectors. */
@@ -155,154 +155,16 @@ function gemm_blocked(
             const cTile = cCol + (<usize>((ic + ir) * ldc) << 2);
             ukernel_4x8(kc, pa + (<usize>(ir * kc) << 2), pbStrip, cTile, ldc, mr, nr, alpha, betaBlock, tile);
             if (epilogue && lastBlock) {
-              bias_act_inplace(mr, nr, cTile, ldc, bias == 0 ? 0 : bias + (<usize>(jc + jr) << 2), act, pre == 0 ? 0 : pre + (cTile - c));
+              const tileBias: usize = bias == 0 ? 0 : bias + (<usize>(jc + jr) << 2);
+              const tilePre: usize = pre == 0 ? 0 : pre + (cTile - c);
+              if (ASC_FEATURE_SIMD && mr == MR && nr == NR) bias_act_tile_4x8(cTile, ldc, tileBias, act, tilePre);
+              else bias_act_inplace(mr, nr, cTile, ldc, tileBias, act, tilePre);
             }
           }
         }
       }
     }
   }
-}
-
-// ---- matrix × vector (m == 1 or n == 1), without packing ----
-// Every element of the matrix operand is used once, so packing could only add work. Both helpers
-// compute out[j] = alpha·Σ_p (…) + beta·out[j] for j < len, with x[p] at x + p·sx bytes and out[j] at
-// out + j·so bytes (m == 1: C is a row, so = 4; n == 1: C is a column, so = ldc·4).
-
-/**
- * out[j] = alpha·Σ_p x[p]·M[p, j] + beta·out[j], M stored k×len with row stride ldm (floats).
- * Streams rows of M with 16 (then 4, then 1) column accumulators; the sum over p runs in order.
- */
-function gemv_t(
-  len: i32, k: i32, alpha: f32, x: usize, sx: usize, mat: usize, ldm: i32, beta: f32, out: usize, so: usize,
-): void {
-  const rowM = <usize>ldm << 2;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; j + 16 <= len; j += 16) {
-      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-      let px = x, pm = mat + (<usize>j << 2);
-      for (let p = 0; p < k; p++) {
-        const xv = v128.load32_splat(px);
-        s0 = fmadd(xv, v128.load(pm), s0);
-        s1 = fmadd(xv, v128.load(pm, 16), s1);
-        s2 = fmadd(xv, v128.load(pm, 32), s2);
-        s3 = fmadd(xv, v128.load(pm, 48), s3);
-        px += sx;
-        pm += rowM;
-      }
-      const po = out + <usize>j * so;
-      store4(po, so, s0, alpha, beta);
-      store4(po + 4 * so, so, s1, alpha, beta);
-      store4(po + 8 * so, so, s2, alpha, beta);
-      store4(po + 12 * so, so, s3, alpha, beta);
-    }
-    for (; j + 4 <= len; j += 4) {
-      let s0 = f32x4.splat(0);
-      let px = x, pm = mat + (<usize>j << 2);
-      for (let p = 0; p < k; p++) {
-        s0 = fmadd(v128.load32_splat(px), v128.load(pm), s0);
-        px += sx;
-        pm += rowM;
-      }
-      store4(out + <usize>j * so, so, s0, alpha, beta);
-    }
-  } else {
-    for (; j + 4 <= len; j += 4) {
-      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-      let px = x, pm = mat + (<usize>j << 2);
-      for (let p = 0; p < k; p++) {
-        const xv = load<f32>(px);
-        s0 += xv * load<f32>(pm); s1 += xv * load<f32>(pm, 4);
-        s2 += xv * load<f32>(pm, 8); s3 += xv * load<f32>(pm, 12);
-        px += sx;
-        pm += rowM;
-      }
-      const po = out + <usize>j * so;
-      store_c(po, s0, alpha, beta); store_c(po + so, s1, alpha, beta);
-      store_c(po + 2 * so, s2, alpha, beta); store_c(po + 3 * so, s3, alpha, beta);
-    }
-  }
-  for (; j < len; j++) {
-    let acc: f32 = 0;
-    let px = x, pm = mat + (<usize>j << 2);
-    for (let p = 0; p < k; p++) {
-      acc += load<f32>(px) * load<f32>(pm);
-      px += sx;
-      pm += rowM;
-    }
-    store_c(out + <usize>j * so, acc, alpha, beta);
-  }
-}
-
-/**
- * out[j] = alpha·dot(M[j, :], x) + beta·out[j], M stored len×k with row stride ldm (floats): four rows
- * at a time, vectorized along k when x is contiguous (sx == 4), scalar otherwise.
- */
-function gemv_n(
-  len: i32, k: i32, alpha: f32, x: usize, sx: usize, mat: usize, ldm: i32, beta: f32, out: usize, so: usize,
-): void {
-  const rowM = <usize>ldm << 2;
-  let j = 0;
-  for (; j + 4 <= len; j += 4) {
-    const m0 = mat + <usize>j * rowM, m1 = m0 + rowM, m2 = m1 + rowM, m3 = m2 + rowM;
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    let p = 0;
-    if (ASC_FEATURE_SIMD) {
-      if (sx == 4) {
-        let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
-        for (; p + 4 <= k; p += 4) {
-          const o = <usize>p << 2;
-          const xv = v128.load(x + o);
-          v0 = fmadd(v128.load(m0 + o), xv, v0);
-          v1 = fmadd(v128.load(m1 + o), xv, v1);
-          v2 = fmadd(v128.load(m2 + o), xv, v2);
-          v3 = fmadd(v128.load(m3 + o), xv, v3);
-        }
-        s0 = hsum(v0); s1 = hsum(v1); s2 = hsum(v2); s3 = hsum(v3);
-      }
-    }
-    for (; p < k; p++) {
-      const o = <usize>p << 2;
-      const xv = load<f32>(x + <usize>p * sx);
-      s0 += load<f32>(m0 + o) * xv; s1 += load<f32>(m1 + o) * xv;
-      s2 += load<f32>(m2 + o) * xv; s3 += load<f32>(m3 + o) * xv;
-    }
-    const po = out + <usize>j * so;
-    store_c(po, s0, alpha, beta); store_c(po + so, s1, alpha, beta);
-    store_c(po + 2 * so, s2, alpha, beta); store_c(po + 3 * so, s3, alpha, beta);
-  }
-  for (; j < len; j++) {
-    const mj = mat + <usize>j * rowM;
-    let acc: f32 = 0;
-    for (let p = 0; p < k; p++) acc += load<f32>(mj + (<usize>p << 2)) * load<f32>(x + <usize>p * sx);
-    store_c(out + <usize>j * so, acc, alpha, beta);
-  }
-}
-
-/** out = alpha·s + beta·out; beta == 0 does not read out. */
-// @ts-ignore: decorator
-@inline function store_c(po: usize, s: f32, alpha: f32, beta: f32): void {
-  store<f32>(po, beta == 0 ? alpha * s : alpha * s + beta * load<f32>(po));
-}
-
-/** Four results alpha·v (+ beta·out) at out, out + so, out + 2·so, out + 3·so (one v128 store when so == 4). */
-// @ts-ignore: decorator
-@inline function store4(po: usize, so: usize, v: v128, alpha: f32, beta: f32): void {
-  const r = f32x4.mul(f32x4.splat(alpha), v);
-  if (so == 4) {
-    v128.store(po, beta == 0 ? r : fmadd(f32x4.splat(beta), v128.load(po), r));
-  } else {
-    store_c(po, f32x4.extract_lane(v, 0), alpha, beta);
-    store_c(po + so, f32x4.extract_lane(v, 1), alpha, beta);
-    store_c(po + 2 * so, f32x4.extract_lane(v, 2), alpha, beta);
-    store_c(po + 3 * so, f32x4.extract_lane(v, 3), alpha, beta);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
 // ---- C = beta·C (k == 0 or alpha == 0); beta == 0 writes zeros without reading C ----

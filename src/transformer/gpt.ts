@@ -35,6 +35,7 @@ import type { Parameter } from "../nn/module.js";
 import { Block } from "./block.js";
 import { Embedding, Unembedding } from "./embedding.js";
 import type { KvCache } from "./attention.js";
+import { DecodeStep } from "./decode-step.js";
 
 export interface GptConfig {
   vocabSize: number;
@@ -79,6 +80,8 @@ export class GPT {
   private readonly fixedPositions: Tensor | undefined;
   private readonly buffers = new BufferCache();
   private saved: { batch: number; seq: number } | undefined;
+  /** The decode fast path, built on the first step(). */
+  private decoder: DecodeStep | undefined;
 
   constructor(config: GptConfig) {
     const c = { positional: "sinusoidal" as const, tieEmbeddings: false, seed: 0, ...config };
@@ -202,8 +205,19 @@ export class GPT {
     return logits.view().slice((ids.length - 1) * v, ids.length * v);
   }
 
-  /** Logits for the token `id` at `position`, using and extending the caches: O(position·d) per layer. */
+  /**
+   * Logits for the token `id` at `position`, using and extending the caches: O(position·d) per layer. Runs the
+   * decode fast path (decode-step.ts: the layers' kernel calls with the checks done once), whose logits are those
+   * of the layer path, `stepThroughLayers`, bit for bit.
+   */
   step(id: number, position: number, caches: KvCache[]): Float32Array {
+    if (position >= this.config.contextLength) throw new ArgumentError(`GPT.step: position ${position} is past the context length ${this.config.contextLength}`);
+    this.decoder ??= new DecodeStep(this, this.backend);
+    return this.decoder.run(id, position, caches);
+  }
+
+  /** What step() computes, through the layers (Block.forwardCached): the reference the fast path is tested against. */
+  stepThroughLayers(id: number, position: number, caches: KvCache[]): Float32Array {
     if (position >= this.config.contextLength) throw new ArgumentError(`GPT.step: position ${position} is past the context length ${this.config.contextLength}`);
     const one = Int32Array.of(id);
     this.checkIds(one, 1);
@@ -224,6 +238,8 @@ export class GPT {
     for (const b of this.blocks) b.dispose();
     this.lnF.dispose();
     this.buffers.dispose();
+    this.decoder?.dispose();
+    this.decoder = undefined;
   }
 
   private checkIds(ids: Int32Array, batch: number): number {

@@ -179,6 +179,9 @@ describe("gemm_f32 vs gemm_ref_f32", () => {
       expect<i32>(compare(tA, tB, 1, 129, 65, 1, 0, 1, 2, 1)).toBe(0);
       expect<i32>(compare(tA, tB, 65, 1, 33, 0.5, 1, 2, 1, 3)).toBe(0);
       expect<i32>(compare(tA, tB, 33, 17, 1, 2, 0.5, 1, 1, 1)).toBe(0);
+      // Every column block of the matrix-vector loops (32, 16, 4, 1 wide) with an even and an odd k.
+      expect<i32>(compare(tA, tB, 1, 61, 64, 1, 0, 0, 1, 0)).toBe(0);
+      expect<i32>(compare(tA, tB, 61, 1, 7, 1, 0.5, 1, 0, 2)).toBe(0);
     }
   });
   it("shapes larger than one cache block (m > MC, n > NC, k > KC), so every blocking loop repeats", () => {
