@@ -28,6 +28,8 @@ export default {
   concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 1),
   // The sandbox needs the compiled kernels (build/ is git-ignored but must be copied).
   ignorePatterns: ["assembly", "tests/assembly", "dist", "bench/results", "reports", "web", "tests/browser", ".stryker-tmp", "scratch-tmp"],
+  // MUTATE_BREAK=N makes a run below an N % score exit non-zero (the CI sample sets it).
+  thresholds: { high: 90, low: 80, break: process.env.MUTATE_BREAK ? Number(process.env.MUTATE_BREAK) : null },
   timeoutMS: 60_000,
   timeoutFactor: 2,
   reporters: ["clear-text", "progress-append-only", "json", "html"],

@@ -15,8 +15,9 @@ function sameSize(op: string, ...ts: Tensor[]): void {
  */
 function requireRange(op: string, name: string, value: number, low: number, high: number, what: string, integer = false, highInclusive = false): void {
   const below = highInclusive ? value <= high : value < high;
-  const ok = typeof value === "number" && Number.isFinite(value) && value >= low && below && (!integer || Number.isInteger(value));
-  if (!ok) throw new ArgumentError(`${op}: ${name} must be ${what}, got ${typeof value === "number" ? value : String(value)}`);
+  // Number.isFinite is false for anything that is not a number, so no separate typeof test is needed.
+  const ok = Number.isFinite(value) && value >= low && below && (!integer || Number.isInteger(value));
+  if (!ok) throw new ArgumentError(`${op}: ${name} must be ${what}, got ${String(value)}`);
 }
 
 /** The kernels take float32: a rate that is finite as a double but overflows float32 is ∞ to them. */
