@@ -17,7 +17,7 @@ import { ThreadError } from "../errors.js";
 import {
   claimCalls, CLAIM, CLAIM_CLOSED, COMMAND, COMMAND_RUN, COMMAND_STOP, controlBytes, controlViews, CRASH, DONE, ERROR_LENGTH,
   ERROR_THREAD, KERNEL, MAX_ARGS, MAX_CALLS, MAX_WORKERS, NARGS, NCALLS, readText, recordJobError, SCRATCH_ARG, SEQ,
-  SEQ_MASK, STATE, STATE_DEAD, STATE_READY, WORKER_ERROR_LENGTH, workerBase, workerErrorBytes, type Control,
+  SEQ_MASK, STATE, STATE_DEAD, STATE_READY, TIMING, WORKER_ERROR_LENGTH, workerBase, workerErrorBytes, type Control,
 } from "./control.js";
 import type { SpawnWorker, WorkerHandle } from "./spawn.js";
 
@@ -47,6 +47,8 @@ export class WorkerPool {
   readonly threads: number;
   /** Parallel jobs run so far (tests check that a split really happened). */
   jobs = 0;
+  /** Joins in which the calling thread went to sleep in Atomics.wait (each costs a wake-up). */
+  joinSleeps = 0;
   private readonly c: Control;
   private readonly handles: WorkerHandle[] = [];
   private readonly kernelIds = new Map<string, number>();
@@ -91,6 +93,20 @@ export class WorkerPool {
       }
     }
     return pool;
+  }
+
+  /**
+   * Time every call (bench/gemm-split-ab.ts): afterwards callTimes() tells which thread ran each call
+   * of the last job and for how long. Off by default (a performance.now() pair per call).
+   */
+  set timing(on: boolean) {
+    Atomics.store(this.c.words, TIMING, on ? 1 : 0);
+  }
+
+  /** The last job's calls, when timing is on: the thread (0 = caller) that ran each and its ms. */
+  callTimes(): { thread: number; ms: number }[] {
+    const n = Atomics.load(this.c.words, NCALLS);
+    return Array.from({ length: n }, (_, i) => ({ thread: this.c.timings[2 * i]!, ms: this.c.timings[2 * i + 1]! }));
   }
 
   /** False once shut down or after a fault; the dispatcher then runs everything on the calling thread. */
@@ -171,7 +187,10 @@ export class WorkerPool {
       }
       const dead = this.deadWorker();
       if (dead !== undefined) return dead;
-      if (deadline === 0) deadline = Date.now() + this.jobTimeoutMs;
+      if (deadline === 0) {
+        deadline = Date.now() + this.jobTimeoutMs;
+        this.joinSleeps++;
+      }
       else if (Date.now() > deadline) return `${ncalls - done} call(s) not finished within ${this.jobTimeoutMs} ms`;
       Atomics.wait(w, DONE, done, WAIT_SLICE_MS);
     }
