@@ -6,7 +6,7 @@
 // node --conditions=source --experimental-wasm-relaxed-simd --no-liftoff --import tsx bench/gemm-split-ab.ts M K N [transA] [rounds]
 import { createBackend } from "../src/index.js";
 import { splitAligned } from "../src/runtime/pool/partition.js";
-import { PLANS } from "../src/runtime/pool/plans.js";
+import { gemmGrid, PLANS } from "../src/runtime/pool/plans.js";
 
 const [M, K, N, TA] = [2, 3, 4, 5].map((i, j) => Number(process.argv[i] ?? (j < 3 ? 1024 : 0)));
 const rounds = Number(process.argv[6] ?? 9);
@@ -32,12 +32,25 @@ function oldCalls(): number[][] {
     return c;
   });
 }
-const newCalls = PLANS.gemm_f32!.split(whole, 2, k)!.calls;
+// gemmGrid with 2, 4 and 8 parts per thread (the plan uses 2: GEMM_PARTS_PER_THREAD).
+function gridCalls(maxPerThread: number): number[][] {
+  const g = gemmGrid(M, N, K, 2, maxPerThread);
+  return g.rows.flatMap(([r0, r1]) => g.cols.map(([c0, c1]) => {
+    const c = whole.slice();
+    [c[2], c[3], c[6], c[8], c[11]] = [r1 - r0, c1 - c0, A + r0 * (TA ? 1 : lda) * 4, B + c0 * 4, C + (r0 * N + c0) * 4];
+    return c;
+  }));
+}
+const planParts = PLANS.gemm_f32!.split(whole, 2, k)!.calls.length;
 const variants: Record<string, () => void> = {
   "1 thread": () => void fn(...whole),
   [`old split (${oldCalls().length} parts)`]: () => void pool.run("gemm_f32", fn, oldCalls(), 13, [0, S1]),
-  [`new grid (${newCalls.length} parts)`]: () => void pool.run("gemm_f32", fn, newCalls, 13, [0, S1]),
 };
+for (const per of [2, 4, 8]) {
+  const calls = gridCalls(per);
+  const label = `grid ≤ ${per}/thread (${calls.length}${calls.length === planParts ? ", the plan" : ""})`;
+  variants[label] = () => void pool.run("gemm_f32", fn, calls, 13, [0, S1]);
+}
 const names = Object.keys(variants);
 const ms: Record<string, number[]> = Object.fromEntries(names.map((x) => [x, []]));
 const reps = Math.max(1, Math.round(1e8 / (M * N * K)));

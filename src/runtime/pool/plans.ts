@@ -50,13 +50,12 @@ const ELEMENT_UNIT = 16;
 const GEMM_MR = 4;
 const GEMM_NR = 8;
 /**
- * GEMM parts: about one per 128×128 block of C, between 2 and 8 per thread. More parts let a thread
- * whose core is taken by something else leave its share to the others (threads claim parts as they
- * come); fewer parts pack less, since every part packs the op(A) rows and op(B) columns it uses.
+ * GEMM parts per thread. Threads claim parts as they come, so more parts would rebalance when a core is
+ * taken by something else, but every part packs the op(A) rows and op(B) columns it uses: on a quiet
+ * 2-core machine 2 per thread was as fast as or faster than 4 and 8 (n = 512, 1024: bench/gemm-split-ab.ts,
+ * docs/PERFORMANCE.md "Threads").
  */
-const GEMM_MIN_PARTS_PER_THREAD = 2;
-const GEMM_MAX_PARTS_PER_THREAD = 8;
-const GEMM_BLOCK = 128;
+const GEMM_PARTS_PER_THREAD = 2;
 /** assembly/gemm.ts NC: a part packs its rows of op(A) once per NC columns of C it covers. */
 const GEMM_NC = 512;
 
@@ -122,31 +121,26 @@ function chunkedRowSum(ptrs: Stride[]): KernelPlan {
 /**
  * The grid of C tiles for one GEMM split: row ranges (starts in steps of MR = 4) × column ranges (steps
  * of NR = 8), every range at least 2 long so each part takes the same packed path as the whole call.
- * Among grids of about `gemmParts` tiles, the one whose parts pack the fewest floats: a part packs its
- * op(A) rows once per NC columns and its op(B) columns once, so a tall C is cut by rows, a wide one by
- * columns and a big square one into squares (n = 1024 on 2 threads: 4×4 tiles of 256×256).
+ * Among grids of `parts` tiles (fewer only when C has no more), the one whose parts pack the fewest
+ * floats: a part packs its op(A) rows once per NC columns it covers and its op(B) columns once, so a tall
+ * C is cut by rows, a wide one by columns and a square one into squares (n = 1024 on 2 threads: 2×2
+ * tiles of 512², where row slices packed all of B in each of 4 parts).
  */
-export function gemmGrid(m: number, n: number, k: number, threads: number): { rows: [number, number][]; cols: [number, number][] } {
-  const parts = gemmParts(m, n, threads);
+export function gemmGrid(
+  m: number, n: number, k: number, threads: number, perThread = GEMM_PARTS_PER_THREAD,
+): { rows: [number, number][]; cols: [number, number][] } {
+  const parts = partsFor(threads, perThread);
   let best = { rows: [[0, m]] as [number, number][], cols: [[0, n]] as [number, number][] };
   let bestTiles = 1, bestCost = Infinity;
   for (let pr = 1; pr <= parts; pr++) {
     const rows = splitAligned(m, pr, GEMM_MR, 2);
     const cols = splitAligned(n, Math.ceil(parts / pr), GEMM_NR, 2);
-    // A small C may not have `parts` tiles: then the grid with the most.
     const tiles = Math.min(parts, rows.length * cols.length);
     let cost = rows.length * k * n; // op(B): each row range packs every column
     for (const [c0, c1] of cols) cost += Math.ceil((c1 - c0) / GEMM_NC) * m * k; // op(A): each column range packs every row
     if (tiles > bestTiles || (tiles === bestTiles && cost < bestCost)) [best, bestTiles, bestCost] = [{ rows, cols }, tiles, cost];
   }
   return best;
-}
-
-/** How many parts a GEMM gets: one per GEMM_BLOCK² of C, clamped to 2–8 per thread and MAX_PARTS. */
-function gemmParts(m: number, n: number, threads: number): number {
-  const blocks = Math.floor((m * n) / (GEMM_BLOCK * GEMM_BLOCK));
-  const lo = partsFor(threads, GEMM_MIN_PARTS_PER_THREAD), hi = partsFor(threads, GEMM_MAX_PARTS_PER_THREAD);
-  return Math.max(lo, Math.min(hi, blocks));
 }
 
 /**
