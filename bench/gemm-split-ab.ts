@@ -32,7 +32,7 @@ function oldCalls(): number[][] {
     return c;
   });
 }
-// gemmGrid with 2, 4 and 8 parts per thread (the plan uses 2: GEMM_PARTS_PER_THREAD).
+// gemmGrid with 1, 2, 4 and 8 parts per thread (the plan uses 2: GEMM_PARTS_PER_THREAD).
 function gridCalls(maxPerThread: number): number[][] {
   const g = gemmGrid(M, N, K, 2, maxPerThread);
   return g.rows.flatMap(([r0, r1]) => g.cols.map(([c0, c1]) => {
@@ -46,7 +46,7 @@ const variants: Record<string, () => void> = {
   "1 thread": () => void fn(...whole),
   [`old split (${oldCalls().length} parts)`]: () => void pool.run("gemm_f32", fn, oldCalls(), 13, [0, S1]),
 };
-for (const per of [2, 4, 8]) {
+for (const per of [1, 2, 4, 8]) {
   const calls = gridCalls(per);
   const label = `grid ≤ ${per}/thread (${calls.length}${calls.length === planParts ? ", the plan" : ""})`;
   variants[label] = () => void pool.run("gemm_f32", fn, calls, 13, [0, S1]);

@@ -3,7 +3,8 @@
 // exactly one tile, tile starts on the micro-tile grid, no range shorter than 2, 2 tiles per thread, and
 // the grid's shape (the one that packs the fewest floats).
 import { describe, expect, it } from "vitest";
-import { gemmGrid } from "../src/runtime/pool/plans.js";
+import type { Kernels } from "../src/runtime/kernels.js";
+import { gemmGrid, PLANS } from "../src/runtime/pool/plans.js";
 
 const SIZES = [2, 3, 17, 65, 129, 1023, 1025];
 
@@ -50,5 +51,19 @@ describe("gemmGrid", () => {
     // The MLP's first layer (B = 128): 2×2 tiles pack A and B twice each, row slices B four times.
     const mlp = gemmGrid(128, 128, 784, 2);
     expect([mlp.rows.length, mlp.cols.length]).toEqual([2, 2]);
+  });
+});
+
+describe("the GEMM plan's part count", () => {
+  const raw = { gemm_scratch_bytes: () => 1024 } as unknown as Kernels;
+  const parts = (m: number, n: number, k: number, threads: number) =>
+    PLANS.gemm_f32!.split([0, 0, m, n, k, 1, 0, k, 0, n, 0, 0, n, 0], threads, raw)?.calls.length ?? 1;
+
+  it("is one part per thread below 2^24 multiply-adds and two from there on", () => {
+    expect(parts(128, 128, 784, 2)).toBe(2);
+    expect(parts(128, 64, 128, 3)).toBe(3);
+    expect(parts(255, 256, 256, 2)).toBe(2);
+    expect(parts(256, 256, 256, 2)).toBe(4);
+    expect(parts(1024, 1024, 1024, 4)).toBe(8);
   });
 });

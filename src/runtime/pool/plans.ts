@@ -51,11 +51,13 @@ const GEMM_MR = 4;
 const GEMM_NR = 8;
 /**
  * GEMM parts per thread. Threads claim parts as they come, so more parts would rebalance when a core is
- * taken by something else, but every part packs the op(A) rows and op(B) columns it uses: on a quiet
- * 2-core machine 2 per thread was as fast as or faster than 4 and 8 (n = 512, 1024: bench/gemm-split-ab.ts,
- * docs/PERFORMANCE.md "Threads").
+ * taken by something else, but every part packs the op(A) rows and op(B) columns it uses and costs a
+ * claim. On a quiet 2-core machine (bench/gemm-split-ab.ts, docs/PERFORMANCE.md "Threads"), one part
+ * per thread was fastest below 2²⁴ multiply-adds (the MLP's 128×784·784×128: 1.77–1.93× vs 1.81–1.87×
+ * with two; 128×128·128×64: 1.70× vs 1.57–1.60×), two at n = 512 and 1024 (4 and 8 were no faster).
  */
 const GEMM_PARTS_PER_THREAD = 2;
+const GEMM_SMALL_WORK = 1 << 24;
 /** assembly/gemm.ts NC: a part packs its rows of op(A) once per NC columns of C it covers. */
 const GEMM_NC = 512;
 
@@ -158,7 +160,7 @@ function gemm(ptr: { a: number; lda: number; b: number; ldb: number; c: number; 
     split: (a, threads, raw) => {
       const transA = a[0]!, transB = a[1]!, m = a[2]!, n = a[3]!, k = a[4]!;
       if (m < 2 || n < 2 || k < 1 || (ptr.alpha !== undefined && a[ptr.alpha] === 0)) return undefined;
-      const { rows, cols } = gemmGrid(m, n, k, threads);
+      const { rows, cols } = gemmGrid(m, n, k, threads, m * n * k < GEMM_SMALL_WORK ? 1 : GEMM_PARTS_PER_THREAD);
       if (rows.length * cols.length < 2) return undefined;
       const rowPtrs: Stride[] = [{ arg: ptr.a, per: transA ? 1 : arg(ptr.lda) }, { arg: ptr.c, per: arg(ptr.ldc) }];
       const colPtrs: Stride[] = [{ arg: ptr.b, per: transB ? arg(ptr.ldb) : 1 }, { arg: ptr.c, per: 1 }];
