@@ -1,5 +1,6 @@
 // Probe: an MLP training step (784-128-64-10, B = 128) on 1 thread, and on 2 threads with the GEMM split
 // before this change (C cut by rows or by columns, 2 parts per thread) and with gemmGrid, interleaved.
+// The caller's join polls only ~4000 times (as before) or 0.2 ms (CALLER_SPIN_MS, the default).
 // Prints the pool's counters (jobs and caller sleeps per step) and, for one step, each parallel job's
 // wall time and per-thread busy time (pool.timing). Run with --conditions=source so workers time calls:
 // node --conditions=source --experimental-wasm-relaxed-simd --no-liftoff --import tsx bench/probe-mlp-pool.ts [B] [rounds]
@@ -42,14 +43,15 @@ const use = (s: typeof newSplits) => { plans.f.split = s.f; plans.b.split = s.b;
 
 const variants: [string, () => void][] = [
   ["1 thread", () => step(one)],
-  ["2 threads, old GEMM split", () => { use(oldSplits); step(be); }],
-  ["2 threads, gemmGrid", () => { use(newSplits); step(be); }],
+  ["2 threads, old split, polls only", () => { use(oldSplits); pool.callerSpinMs = 0; step(be); }],
+  ["2 threads, gemmGrid, polls only", () => { use(newSplits); pool.callerSpinMs = 0; step(be); }],
+  ["2 threads, gemmGrid, caller spins 0.2 ms", () => { use(newSplits); pool.callerSpinMs = 0.2; step(be); }], // the default
 ];
 const ms = variants.map(() => [] as number[]);
 const sleeps = variants.map(() => 0), jobs = variants.map(() => 0);
 const steps = 40;
 for (let r = 0; r <= rounds; r++) {
-  for (const i of r % 2 ? [0, 1, 2] : [2, 1, 0]) {
+  for (const i of r % 2 ? [0, 1, 2, 3] : [3, 2, 1, 0]) {
     const [s0, j0] = [pool.joinSleeps, pool.jobs];
     const t0 = performance.now();
     for (let k = 0; k < steps; k++) variants[i]![1]();
@@ -78,6 +80,7 @@ const orig = pool.run.bind(pool);
 for (const [label, s] of [["old split", oldSplits], ["gemmGrid", newSplits]] as const) {
   console.log(label);
   use(s);
+  pool.callerSpinMs = 0;
   step(be);
 }
 be.dispose();
