@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ArgumentError, createBackend, ThreadError, type Backend } from "../src/index.js";
 import { STATE, STATE_DEAD, workerBase } from "../src/runtime/pool/control.js";
+import { gemmGrid } from "../src/runtime/pool/plans.js";
 import type { WorkerPool } from "../src/runtime/pool/pool.js";
 
 const ZERO = { gemm: 0, elementwise: 0, rows: 0 };
@@ -106,6 +107,29 @@ describe("thresholds", () => {
     b.parallelThresholds.gemm = Infinity;
     gemm(b, 96);
     expect(pool.jobs).toBe(jobs + 1);
+    b.dispose();
+  });
+});
+
+describe("call timing (probes)", () => {
+  it("records which thread ran each call of the last job, and nothing while off", async () => {
+    const b = await createBackend({ threads: 3, parallelThresholds: ZERO });
+    const pool = b.workerPool!;
+    const before = gemm(b, 96);
+    pool.timing = true;
+    expect(gemm(b, 96)).toEqual(before); // timing does not change results
+    const times = pool.callTimes();
+    const grid = gemmGrid(96, 96, 96, 3, 1); // below 2^24 multiply-adds: one part per thread
+    expect(times.length).toBe(grid.rows.length * grid.cols.length);
+    for (const t of times) {
+      expect([0, 1, 2]).toContain(t.thread);
+      expect(t.ms).toBeGreaterThan(0);
+    }
+    pool.timing = false;
+    // The timings area is the control block's last 64 (thread, ms) pairs: poison it, then nothing may write it.
+    new Float64Array(pool.controlBuffer).fill(-1, new Float64Array(pool.controlBuffer).length - 128);
+    gemm(b, 96);
+    expect(pool.callTimes().every((t) => t.thread === -1 && t.ms === -1)).toBe(true);
     b.dispose();
   });
 });

@@ -14,7 +14,9 @@ const ZERO = { gemm: 0, elementwise: 0, rows: 0 };
 
 function gemmCases(): Case[] {
   const cases: Case[] = [];
-  for (const [m, n, k] of gemmShapes()) {
+  // Plus shapes big enough for 2-D grids of tiles (runtime/pool/plans.ts gemmGrid) with ragged edges.
+  const grids: [number, number, number][] = [[1025, 263, 9], [129, 1023, 17], [65, 1023, 3], [257, 263, 65]];
+  for (const [m, n, k] of [...gemmShapes(), ...grids]) {
     for (let t = 0; t < 4; t++) {
       const tA = t & 1, tB = t >> 1;
       const buffers = { a: { n: m * k, kind: "rand" as Kind }, b: { n: k * n, kind: "rand" as Kind }, c: { n: m * n, kind: "rand" as Kind } };

@@ -24,6 +24,8 @@ export const SCRATCH_ARG = 5; // argument index each thread replaces with its ow
 export const CLAIM = 6; // (seq << 7) | next call
 /** CLAIM while the caller rewrites a job: matches no job's tag (tags are seq << 7 with seq < 2^24). */
 export const CLAIM_CLOSED = -1;
+/** Nonzero: every thread records which thread ran each call and for how long (Control.timings). */
+export const TIMING = 7;
 export const DONE = 16; // calls finished in this job (own cache line: every thread adds to it)
 export const ERROR_THREAD = 17; // 0, or 1 + the thread whose call threw first
 export const ERROR_LENGTH = 18;
@@ -61,6 +63,8 @@ export interface Control {
   scratch: Float64Array;
   /** Text of the first call that threw in this job. */
   jobError: Uint8Array;
+  /** When TIMING is set: per call, the thread that ran it and its duration in ms (pairs). */
+  timings: Float64Array;
   workers: number;
 }
 
@@ -71,7 +75,9 @@ function layout(workers: number) {
   const scratch = results + MAX_CALLS * 8;
   const jobError = scratch + (workers + 1) * 8;
   const workerErrors = jobError + ERROR_BYTES;
-  return { words, args, results, scratch, jobError, workerErrors, total: workerErrors + workers * ERROR_BYTES };
+  // Appended last, so the offsets above stay those of a worker built before it (it ignores TIMING).
+  const timings = Math.ceil((workerErrors + workers * ERROR_BYTES) / 8) * 8;
+  return { words, args, results, scratch, jobError, workerErrors, timings, total: timings + MAX_CALLS * 16 };
 }
 
 export function controlBytes(workers: number): number {
@@ -86,6 +92,7 @@ export function controlViews(buffer: SharedArrayBuffer, workers: number): Contro
     results: new Float64Array(buffer, l.results, MAX_CALLS),
     scratch: new Float64Array(buffer, l.scratch, workers + 1),
     jobError: new Uint8Array(buffer, l.jobError, ERROR_BYTES),
+    timings: new Float64Array(buffer, l.timings, MAX_CALLS * 2),
     workers,
   };
 }
@@ -137,10 +144,16 @@ export function claimCalls(
     const call: number[] = new Array(nargs);
     for (let i = 0; i < nargs; i++) call[i] = c.args[idx * MAX_ARGS + i]!;
     if (thread > 0 && scratchArg >= 0) call[scratchArg] = scratch;
+    const timed = Atomics.load(w, TIMING) !== 0;
+    const t0 = timed ? performance.now() : 0;
     try {
       c.results[idx] = fn(...call);
     } catch (err) {
       onError(err);
+    }
+    if (timed) {
+      c.timings[2 * idx] = thread;
+      c.timings[2 * idx + 1] = performance.now() - t0;
     }
     if (Atomics.add(w, DONE, 1) + 1 === ncalls) Atomics.notify(w, DONE);
   }

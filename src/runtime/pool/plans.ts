@@ -49,8 +49,17 @@ const ELEMENT_UNIT = 16;
 /** GEMM micro-tile: rows of C in steps of MR = 4, columns in steps of NR = 8 (assembly/gemm.ts). */
 const GEMM_MR = 4;
 const GEMM_NR = 8;
-/** GEMM takes fewer parts per thread: every part of a row split packs all of B (and of a column split all of A). */
+/**
+ * GEMM parts per thread. Threads claim parts as they come, so more parts would rebalance when a core is
+ * taken by something else, but every part packs the op(A) rows and op(B) columns it uses and costs a
+ * claim. On a quiet 2-core machine (bench/gemm-split-ab.ts, docs/PERFORMANCE.md "Threads"), one part
+ * per thread was fastest below 2²⁴ multiply-adds (the MLP's 128×784·784×128: 1.77–1.93× vs 1.81–1.87×
+ * with two; 128×128·128×64: 1.70× vs 1.57–1.60×), two at n = 512 and 1024 (4 and 8 were no faster).
+ */
 const GEMM_PARTS_PER_THREAD = 2;
+const GEMM_SMALL_WORK = 1 << 24;
+/** assembly/gemm.ts NC: a part packs its rows of op(A) once per NC columns of C it covers. */
+const GEMM_NC = 512;
 
 /**
  * n at argument 0; the listed pointers advance one float per element. `cost` weighs an element against
@@ -112,33 +121,61 @@ function chunkedRowSum(ptrs: Stride[]): KernelPlan {
 }
 
 /**
+ * The grid of C tiles for one GEMM split: row ranges (starts in steps of MR = 4) × column ranges (steps
+ * of NR = 8), every range at least 2 long so each part takes the same packed path as the whole call.
+ * Among grids of `parts` tiles (fewer only when C has no more), the one whose parts pack the fewest
+ * floats: a part packs its op(A) rows once per NC columns it covers and its op(B) columns once, so a tall
+ * C is cut by rows, a wide one by columns and a square one into squares (n = 1024 on 2 threads: 2×2
+ * tiles of 512², where row slices packed all of B in each of 4 parts).
+ */
+export function gemmGrid(
+  m: number, n: number, k: number, threads: number, perThread = GEMM_PARTS_PER_THREAD,
+): { rows: [number, number][]; cols: [number, number][] } {
+  const parts = partsFor(threads, perThread);
+  let best = { rows: [[0, m]] as [number, number][], cols: [[0, n]] as [number, number][] };
+  let bestTiles = 1, bestCost = Infinity;
+  for (let pr = 1; pr <= parts; pr++) {
+    const rows = splitAligned(m, pr, GEMM_MR, 2);
+    const cols = splitAligned(n, Math.ceil(parts / pr), GEMM_NR, 2);
+    const tiles = Math.min(parts, rows.length * cols.length);
+    let cost = rows.length * k * n; // op(B): each row range packs every column
+    for (const [c0, c1] of cols) cost += Math.ceil((c1 - c0) / GEMM_NC) * m * k; // op(A): each column range packs every row
+    if (tiles > bestTiles || (tiles === bestTiles && cost < bestCost)) [best, bestTiles, bestCost] = [{ rows, cols }, tiles, cost];
+  }
+  return best;
+}
+
+/**
  * GEMM (gemm_f32 and gemm_bias_act_f32 share the first five arguments: transA, transB, m, n, k).
- * Split C by rows (steps of 4) or by columns (steps of 8), whichever has more tiles; every slice keeps
- * at least 2 rows and columns, so it takes the same packed path (m == 1 or n == 1 use matrix-vector
- * code with other rounding: those, k == 0 and alpha == 0 stay whole). Each thread packs into its own
- * scratch. `ptr` names the argument positions of a, lda, b, ldb, c, ldc, scratch (and bias, pre).
+ * C is cut into the tiles of gemmGrid; every tile keeps at least 2 rows and columns, so it takes the
+ * same packed path (m == 1 or n == 1 use matrix-vector code with other rounding: those, k == 0 and
+ * alpha == 0 stay whole). Each output element gets the same k-blocks (they depend on k alone) and the
+ * same micro-kernel wherever its tile starts. Each thread packs into its own scratch. `ptr` names the
+ * argument positions of a, lda, b, ldb, c, ldc, scratch (and bias, pre).
  */
 function gemm(ptr: { a: number; lda: number; b: number; ldb: number; c: number; ldc: number; scratch: number; bias?: number; pre?: number; alpha?: number }): KernelPlan {
   return {
     family: "gemm",
     work: (a) => a[2]! * a[3]! * a[4]!,
     split: (a, threads, raw) => {
-      const parts = partsFor(threads, GEMM_PARTS_PER_THREAD);
       const transA = a[0]!, transB = a[1]!, m = a[2]!, n = a[3]!, k = a[4]!;
       if (m < 2 || n < 2 || k < 1 || (ptr.alpha !== undefined && a[ptr.alpha] === 0)) return undefined;
-      const byRows = Math.ceil(m / GEMM_MR) >= Math.ceil(n / GEMM_NR);
-      const ranges = byRows ? splitAligned(m, parts, GEMM_MR, 2) : splitAligned(n, parts, GEMM_NR, 2);
-      if (ranges.length < 2) return undefined;
-      const ptrs: Stride[] = byRows
-        ? [{ arg: ptr.a, per: transA ? 1 : arg(ptr.lda) }, { arg: ptr.c, per: arg(ptr.ldc) }]
-        : [{ arg: ptr.b, per: transB ? arg(ptr.ldb) : 1 }, { arg: ptr.c, per: 1 }];
-      if (!byRows && ptr.bias !== undefined) ptrs.push({ arg: ptr.bias, per: 1 });
+      const { rows, cols } = gemmGrid(m, n, k, threads, m * n * k < GEMM_SMALL_WORK ? 1 : GEMM_PARTS_PER_THREAD);
+      if (rows.length * cols.length < 2) return undefined;
+      const rowPtrs: Stride[] = [{ arg: ptr.a, per: transA ? 1 : arg(ptr.lda) }, { arg: ptr.c, per: arg(ptr.ldc) }];
+      const colPtrs: Stride[] = [{ arg: ptr.b, per: transB ? arg(ptr.ldb) : 1 }, { arg: ptr.c, per: 1 }];
+      if (ptr.bias !== undefined) colPtrs.push({ arg: ptr.bias, per: 1 });
       // The saved pre-activation (GELU's backward needs it) has C's layout: it moves with C.
-      if (ptr.pre !== undefined) ptrs.push({ arg: ptr.pre, per: byRows ? arg(ptr.ldc) : 1 });
-      return {
-        calls: ranges.map(([s, e]) => offsetCall(a, byRows ? 2 : 3, s, e, ptrs)),
-        scratch: { arg: ptr.scratch, bytes: raw.gemm_scratch_bytes() },
-      };
+      if (ptr.pre !== undefined) {
+        rowPtrs.push({ arg: ptr.pre, per: arg(ptr.ldc) });
+        colPtrs.push({ arg: ptr.pre, per: 1 });
+      }
+      const calls: number[][] = [];
+      for (const [r0, r1] of rows) {
+        const rowCall = offsetCall(a, 2, r0, r1, rowPtrs);
+        for (const [c0, c1] of cols) calls.push(offsetCall(rowCall, 3, c0, c1, colPtrs));
+      }
+      return { calls, scratch: { arg: ptr.scratch, bytes: raw.gemm_scratch_bytes() } };
     },
   };
 }

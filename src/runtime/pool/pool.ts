@@ -17,7 +17,7 @@ import { ThreadError } from "../errors.js";
 import {
   claimCalls, CLAIM, CLAIM_CLOSED, COMMAND, COMMAND_RUN, COMMAND_STOP, controlBytes, controlViews, CRASH, DONE, ERROR_LENGTH,
   ERROR_THREAD, KERNEL, MAX_ARGS, MAX_CALLS, MAX_WORKERS, NARGS, NCALLS, readText, recordJobError, SCRATCH_ARG, SEQ,
-  SEQ_MASK, STATE, STATE_DEAD, STATE_READY, WORKER_ERROR_LENGTH, workerBase, workerErrorBytes, type Control,
+  SEQ_MASK, STATE, STATE_DEAD, STATE_READY, TIMING, WORKER_ERROR_LENGTH, workerBase, workerErrorBytes, type Control,
 } from "./control.js";
 import type { SpawnWorker, WorkerHandle } from "./spawn.js";
 
@@ -38,8 +38,15 @@ export interface PoolOptions {
   jobTimeoutMs?: number;
 }
 
-/** The caller polls DONE this many times before sleeping in Atomics.wait (a few µs). */
+/** The caller polls DONE at least this many times before it may sleep in Atomics.wait (a few µs). */
 const CALLER_SPINS = 4000;
+/**
+ * …and for this long in all, ms. Waking a caller that slept costs more than the wait it saves: in the MLP
+ * training step (B = 128) on 2 threads the caller slept in 0.1–0.2 joins per step after the polls alone,
+ * and the step's median was 862–972 µs; polling 0.2 ms made it 825–857 µs (0.01–0.05 sleeps per step,
+ * bench/probe-mlp-pool.ts, quiet 2-core machine). The caller has nothing else to do while it waits.
+ */
+const CALLER_SPIN_MS = 0.2;
 /** Atomics.wait slice while joining, so a dead worker or a timeout is noticed promptly. */
 const WAIT_SLICE_MS = 20;
 
@@ -47,10 +54,14 @@ export class WorkerPool {
   readonly threads: number;
   /** Parallel jobs run so far (tests check that a split really happened). */
   jobs = 0;
+  /** Joins in which the calling thread went to sleep in Atomics.wait (each costs a wake-up). */
+  joinSleeps = 0;
   private readonly c: Control;
   private readonly handles: WorkerHandle[] = [];
   private readonly kernelIds = new Map<string, number>();
   private readonly jobTimeoutMs: number;
+  /** How long (ms) the caller polls in a join before it sleeps (CALLER_SPIN_MS; probes change it). */
+  callerSpinMs = CALLER_SPIN_MS;
   private seq = 0;
   private failure: string | undefined;
   private closed = false;
@@ -91,6 +102,20 @@ export class WorkerPool {
       }
     }
     return pool;
+  }
+
+  /**
+   * Time every call (bench/gemm-split-ab.ts): afterwards callTimes() tells which thread ran each call
+   * of the last job and for how long. Off by default (a performance.now() pair per call).
+   */
+  set timing(on: boolean) {
+    Atomics.store(this.c.words, TIMING, on ? 1 : 0);
+  }
+
+  /** The last job's calls, when timing is on: the thread (0 = caller) that ran each and its ms. */
+  callTimes(): { thread: number; ms: number }[] {
+    const n = Atomics.load(this.c.words, NCALLS);
+    return Array.from({ length: n }, (_, i) => ({ thread: this.c.timings[2 * i]!, ms: this.c.timings[2 * i + 1]! }));
   }
 
   /** False once shut down or after a fault; the dispatcher then runs everything on the calling thread. */
@@ -161,6 +186,7 @@ export class WorkerPool {
   private join(ncalls: number): string | undefined {
     const w = this.c.words;
     let spins = 0;
+    let spinUntil = 0;
     let deadline = 0;
     for (;;) {
       const done = Atomics.load(w, DONE);
@@ -169,9 +195,17 @@ export class WorkerPool {
         spins++;
         continue;
       }
+      if (this.callerSpinMs > 0) {
+        // Keep polling until about callerSpinMs has passed since the polls began (clock read every 256 polls).
+        spinUntil ||= performance.now() + this.callerSpinMs - CALLER_SPINS * 1e-6;
+        if ((++spins & 255) !== 0 || performance.now() < spinUntil) continue;
+      }
       const dead = this.deadWorker();
       if (dead !== undefined) return dead;
-      if (deadline === 0) deadline = Date.now() + this.jobTimeoutMs;
+      if (deadline === 0) {
+        deadline = Date.now() + this.jobTimeoutMs;
+        this.joinSleeps++;
+      }
       else if (Date.now() > deadline) return `${ncalls - done} call(s) not finished within ${this.jobTimeoutMs} ms`;
       Atomics.wait(w, DONE, done, WAIT_SLICE_MS);
     }
