@@ -52,7 +52,7 @@ const GEMM_NR = 8;
 /**
  * GEMM parts per thread. Threads claim parts as they come, so more parts would rebalance when a core is
  * taken by something else, but every part packs the op(A) rows and op(B) columns it uses and costs a
- * claim. On a quiet 2-core machine (bench/gemm-split-ab.ts, docs/PERFORMANCE.md "Threads"), one part
+ * claim. On a quiet 2-core machine (bench/tools/gemm-split-ab.ts, docs/PERFORMANCE.md "Threads"), one part
  * per thread was fastest below 2²⁴ multiply-adds (the MLP's 128×784·784×128: 1.77–1.93× vs 1.81–1.87×
  * with two; 128×128·128×64: 1.70× vs 1.57–1.60×), two at n = 512 and 1024 (4 and 8 were no faster).
  */

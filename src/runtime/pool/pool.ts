@@ -44,7 +44,7 @@ const CALLER_SPINS = 4000;
  * …and for this long in all, ms. Waking a caller that slept costs more than the wait it saves: in the MLP
  * training step (B = 128) on 2 threads the caller slept in 0.1–0.2 joins per step after the polls alone,
  * and the step's median was 862–972 µs; polling 0.2 ms made it 825–857 µs (0.01–0.05 sleeps per step,
- * bench/probe-mlp-pool.ts, quiet 2-core machine). The caller has nothing else to do while it waits.
+ * bench/tools/probe-mlp-pool.ts, quiet 2-core machine). The caller has nothing else to do while it waits.
  */
 const CALLER_SPIN_MS = 0.2;
 /** Atomics.wait slice while joining, so a dead worker or a timeout is noticed promptly. */
@@ -105,7 +105,7 @@ export class WorkerPool {
   }
 
   /**
-   * Time every call (bench/gemm-split-ab.ts): afterwards callTimes() tells which thread ran each call
+   * Time every call (bench/tools/gemm-split-ab.ts): afterwards callTimes() tells which thread ran each call
    * of the last job and for how long. Off by default (a performance.now() pair per call).
    */
   set timing(on: boolean) {

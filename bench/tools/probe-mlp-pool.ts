@@ -3,11 +3,11 @@
 // The caller's join polls only ~4000 times (as before) or 0.2 ms (CALLER_SPIN_MS, the default).
 // Prints the pool's counters (jobs and caller sleeps per step) and, for one step, each parallel job's
 // wall time and per-thread busy time (pool.timing). Run with --conditions=source so workers time calls:
-// node --conditions=source --experimental-wasm-relaxed-simd --no-liftoff --import tsx bench/probe-mlp-pool.ts [B] [rounds]
-import * as sd from "../src/index.js";
-import { offsetCall, splitAligned, type Stride } from "../src/runtime/pool/partition.js";
-import { PLANS, type KernelPlan } from "../src/runtime/pool/plans.js";
-import { trainBatchData, MLP_SIZES } from "./workloads/mlp-train.js";
+// node --conditions=source --experimental-wasm-relaxed-simd --no-liftoff --import tsx bench/tools/probe-mlp-pool.ts [B] [rounds]
+import * as sd from "../../src/index.js";
+import { offsetCall, splitAligned, type Stride } from "../../src/runtime/pool/partition.js";
+import { PLANS, type KernelPlan } from "../../src/runtime/pool/plans.js";
+import { trainBatchData, MLP_SIZES } from "../workloads/mlp-train.js";
 
 const batch = Number(process.argv[2] ?? 128);
 const rounds = Number(process.argv[3] ?? 15);

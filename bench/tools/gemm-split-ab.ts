@@ -3,10 +3,10 @@
 // round runs every variant back to back; medians and minima over the rounds. Timing is noisy while
 // other jobs share the machine: read the ratios within one run; the 10th percentile and the minimum show
 // the rounds that had both cores. Run:
-// node --conditions=source --experimental-wasm-relaxed-simd --no-liftoff --import tsx bench/gemm-split-ab.ts M K N [transA] [rounds]
-import { createBackend } from "../src/index.js";
-import { splitAligned } from "../src/runtime/pool/partition.js";
-import { gemmGrid, PLANS } from "../src/runtime/pool/plans.js";
+// node --conditions=source --experimental-wasm-relaxed-simd --no-liftoff --import tsx bench/tools/gemm-split-ab.ts M K N [transA] [rounds]
+import { createBackend } from "../../src/index.js";
+import { splitAligned } from "../../src/runtime/pool/partition.js";
+import { gemmGrid, PLANS } from "../../src/runtime/pool/plans.js";
 
 const [M, K, N, TA] = [2, 3, 4, 5].map((i, j) => Number(process.argv[i] ?? (j < 3 ? 1024 : 0)));
 const rounds = Number(process.argv[6] ?? 9);

@@ -1,8 +1,8 @@
 // Probe: what a partition of one GEMM costs on ONE thread (sum of its parts, each packing what it
 // uses, vs one whole call) — the duplicated packing a split adds, measured apart from any 2-thread
 // effect. Interleaved rounds, min and median. Run:
-// node --experimental-wasm-relaxed-simd --no-liftoff --import tsx bench/gemm-split-probe.ts M K N [rounds]
-import { createBackend } from "../src/index.js";
+// node --experimental-wasm-relaxed-simd --no-liftoff --import tsx bench/tools/gemm-split-probe.ts M K N [rounds]
+import { createBackend } from "../../src/index.js";
 
 const [M, K, N] = [2, 3, 4].map((i) => Number(process.argv[i] ?? 1024));
 const rounds = Number(process.argv[5] ?? 9);
