@@ -4,8 +4,8 @@
 // read with byte strides, so Q, K, V (and dO, O in the backward) can sit in the columns of wider token-major rows.
 //
 // Bit-identity: a row's results do not depend on whether it is paired, nor with which row: each key's score is the
-// same sequence of operations (four vector accumulators along d and one transpose-add for the keys of whole groups
-// of four, dot_f32 for the rest, where the groups always start at key 0), and each output column sums its keys in
+// same sequence of operations (four vector accumulators along d and one transpose-add, in groups of four keys, the
+// last group padded with the last key; the scalar build: dot_f32 per key), and each output column sums its keys in
 // ascending order in one accumulator. That is what lets a caller split the query rows anywhere (threads) and still
 // get the bits of one call.
 
@@ -51,6 +51,35 @@ export function scores_range(j0: i32, nk: i32, d: i32, qrow: usize, k: usize, ro
         r = fmadd(v128.load32_splat(qrow + o), gather4(k0, k1, k2, k3, o), r);
       }
       v128.store(s + (<usize>j << 2), f32x4.mul(r, vscale));
+    }
+    if (j < nk) {
+      // The last 1–3 keys as one more group, its missing lanes reading the last key again (in bounds; their
+      // results are dropped): each key's lane goes through the same operations as in a whole group, so a key's
+      // score does not depend on where the groups start. Was dot_f32 per key (a call and its own reduction each).
+      const k0 = k + <usize>j * rowBytes;
+      const kl = k + <usize>(nk - 1) * rowBytes;
+      const k1 = j + 1 < nk ? k0 + rowBytes : kl, k2 = j + 2 < nk ? k0 + 2 * rowBytes : kl;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let p = 0;
+      for (; p + 4 <= d; p += 4) {
+        const o = <usize>p << 2;
+        const qv = v128.load(qrow + o);
+        a0 = fmadd(qv, v128.load(k0 + o), a0);
+        a1 = fmadd(qv, v128.load(k1 + o), a1);
+        a2 = fmadd(qv, v128.load(k2 + o), a2);
+        a3 = fmadd(qv, v128.load(kl + o), a3);
+      }
+      let r = hsum4x4(a0, a1, a2, a3);
+      for (; p < d; p++) {
+        const o = <usize>p << 2;
+        r = fmadd(v128.load32_splat(qrow + o), gather4(k0, k1, k2, kl, o), r);
+      }
+      r = f32x4.mul(r, vscale);
+      const sj = s + (<usize>j << 2);
+      store<f32>(sj, f32x4.extract_lane(r, 0));
+      if (j + 1 < nk) store<f32>(sj, f32x4.extract_lane(r, 1), 4);
+      if (j + 2 < nk) store<f32>(sj, f32x4.extract_lane(r, 2), 8);
+      j = nk;
     }
   }
   for (; j < nk; j++) {
