@@ -87,9 +87,60 @@ export function scores_range(j0: i32, nk: i32, d: i32, qrow: usize, k: usize, ro
   }
 }
 
+/** The first n (<= 4; none if n <= 0) lanes of r at p. */
+// @ts-ignore: decorator
+@inline function store_lanes(p: usize, r: v128, n: i32): void {
+  if (n >= 4) {
+    v128.store(p, r);
+  } else if (n > 0) {
+    store<f32>(p, f32x4.extract_lane(r, 0));
+    if (n > 1) store<f32>(p, f32x4.extract_lane(r, 1), 4);
+    if (n > 2) store<f32>(p, f32x4.extract_lane(r, 2), 8);
+  }
+}
+
+/**
+ * Scores of two query rows against four keys (rows k0..k3): four vector accumulators per row along d, one
+ * transpose-add, the d % 4 columns gathered; the first n0 (n1) scores, times scale, stored at s0 (s1).
+ */
+// @ts-ignore: decorator
+@inline function group_2rows(
+  d: i32, q0: usize, q1: usize, k0: usize, k1: usize, k2: usize, k3: usize, s0: usize, s1: usize, vscale: v128, n0: i32, n1: i32,
+): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let p = 0;
+  for (; p + 4 <= d; p += 4) {
+    const o = <usize>p << 2;
+    const qa = v128.load(q0 + o), qb = v128.load(q1 + o);
+    let kv = v128.load(k0 + o);
+    a0 = fmadd(qa, kv, a0);
+    b0 = fmadd(qb, kv, b0);
+    kv = v128.load(k1 + o);
+    a1 = fmadd(qa, kv, a1);
+    b1 = fmadd(qb, kv, b1);
+    kv = v128.load(k2 + o);
+    a2 = fmadd(qa, kv, a2);
+    b2 = fmadd(qb, kv, b2);
+    kv = v128.load(k3 + o);
+    a3 = fmadd(qa, kv, a3);
+    b3 = fmadd(qb, kv, b3);
+  }
+  let ra = hsum4x4(a0, a1, a2, a3), rb = hsum4x4(b0, b1, b2, b3);
+  for (; p < d; p++) {
+    const o = <usize>p << 2;
+    const kv = gather4(k0, k1, k2, k3, o);
+    ra = fmadd(v128.load32_splat(q0 + o), kv, ra);
+    rb = fmadd(v128.load32_splat(q1 + o), kv, rb);
+  }
+  store_lanes(s0, f32x4.mul(ra, vscale), n0);
+  store_lanes(s1, f32x4.mul(rb, vscale), n1);
+}
+
 /**
  * Scores of two query rows (q0 sees nk0 keys, q1 sees nk1): the keys both see are done together, so each
- * key vector loaded feeds two rows (8 accumulators); the rest row by row through scores_range.
+ * key vector loaded feeds two rows (8 accumulators), and so do both rows' last keys when each has at most four
+ * left (always, under the causal mask); otherwise the rest row by row through scores_range.
  */
 export function scores_2rows(
   nk0: i32, nk1: i32, d: i32, q0: usize, q1: usize, k: usize, rowBytes: usize, s0: usize, s1: usize, scale: f32,
@@ -100,34 +151,20 @@ export function scores_2rows(
     const nj = min(nk0, nk1);
     for (; j + 4 <= nj; j += 4) {
       const k0 = k + <usize>j * rowBytes, k1 = k0 + rowBytes, k2 = k1 + rowBytes, k3 = k2 + rowBytes;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-      let p = 0;
-      for (; p + 4 <= d; p += 4) {
-        const o = <usize>p << 2;
-        const qa = v128.load(q0 + o), qb = v128.load(q1 + o);
-        let kv = v128.load(k0 + o);
-        a0 = fmadd(qa, kv, a0);
-        b0 = fmadd(qb, kv, b0);
-        kv = v128.load(k1 + o);
-        a1 = fmadd(qa, kv, a1);
-        b1 = fmadd(qb, kv, b1);
-        kv = v128.load(k2 + o);
-        a2 = fmadd(qa, kv, a2);
-        b2 = fmadd(qb, kv, b2);
-        kv = v128.load(k3 + o);
-        a3 = fmadd(qa, kv, a3);
-        b3 = fmadd(qb, kv, b3);
-      }
-      let ra = hsum4x4(a0, a1, a2, a3), rb = hsum4x4(b0, b1, b2, b3);
-      for (; p < d; p++) {
-        const o = <usize>p << 2;
-        const kv = gather4(k0, k1, k2, k3, o);
-        ra = fmadd(v128.load32_splat(q0 + o), kv, ra);
-        rb = fmadd(v128.load32_splat(q1 + o), kv, rb);
-      }
-      v128.store(s0 + (<usize>j << 2), f32x4.mul(ra, vscale));
-      v128.store(s1 + (<usize>j << 2), f32x4.mul(rb, vscale));
+      group_2rows(d, q0, q1, k0, k1, k2, k3, s0 + (<usize>j << 2), s1 + (<usize>j << 2), vscale, 4, 4);
+    }
+    const nmax = max(nk0, nk1);
+    if (j < nmax && nk0 - j <= 4 && nk1 - j <= 4) {
+      // Both rows' last keys (1–4 each: the causal neighbours see one key apart) in one more group of four,
+      // missing keys replaced by the last one (in bounds, results dropped). Per key the same lane operations as
+      // a whole group, so the bits do not depend on the grouping; one group for both rows instead of one each.
+      const kl = k + <usize>(nmax - 1) * rowBytes;
+      const k0 = k + <usize>j * rowBytes;
+      const k1 = j + 1 < nmax ? k0 + rowBytes : kl;
+      const k2 = j + 2 < nmax ? k0 + 2 * rowBytes : kl;
+      const k3 = j + 3 < nmax ? k0 + 3 * rowBytes : kl;
+      group_2rows(d, q0, q1, k0, k1, k2, k3, s0 + (<usize>j << 2), s1 + (<usize>j << 2), vscale, nk0 - j, nk1 - j);
+      return;
     }
   }
   scores_range(j, nk0, d, q0, k, rowBytes, s0, scale);
