@@ -84,6 +84,29 @@ const GELU_X2_CAP: f32 = 100;              // |x| >= 10 ⇒ s(1 − s) = 0 exact
   return s + ((x * s) * (<f32>1 - s)) * du2;
 }
 
+/**
+ * gelu(x) and gelu'(x) from one σ: the same operations, in the same order, as gelu_v128 and gelu_grad_v128 (the
+ * σ argument, x·s and the derivative's polynomial are written identically), so both results are bit for bit theirs.
+ * Returns gelu(x); stores gelu'(x) at g.
+ */
+// @ts-ignore: decorator
+@inline function gelu_with_grad_v128(x: v128, g: usize): v128 {
+  const x2 = f32x4.mul(x, x);
+  const one = f32x4.splat(1);
+  const s = sigmoid_v128(f32x4.mul(f32x4.splat(GELU_2C), fmadd(f32x4.mul(f32x4.splat(GELU_A), x2), x, x)));
+  const xs = f32x4.mul(x, s);
+  const du2 = f32x4.mul(f32x4.splat(GELU_2C), fmadd(f32x4.splat(GELU_A3), f32x4.min(x2, f32x4.splat(GELU_X2_CAP)), one));
+  v128.store(g, fmadd(f32x4.mul(xs, f32x4.sub(one, s)), du2, s));
+  return xs;
+}
+
+/** gelu'(x) of one value, with the bits grad_scalar multiplies dy by (the vector body on a splat in SIMD builds). */
+// @ts-ignore: decorator
+@inline function gelu_grad_one(x: f32): f32 {
+  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(gelu_grad_v128(f32x4.splat(x)), 0);
+  return gelu_grad_scalar(x);
+}
+
 // ---- the vocabulary: codes and bodies ----
 
 /** Activation codes of gemm_bias_act_f32 and the map kernels, in the order of ACTIVATIONS in src/ops/activations.ts. */
@@ -92,6 +115,14 @@ export const ACT_RELU: i32 = 1;
 export const ACT_SIGMOID: i32 = 2;
 export const ACT_TANH: i32 = 3;
 export const ACT_GELU: i32 = 4;
+/**
+ * Flag on the act of the epilogues (gemm_bias_act_f32, bias_act_inplace): `pre` receives the derivative act'(z)
+ * instead of z, computed from the same σ as act(z). Only with ACT_GELU. Why: GELU's backward otherwise recomputes
+ * that σ (an exp and a division per element) from z in a separate pass over [rows, 4d]; with the derivative
+ * saved, the backward is one multiply dz = dy ⊙ act'(z), with the same bits as gelu_backward_f32 (which
+ * multiplies dy by the same gelu_grad value). Not an `export const ACT_*`: it is not an activation of its own.
+ */
+export const EPILOGUE_SAVE_GRAD: i32 = 16;
 
 // @ts-ignore: decorator
 @inline function activate_v128(x: v128, act: i32): v128 {
@@ -276,6 +307,10 @@ export function bias_sigmoid_f32(m: i32, n: i32, x: usize, ldx: i32, bias: usize
  * over its output instead of two.
  */
 export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize, act: i32, pre: usize): void {
+  if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) {
+    bias_gelu_save_grad(m, n, c, ldc, bias, pre);
+    return;
+  }
   for (let r = 0; r < m; r++) {
     const rowOffset = <usize>(r * ldc) << 2;
     const row = c + rowOffset;
@@ -318,6 +353,31 @@ export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize
   }
 }
 
+/** bias_act_inplace with act = ACT_GELU | EPILOGUE_SAVE_GRAD: c = gelu(c + bias), pre = gelu'(c + bias). */
+function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pre: usize): void {
+  for (let r = 0; r < m; r++) {
+    const rowOffset = <usize>(r * ldc) << 2;
+    const row = c + rowOffset;
+    const grow = pre + rowOffset;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        let v = v128.load(row + o);
+        if (bias != 0) v = f32x4.add(v, v128.load(bias + o));
+        v128.store(row + o, gelu_with_grad_v128(v, grow + o));
+      }
+    }
+    for (; j < n; j++) {
+      const o = <usize>j << 2;
+      let v = load<f32>(row + o);
+      if (bias != 0) v += load<f32>(bias + o);
+      store<f32>(grow + o, gelu_grad_one(v));
+      store<f32>(row + o, activate_scalar(v, ACT_GELU));
+    }
+  }
+}
+
 /**
  * bias_act_inplace for one full 4×8 GEMM tile, inlined into the GEMM's tile loop: the same arithmetic, in the same
  * order, on the same vectors (a full tile row is one trip of bias_act_inplace's 8-wide loop), so the results are
@@ -329,7 +389,37 @@ export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize
   if (act == ACT_LINEAR) bias_act_tile_rows(c, ldc, bias, ACT_LINEAR, pre);
   else if (act == ACT_GELU) bias_act_tile_rows(c, ldc, bias, ACT_GELU, pre);
   else if (act == ACT_RELU) bias_act_tile_rows(c, ldc, bias, ACT_RELU, pre);
+  else if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) bias_gelu_save_grad_tile(c, ldc, bias, pre);
   else bias_act_inplace(4, 8, c, ldc, bias, act, pre);
+}
+
+/** bias_gelu_save_grad for one full 4×8 tile, inlined (as bias_act_tile_rows; the same bits per element). */
+// @ts-ignore: decorator
+@inline function bias_gelu_save_grad_tile(c: usize, ldc: i32, bias: usize, pre: usize): void {
+  const stride = <usize>ldc << 2;
+  const b0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
+  const b1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
+  let row = c, grow = pre;
+  // Two rows (four independent σ chains) per trip, as bias_act_tile_rows: one row per trip was ≈ 2× slower.
+  for (let r = 0; r < 4; r += 2) {
+    const row2 = row + stride, grow2 = grow + stride;
+    let v0 = v128.load(row);
+    let v1 = v128.load(row, 16);
+    let v2 = v128.load(row2);
+    let v3 = v128.load(row2, 16);
+    if (bias != 0) {
+      v0 = f32x4.add(v0, b0);
+      v1 = f32x4.add(v1, b1);
+      v2 = f32x4.add(v2, b0);
+      v3 = f32x4.add(v3, b1);
+    }
+    v128.store(row, gelu_with_grad_v128(v0, grow));
+    v128.store(row, gelu_with_grad_v128(v1, grow + 16), 16);
+    v128.store(row2, gelu_with_grad_v128(v2, grow2));
+    v128.store(row2, gelu_with_grad_v128(v3, grow2 + 16), 16);
+    row = row2 + stride;
+    grow = grow2 + stride;
+  }
 }
 
 /** The four rows of bias_act_tile_4x8 for a constant act, two rows (four vectors) per trip. */

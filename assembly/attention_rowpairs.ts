@@ -4,8 +4,8 @@
 // read with byte strides, so Q, K, V (and dO, O in the backward) can sit in the columns of wider token-major rows.
 //
 // Bit-identity: a row's results do not depend on whether it is paired, nor with which row: each key's score is the
-// same sequence of operations (four vector accumulators along d and one transpose-add for the keys of whole groups
-// of four, dot_f32 for the rest, where the groups always start at key 0), and each output column sums its keys in
+// same sequence of operations (four vector accumulators along d and one transpose-add, in groups of four keys, the
+// last group padded with the last key; the scalar build: dot_f32 per key), and each output column sums its keys in
 // ascending order in one accumulator. That is what lets a caller split the query rows anywhere (threads) and still
 // get the bits of one call.
 
@@ -52,15 +52,95 @@ export function scores_range(j0: i32, nk: i32, d: i32, qrow: usize, k: usize, ro
       }
       v128.store(s + (<usize>j << 2), f32x4.mul(r, vscale));
     }
+    if (j < nk) {
+      // The last 1–3 keys as one more group, its missing lanes reading the last key again (in bounds; their
+      // results are dropped): each key's lane goes through the same operations as in a whole group, so a key's
+      // score does not depend on where the groups start. Was dot_f32 per key (a call and its own reduction each).
+      const k0 = k + <usize>j * rowBytes;
+      const kl = k + <usize>(nk - 1) * rowBytes;
+      const k1 = j + 1 < nk ? k0 + rowBytes : kl, k2 = j + 2 < nk ? k0 + 2 * rowBytes : kl;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let p = 0;
+      for (; p + 4 <= d; p += 4) {
+        const o = <usize>p << 2;
+        const qv = v128.load(qrow + o);
+        a0 = fmadd(qv, v128.load(k0 + o), a0);
+        a1 = fmadd(qv, v128.load(k1 + o), a1);
+        a2 = fmadd(qv, v128.load(k2 + o), a2);
+        a3 = fmadd(qv, v128.load(kl + o), a3);
+      }
+      let r = hsum4x4(a0, a1, a2, a3);
+      for (; p < d; p++) {
+        const o = <usize>p << 2;
+        r = fmadd(v128.load32_splat(qrow + o), gather4(k0, k1, k2, kl, o), r);
+      }
+      r = f32x4.mul(r, vscale);
+      const sj = s + (<usize>j << 2);
+      store<f32>(sj, f32x4.extract_lane(r, 0));
+      if (j + 1 < nk) store<f32>(sj, f32x4.extract_lane(r, 1), 4);
+      if (j + 2 < nk) store<f32>(sj, f32x4.extract_lane(r, 2), 8);
+      j = nk;
+    }
   }
   for (; j < nk; j++) {
     store<f32>(s + (<usize>j << 2), scale * dot_f32(d, qrow, k + <usize>j * rowBytes));
   }
 }
 
+/** The first n (<= 4; none if n <= 0) lanes of r at p. */
+// @ts-ignore: decorator
+@inline function store_lanes(p: usize, r: v128, n: i32): void {
+  if (n >= 4) {
+    v128.store(p, r);
+  } else if (n > 0) {
+    store<f32>(p, f32x4.extract_lane(r, 0));
+    if (n > 1) store<f32>(p, f32x4.extract_lane(r, 1), 4);
+    if (n > 2) store<f32>(p, f32x4.extract_lane(r, 2), 8);
+  }
+}
+
+/**
+ * Scores of two query rows against four keys (rows k0..k3): four vector accumulators per row along d, one
+ * transpose-add, the d % 4 columns gathered; the first n0 (n1) scores, times scale, stored at s0 (s1).
+ */
+// @ts-ignore: decorator
+@inline function group_2rows(
+  d: i32, q0: usize, q1: usize, k0: usize, k1: usize, k2: usize, k3: usize, s0: usize, s1: usize, vscale: v128, n0: i32, n1: i32,
+): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let p = 0;
+  for (; p + 4 <= d; p += 4) {
+    const o = <usize>p << 2;
+    const qa = v128.load(q0 + o), qb = v128.load(q1 + o);
+    let kv = v128.load(k0 + o);
+    a0 = fmadd(qa, kv, a0);
+    b0 = fmadd(qb, kv, b0);
+    kv = v128.load(k1 + o);
+    a1 = fmadd(qa, kv, a1);
+    b1 = fmadd(qb, kv, b1);
+    kv = v128.load(k2 + o);
+    a2 = fmadd(qa, kv, a2);
+    b2 = fmadd(qb, kv, b2);
+    kv = v128.load(k3 + o);
+    a3 = fmadd(qa, kv, a3);
+    b3 = fmadd(qb, kv, b3);
+  }
+  let ra = hsum4x4(a0, a1, a2, a3), rb = hsum4x4(b0, b1, b2, b3);
+  for (; p < d; p++) {
+    const o = <usize>p << 2;
+    const kv = gather4(k0, k1, k2, k3, o);
+    ra = fmadd(v128.load32_splat(q0 + o), kv, ra);
+    rb = fmadd(v128.load32_splat(q1 + o), kv, rb);
+  }
+  store_lanes(s0, f32x4.mul(ra, vscale), n0);
+  store_lanes(s1, f32x4.mul(rb, vscale), n1);
+}
+
 /**
  * Scores of two query rows (q0 sees nk0 keys, q1 sees nk1): the keys both see are done together, so each
- * key vector loaded feeds two rows (8 accumulators); the rest row by row through scores_range.
+ * key vector loaded feeds two rows (8 accumulators), and so do both rows' last keys when each has at most four
+ * left (always, under the causal mask); otherwise the rest row by row through scores_range.
  */
 export function scores_2rows(
   nk0: i32, nk1: i32, d: i32, q0: usize, q1: usize, k: usize, rowBytes: usize, s0: usize, s1: usize, scale: f32,
@@ -71,34 +151,20 @@ export function scores_2rows(
     const nj = min(nk0, nk1);
     for (; j + 4 <= nj; j += 4) {
       const k0 = k + <usize>j * rowBytes, k1 = k0 + rowBytes, k2 = k1 + rowBytes, k3 = k2 + rowBytes;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-      let p = 0;
-      for (; p + 4 <= d; p += 4) {
-        const o = <usize>p << 2;
-        const qa = v128.load(q0 + o), qb = v128.load(q1 + o);
-        let kv = v128.load(k0 + o);
-        a0 = fmadd(qa, kv, a0);
-        b0 = fmadd(qb, kv, b0);
-        kv = v128.load(k1 + o);
-        a1 = fmadd(qa, kv, a1);
-        b1 = fmadd(qb, kv, b1);
-        kv = v128.load(k2 + o);
-        a2 = fmadd(qa, kv, a2);
-        b2 = fmadd(qb, kv, b2);
-        kv = v128.load(k3 + o);
-        a3 = fmadd(qa, kv, a3);
-        b3 = fmadd(qb, kv, b3);
-      }
-      let ra = hsum4x4(a0, a1, a2, a3), rb = hsum4x4(b0, b1, b2, b3);
-      for (; p < d; p++) {
-        const o = <usize>p << 2;
-        const kv = gather4(k0, k1, k2, k3, o);
-        ra = fmadd(v128.load32_splat(q0 + o), kv, ra);
-        rb = fmadd(v128.load32_splat(q1 + o), kv, rb);
-      }
-      v128.store(s0 + (<usize>j << 2), f32x4.mul(ra, vscale));
-      v128.store(s1 + (<usize>j << 2), f32x4.mul(rb, vscale));
+      group_2rows(d, q0, q1, k0, k1, k2, k3, s0 + (<usize>j << 2), s1 + (<usize>j << 2), vscale, 4, 4);
+    }
+    const nmax = max(nk0, nk1);
+    if (j < nmax && nk0 - j <= 4 && nk1 - j <= 4) {
+      // Both rows' last keys (1–4 each: the causal neighbours see one key apart) in one more group of four,
+      // missing keys replaced by the last one (in bounds, results dropped). Per key the same lane operations as
+      // a whole group, so the bits do not depend on the grouping; one group for both rows instead of one each.
+      const kl = k + <usize>(nmax - 1) * rowBytes;
+      const k0 = k + <usize>j * rowBytes;
+      const k1 = j + 1 < nmax ? k0 + rowBytes : kl;
+      const k2 = j + 2 < nmax ? k0 + 2 * rowBytes : kl;
+      const k3 = j + 3 < nmax ? k0 + 3 * rowBytes : kl;
+      group_2rows(d, q0, q1, k0, k1, k2, k3, s0 + (<usize>j << 2), s1 + (<usize>j << 2), vscale, nk0 - j, nk1 - j);
+      return;
     }
   }
   scores_range(j, nk0, d, q0, k, rowBytes, s0, scale);

@@ -70,6 +70,31 @@ describe.each(BUILDS)("linear keeps the pre-activation on the %s build", (build)
   });
 });
 
+/** gelu'(z) in float64 (the derivative of the tanh form that activate() uses). */
+function geluGrad(z: number): number {
+  const c = Math.sqrt(2 / Math.PI);
+  const t = Math.tanh(c * (z + 0.044715 * z ** 3));
+  return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * c * (1 + 3 * 0.044715 * z * z);
+}
+
+describe.each(BUILDS)("linear keeps GELU's derivative (activationGrad) on the %s build", (build) => {
+  it.each(SHAPES)("x [%i,%i] · w [%i cols]: GELU into out, gelu'(x·w + b) into activationGrad, in one call", async (m, k, n) => {
+    await useBuild(build);
+    tidy(() => {
+      const x = randn([m, k], { seed: m + 5 * k });
+      const w = randn([k, n], { seed: 3 * k + n, std: 2 / Math.sqrt(k) });
+      const bias = randn([1, n], { seed: n });
+      const g = zeros([m, n]);
+      const got = linear(x, w, bias, { activation: "gelu", activationGrad: g }).toFloat32Array();
+      const [xs, ws, bs] = [x.toFloat32Array(), w.toFloat32Array(), bias.toFloat32Array()];
+      const z = reference(xs, ws, bs, m, k, n, false, "linear");
+      // |gelu''| <= 0.6, so an error e in z moves gelu' by <= 0.6·e, on top of gelu''s own few-ulp error.
+      expectClose(g.toFloat32Array(), z.map(geluGrad), 2e-6, 2e-6 * Math.sqrt(k), `${build} activationGrad ${m}×${k}·${n}`);
+      expectClose(got, reference(xs, ws, bs, m, k, n, false, "gelu"), 2e-5, 2e-5 * Math.sqrt(k), `${build} gelu ${m}×${k}·${n}`);
+    });
+  });
+});
+
 describe("linear checks its arguments", () => {
   it("names the shapes that do not fit, and refuses an output that overlaps an input", async () => {
     await useBuild("simd");
@@ -83,6 +108,10 @@ describe("linear checks its arguments", () => {
       expect(() => linear(x, w, null, { activation: "gelu", preActivation: randn([3, 4]) })).toThrow("linear: preActivation [3,4] must be [4,3], the shape of x·w");
       const out = zeros([4, 3]);
       expect(() => linear(x, w, null, { activation: "gelu", out, preActivation: out })).toThrow("linear: preActivation shares memory with out [4,3]");
+      expect(() => linear(x, w, null, { activation: "relu", activationGrad: zeros([4, 3]) })).toThrow('linear: activationGrad is for activation "gelu" (got "relu")');
+      expect(() => linear(x, w, null, { activation: "gelu", activationGrad: zeros([4, 3]), preActivation: zeros([4, 3]) })).toThrow("linear: pass preActivation or activationGrad, not both");
+      expect(() => linear(x, w, null, { activation: "gelu", activationGrad: zeros([3, 4]) })).toThrow("linear: activationGrad [3,4] must be [4,3], the shape of x·w");
+      expect(() => linear(x, w, null, { activation: "gelu", out, activationGrad: out })).toThrow("linear: activationGrad shares memory with out [4,3]");
       const square = randn([4, 4]);
       expect(() => linear(square, randn([4, 4]), null, { out: square })).toThrow("linear: out shares memory with x [4,4]; pass a separate output tensor");
       expect(() => matmul(square, square, { out: square })).toThrow("matmul: out shares memory with a [4,4]");

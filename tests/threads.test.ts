@@ -36,6 +36,15 @@ function gemmCases(): Case[] {
         outputs: gelu ? ["c", "pre"] : ["c"],
         args: (p) => [tA, tB, m, n, k, p.a!, lda, p.b!, ldb, p.bias!, act, p.c!, n, p.scratch!, gelu ? p.pre! : 0],
       });
+      // GELU keeping its derivative instead (EPILOGUE_SAVE_GRAD = 16, what Dense's forward asks for).
+      if (gelu) {
+        cases.push({
+          name: `gemm_bias_act ${tA}${tB} ${m}×${n}×${k} act=gelu|save-grad`, kernel: "gemm_bias_act_f32",
+          buffers: { ...buffers, bias: { n, kind: "rand" }, pre: { n: m * n, kind: "rand" as Kind } },
+          outputs: ["c", "pre"],
+          args: (p) => [tA, tB, m, n, k, p.a!, lda, p.b!, ldb, p.bias!, 4 | 16, p.c!, n, p.scratch!, p.pre!],
+        });
+      }
     }
   }
   return cases;

@@ -4,7 +4,7 @@
 // section, or from the function index in build/simdnet.wat order when V8 reports `$funcN`) and per
 // JavaScript source file.
 //
-//   npx tsx bench/tools/profile-gpt-step.ts [--scalar] [--steps=N] [--interval=µs] [--save=FILE.cpuprofile]
+//   npx tsx bench/tools/profile-gpt-step.ts [--scalar | --build=simd|relaxed] [--threads=N (default 1)] [--steps=N] [--interval=µs] [--save=FILE.cpuprofile]
 //   npx tsx bench/tools/profile-gpt-step.ts --generate=cache|nocache [--scalar] [--steps=N]
 //
 // --generate profiles generate(model, tokenizer, prompt, { maxNewTokens: 64, greedy: true, useCache })
@@ -36,7 +36,10 @@ const watNames = [
   ...[...wat.matchAll(/^ \(func \$(\S+)/gm)].map((m) => m[1]!),
 ];
 
-const backend = await sd.createBackend({ simd: !useScalar });
+// One thread by default: with a worker pool the main thread's waits show up as pool.ts self time.
+const threads = Number(args.find((a) => a.startsWith("--threads="))?.slice(10) ?? 1);
+const build = args.find((a) => a.startsWith("--build="))?.slice(8);
+const backend = await sd.createBackend(build ? { build: build as "relaxed" | "simd", threads } : { simd: !useScalar, threads });
 sd.setBackend(backend);
 const model = new sd.GPT({ vocabSize: 62, contextLength: 64, dModel: 128, heads: 4, layers: 2, tieEmbeddings: true, seed: 0 });
 const rng = new sd.Random(900);

@@ -4,7 +4,7 @@
 // weights), b is [1, outputs]. Forward runs one GEMM and one fused bias+activation pass. Backward
 // (chain rule, with z = x·W + b):
 //   dz = dy ⊙ activation'(z)      (from the saved output y, as the tutorial's relu_derivative; GELU's
-//                                  output does not determine z, so for GELU the epilogue also keeps z)
+//                                  output does not determine z, so for GELU the epilogue also keeps gelu'(z))
 //   dW = xᵀ·dz                    [inputs, outputs]
 //   db = Σ_rows dz                [1, outputs]
 //   dx = dz·Wᵀ                    [rows, inputs]
@@ -23,7 +23,8 @@ import { untracked } from "../runtime/tidy.js";
 import { disposeOnThrow } from "../runtime/dispose-on-throw.js";
 import { matmul } from "../ops/matmul.js";
 import { sumRows } from "../ops/reduce.js";
-import { activationBackward, checkActivation, needsPreActivation, type Activation } from "../ops/activations.js";
+import { activationBackward, checkActivation, type Activation } from "../ops/activations.js";
+import { mul } from "../ops/elementwise.js";
 import { linear } from "../ops/dense.js";
 import { BufferCache } from "./buffers.js";
 import { initWeights, type InitScheme } from "./init.js";
@@ -56,8 +57,8 @@ export class Dense implements Layer {
   private output: Tensor | undefined;
   /** dL/dz of the last backwardParameters(), which backwardInput() multiplies by Wᵀ. */
   private dz: Tensor | undefined;
-  /** z = x·W + b of the last forward, kept only for activations whose derivative needs it (GELU). */
-  private preActivation: Tensor | undefined;
+  /** activation'(x·W + b) of the last forward, kept only for GELU (whose output does not determine it). */
+  private activationGrad: Tensor | undefined;
 
   constructor(readonly inputs: number, readonly outputs: number, options: DenseOptions = {}) {
     for (const [what, v] of [["inputs", inputs], ["outputs", outputs]] as const) {
@@ -113,9 +114,10 @@ export class Dense implements Layer {
     }
     const rows = x.shape[0]!;
     const out = this.buffers.get(this.backend, "out", [rows, this.outputs]);
-    const preActivation = needsPreActivation(this.activation) ? this.buffers.get(this.backend, "z", [rows, this.outputs]) : undefined;
-    linear(x, this.w, this.b, { activation: this.activation, out, ...(preActivation ? { preActivation } : {}) });
-    this.preActivation = preActivation;
+    // GELU keeps gelu'(z) rather than z: the epilogue has its σ at hand, and the backward is then one multiply.
+    const activationGrad = this.activation === "gelu" ? this.buffers.get(this.backend, "gelu'", [rows, this.outputs]) : undefined;
+    linear(x, this.w, this.b, { activation: this.activation, out, ...(activationGrad ? { activationGrad } : {}) });
+    this.activationGrad = activationGrad;
     this.input = x;
     this.output = out;
     this.dz = undefined;
@@ -136,7 +138,10 @@ export class Dense implements Layer {
       throw new ShapeError(`${this.name}: gradient ${formatShape(dy.shape)} does not match the output ${formatShape(y.shape)}`);
     }
     const dz = this.activation === "linear" ? dy : this.buffers.get(this.backend, "dz", y.shape);
-    if (dz !== dy) activationBackward(this.activation, y, dy, { out: dz, ...(this.preActivation ? { preActivation: this.preActivation } : {}) });
+    if (dz !== dy) {
+      if (this.activationGrad) mul(dy, this.activationGrad, { out: dz });
+      else activationBackward(this.activation, y, dy, { out: dz });
+    }
     matmul(x, dz, { transposeA: true, out: this.gw });
     sumRows(dz, { out: this.gb });
     this.dz = dz;
@@ -160,7 +165,7 @@ export class Dense implements Layer {
   dispose(): void {
     for (const t of [this.w, this.b, this.gw, this.gb]) t.dispose();
     this.buffers.dispose();
-    this.input = this.output = this.dz = this.preActivation = undefined;
+    this.input = this.output = this.dz = this.activationGrad = undefined;
   }
 
   private assign(target: Tensor, value: MatrixInput, what: string): void {

@@ -18,7 +18,16 @@ export interface LinearOptions extends OutOption {
    * needs. Must not share memory with out, x, w or bias.
    */
   preActivation?: Tensor;
+  /**
+   * GELU only, instead of preActivation: keep gelu'(x·w + bias) here ([m, n]), computed by the epilogue from the
+   * σ it evaluates anyway, so that the backward is one multiply dz = dy ⊙ activationGrad (mul(); the same bits as
+   * activationBackward from the pre-activation). Same memory rules as preActivation.
+   */
+  activationGrad?: Tensor;
 }
+
+/** assembly/activations.ts EPILOGUE_SAVE_GRAD: a flag on the epilogue's act code (pre receives act'(z), not z). */
+const EPILOGUE_SAVE_GRAD = 16;
 
 /**
  * The dense layer's forward in one kernel call: out = activation(x·w + bias) for x [m, k], w [k, n]
@@ -28,7 +37,13 @@ export interface LinearOptions extends OutOption {
  */
 export function linear(x: Tensor, w: Tensor, bias: Tensor | null, options: LinearOptions = {}): Tensor {
   const op = "linear";
-  const { preActivation: pre } = options;
+  const { activationGrad } = options;
+  if (activationGrad && options.preActivation) throw new ArgumentError(`${op}: pass preActivation or activationGrad, not both`);
+  if (activationGrad && options.activation !== "gelu") {
+    throw new ArgumentError(`${op}: activationGrad is for activation "gelu" (got "${options.activation ?? "linear"}"); the others' derivatives follow from their output`);
+  }
+  const pre = options.preActivation ?? activationGrad;
+  const what = activationGrad ? "activationGrad" : "preActivation";
   const operands = [x, w, ...(bias ? [bias] : []), ...(pre ? [pre] : [])];
   const backend = backendOf(op, ...operands);
   const { activation = "linear", transposeW = false } = options;
@@ -44,24 +59,25 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null, options: Linea
   }
   if (bias) checkBias(op, bias, n, `x·w [${m},${n}]`);
   if (pre && (pre.rank !== 2 || pre.shape[0] !== m || pre.shape[1] !== n)) {
-    throw new ShapeError(`${op}: preActivation ${formatShape(pre.shape)} must be [${m},${n}], the shape of x·w`);
+    throw new ShapeError(`${op}: ${what} ${formatShape(pre.shape)} must be [${m},${n}], the shape of x·w`);
   }
   const kern = backend.kernels;
   const scratch = backend.scratch(kern.gemm_scratch_bytes()); // before the output: see output()
   const out = output(op, backend, [m, n], options.out);
   if (options.out) requireNoOverlap(op, out, bias ? { x, w, bias } : { x, w });
-  if (pre) requireSeparatePreActivation(op, pre, { out, x, w, ...(bias ? { bias } : {}) });
-  kern.gemm_bias_act_f32(0, transposeW ? 1 : 0, m, n, k, x.ptr, k, w.ptr, wc, bias ? bias.ptr : 0, ACT_CODE[activation], out.ptr, n, scratch, pre ? pre.ptr : 0);
+  if (pre) requireSeparatePreActivation(op, what, pre, { out, x, w, ...(bias ? { bias } : {}) });
+  const act = ACT_CODE[activation] | (activationGrad ? EPILOGUE_SAVE_GRAD : 0);
+  kern.gemm_bias_act_f32(0, transposeW ? 1 : 0, m, n, k, x.ptr, k, w.ptr, wc, bias ? bias.ptr : 0, act, out.ptr, n, scratch, pre ? pre.ptr : 0);
   return out;
 }
 
-/** The epilogue writes the pre-activation while the GEMM still reads its operands and writes out. */
-function requireSeparatePreActivation(op: string, pre: Tensor, others: Record<string, Tensor>): void {
+/** The epilogue writes the pre-activation (or its derivative) while the GEMM still reads its operands and writes out. */
+function requireSeparatePreActivation(op: string, what: string, pre: Tensor, others: Record<string, Tensor>): void {
   const p0 = pre.ptr;
   const p1 = p0 + pre.size * 4;
   for (const [name, t] of Object.entries(others)) {
     if (pre.size > 0 && t.size > 0 && t.ptr < p1 && p0 < t.ptr + t.size * 4) {
-      throw new ArgumentError(`${op}: preActivation shares memory with ${name} ${formatShape(t.shape)}; pass a separate tensor`);
+      throw new ArgumentError(`${op}: ${what} shares memory with ${name} ${formatShape(t.shape)}; pass a separate tensor`);
     }
   }
 }

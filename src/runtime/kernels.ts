@@ -51,7 +51,9 @@ export interface Kernels {
    * ACT_* codes in activations.ts. Same contract as gemm_f32 with alpha = 1, beta = 0. Each tile gets its
    * bias and activation right after its last k-block is stored, while it is still in L1. `pre` (0 = none, and
    * last so that callers without it pass 0) receives the pre-activation op(A)·op(B) + bias with row stride ldc,
-   * for backward passes that need it (GELU); it must not overlap C.
+   * for backward passes that need it (GELU); it must not overlap C. act = ACT_GELU | EPILOGUE_SAVE_GRAD stores
+   * gelu'(pre-activation) at `pre` instead (what GELU's backward multiplies by); the flag is dropped when pre is 0
+   * or the activation is not GELU.
    */
   gemm_bias_act_f32(transA: number, transB: number, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, bias: number, act: number, c: number, ldc: number, scratch: number, pre: number): void;
   /**

@@ -1,6 +1,6 @@
 import { gemm_bias_act_f32, gemm_ref_f32, gemm_scratch_bytes } from "../../assembly/gemm";
 import {
-  ACT_GELU, ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, gelu_f32, relu_f32, sigmoid_f32,
+  ACT_GELU, ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, EPILOGUE_SAVE_GRAD, gelu_backward_f32, gelu_f32, relu_f32, sigmoid_f32,
 } from "../../assembly/activations";
 import { tanh_f32 } from "../../assembly/vmath";
 import { fill_f32 } from "../../assembly/blas";
@@ -51,8 +51,12 @@ function activate(act: i32, n: i32, x: usize, out: usize): void {
   else for (let i = 0; i < n; i++) store<f32>(out + (<usize>i << 2), load<f32>(x + (<usize>i << 2)));
 }
 
-/** Mismatches of one case: pre and out against the reference, and any write outside the m×n windows. */
-function mismatches(m: i32, n: i32, k: i32, act: i32, withBias: bool): i32 {
+/**
+ * Mismatches of one case: pre and out against the reference, and any write outside the m×n windows. saveGrad adds
+ * EPILOGUE_SAVE_GRAD: for GELU, pre must then hold gelu'(z) with the bits of gelu_backward_f32(z, dy = 1); for the
+ * other activations the flag is dropped and pre holds z.
+ */
+function mismatches(m: i32, n: i32, k: i32, act: i32, withBias: bool, saveGrad: bool = false): i32 {
   const ldc = n + 3;
   const a = filled(m * k, 1);
   const b = filled(k * n, 2);
@@ -60,7 +64,7 @@ function mismatches(m: i32, n: i32, k: i32, act: i32, withBias: bool): i32 {
   const c = guarded(m, ldc);
   const pre = guarded(m, ldc);
   fill_f32(<i32>(gemm_scratch_bytes() >> 2), NaN, scratch);
-  gemm_bias_act_f32(0, 0, m, n, k, ptr(a), k, ptr(b), n, withBias ? ptr(bias) : 0, act, at(c), ldc, scratch, at(pre));
+  gemm_bias_act_f32(0, 0, m, n, k, ptr(a), k, ptr(b), n, withBias ? ptr(bias) : 0, act | (saveGrad ? EPILOGUE_SAVE_GRAD : 0), at(c), ldc, scratch, at(pre));
 
   // Reference: exact z = A·B + bias, then the elementwise kernel over z.
   const z = new StaticArray<f32>(m * n);
@@ -68,6 +72,14 @@ function mismatches(m: i32, n: i32, k: i32, act: i32, withBias: bool): i32 {
   if (withBias) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) z[i * n + j] += bias[j];
   const want = new StaticArray<f32>(m * n);
   activate(act, m * n, ptr(z), ptr(want));
+  const wantPre = new StaticArray<f32>(m * n);
+  if (saveGrad && act == ACT_GELU) {
+    const ones = new StaticArray<f32>(m * n);
+    for (let i = 0; i < m * n; i++) ones[i] = 1;
+    gelu_backward_f32(m * n, ptr(z), ptr(ones), ptr(wantPre));
+  } else {
+    for (let i = 0; i < m * n; i++) wantPre[i] = z[i];
+  }
 
   let bad = 0;
   for (let i = 0; i < m; i++) {
@@ -77,7 +89,7 @@ function mismatches(m: i32, n: i32, k: i32, act: i32, withBias: bool): i32 {
         if (c[p] != SENTINEL || pre[p] != SENTINEL) bad++;
         continue;
       }
-      if (reinterpret<u32>(pre[p]) != reinterpret<u32>(z[i * n + j])) bad++;
+      if (reinterpret<u32>(pre[p]) != reinterpret<u32>(wantPre[i * n + j])) bad++;
       const w = want[i * n + j];
       if (act == ACT_TANH) {
         if (Math.abs(<f64>c[p] - <f64>w) > 4e-7 * Math.abs(<f64>w) + 1e-12) bad++;
@@ -106,6 +118,28 @@ describe("gemm_bias_act_f32 epilogue", () => {
     expect<i32>(cases).toBe(M.length * N.length * K.length * ACTS.length * 2);
   });
 
+  it("EPILOGUE_SAVE_GRAD: GELU keeps gelu'(z) with gelu_backward_f32's bits; other activations ignore the flag", () => {
+    let cases = 0;
+    for (let mi = 0; mi < M.length; mi++) for (let ni = 0; ni < N.length; ni++) for (let ki = 0; ki < K.length; ki++) {
+      for (let ai = 0; ai < ACTS.length; ai++) {
+        const bad = mismatches(M[mi], N[ni], K[ki], ACTS[ai], ki % 2 == 0, true);
+        if (bad != 0) trace("save-grad mismatch", 4, <f64>M[mi], <f64>N[ni], <f64>K[ki], <f64>ACTS[ai]);
+        expect<i32>(bad).toBe(0);
+        cases++;
+      }
+    }
+    expect<i32>(cases).toBe(M.length * N.length * K.length * ACTS.length);
+  });
+
+  it("EPILOGUE_SAVE_GRAD by hand: gelu'(1) = 1.0829640, gelu'(−2) = −0.0860993", () => {
+    const a = new StaticArray<f32>(2), b = new StaticArray<f32>(2), c = new StaticArray<f32>(4), g = new StaticArray<f32>(4);
+    a[0] = 1; a[1] = -1; b[0] = 1; b[1] = 2;
+    gemm_bias_act_f32(0, 0, 2, 2, 1, ptr(a), 1, ptr(b), 2, 0, ACT_GELU | EPILOGUE_SAVE_GRAD, ptr(c), 2, scratch, ptr(g));
+    expect<bool>(Math.abs(<f64>g[0] - 1.0829640838457826) < 1e-6).toBe(true);
+    expect<bool>(Math.abs(<f64>g[3] - -0.08609925662361825) < 1e-6).toBe(true);
+    expect<bool>(Math.abs(<f64>c[0] - 0.8411919906082768) < 1e-6).toBe(true);
+  });
+
   it("GELU of hand values through the epilogue: 1·1 → 0.8411920, 1·(−1) → −0.1588080", () => {
     const a = new StaticArray<f32>(2), b = new StaticArray<f32>(2), c = new StaticArray<f32>(4), pre = new StaticArray<f32>(4);
     a[0] = 1; a[1] = -1; b[0] = 1; b[1] = 2;
@@ -120,6 +154,8 @@ describe("gemm_bias_act_f32 epilogue", () => {
   it("pre = 0 writes no pre-activation anywhere (the callers that pass none)", () => {
     const a = filled(15, 1), b = filled(15, 2), c = guarded(3, 5);
     gemm_bias_act_f32(0, 0, 3, 5, 5, ptr(a), 5, ptr(b), 5, 0, ACT_GELU, at(c), 5, scratch, 0);
+    for (let g = 0; g < GUARD; g++) expect<f32>(c[g]).toBe(SENTINEL);
+    gemm_bias_act_f32(0, 0, 3, 5, 5, ptr(a), 5, ptr(b), 5, 0, ACT_GELU | EPILOGUE_SAVE_GRAD, at(c), 5, scratch, 0);
     for (let g = 0; g < GUARD; g++) expect<f32>(c[g]).toBe(SENTINEL);
   });
 });
