@@ -1,4 +1,4 @@
-// The GPT the benchmarks time: the default model of `simdnet train-gpt` (also used by bench/kernels/).
+// The GPT the benchmarks time: the default model of `simdnet train-gpt` (also used by the kernel suite).
 
 import * as sd from "../../src/index.js";
 import type { GptModelConfig, GptParam } from "../peers/types.js";
