@@ -8,7 +8,7 @@ import { checkAgainstReference } from "../bench/harness/check.js";
 import type { BenchContext } from "../bench/harness/context.js";
 import { PlainMLP } from "../bench/lib/plain-mlp.js";
 import { attentionJS, softmaxJS } from "../bench/lib/plain.js";
-import { attentionBackwardRef, attentionRef, mhaRef, mlpStepRef, softmaxRef } from "../bench/lib/reference.js";
+import { adamFirstStepRef, attentionBackwardRef, attentionRef, mhaRef, mlpStepRef, softmaxRef } from "../bench/lib/reference.js";
 
 /** Deterministic values in [−1, 1) (no simdnet: the references must not lean on what they judge). */
 function values(n: number, seed: number): Float64Array {
@@ -105,6 +105,44 @@ describe("bench float64 references", () => {
     const loss = plain.step(Float32Array.from(x), Float32Array.from(y), rows, 0.1);
     expect(Math.abs(loss - ref.loss)).toBeLessThan(1e-6);
     plain.weights.forEach((w, l) => expect(maxAbsDiff(w, ref.weights[l]!)).toBeLessThan(1e-6));
+  });
+
+  it("mlpStepRef cross-entropy: the loss by hand on one row, every gradient equal to central differences", () => {
+    // One row, logits a = x·W (no hidden layer, zero bias): loss = −log softmax(a)[label].
+    const one = mlpStepRef([2, 3], [Float64Array.of(1, 0, -1, 0, 2, 1)], [new Float64Array(3)], Float64Array.of(1, 1), Float64Array.of(0, 1, 0), 1, 0, { outputActivation: "linear", loss: "cross-entropy" });
+    const a = [1, 2, 0];
+    expect(one.loss).toBeCloseTo(-(2 - Math.log(a.reduce((s, v) => s + Math.exp(v), 0))), 14);
+    const sizes = [5, 4, 3];
+    const rows = 3;
+    const weights = [values(20, 11), values(12, 12)];
+    const biases = [values(4, 13), values(3, 14)];
+    const x = values(15, 15);
+    // Soft and one-hot target rows.
+    const y = Float64Array.of(0, 1, 0, 0.25, 0.25, 0.5, 1, 0, 0);
+    const o = { outputActivation: "linear", loss: "cross-entropy" } as const;
+    const ref = mlpStepRef(sizes, weights, biases, x, y, rows, 0, o);
+    [...weights, ...biases].forEach((t, k) => {
+      const want = k < 2 ? ref.gradWeights[k]! : ref.gradBiases[k - 2]!;
+      for (let i = 0; i < t.length; i++) {
+        const keep = t[i]!;
+        t[i] = keep + 1e-6;
+        const up = mlpStepRef(sizes, weights, biases, x, y, rows, 0, o).loss;
+        t[i] = keep - 1e-6;
+        const down = mlpStepRef(sizes, weights, biases, x, y, rows, 0, o).loss;
+        t[i] = keep;
+        expect(Math.abs(want[i]! - (up - down) / 2e-6)).toBeLessThan(1e-8);
+      }
+    });
+  });
+
+  it("adamFirstStepRef: the first step from zero moments is lr·g/(|g| + eps) (bias corrections undo 1 − β), plus decoupled decay", () => {
+    const h = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+    const p = Float64Array.of(0.5, -0.25, 1, 0);
+    const g = Float64Array.of(0.1, -2, 1e-9, 0);
+    const out = adamFirstStepRef(p, g, 1e-3, h);
+    p.forEach((v, i) => expect(out[i]).toBeCloseTo(v - (1e-3 * g[i]!) / (Math.abs(g[i]!) + 1e-8), 15));
+    const decayed = adamFirstStepRef(p, g, 1e-3, { ...h, weightDecay: 0.1 });
+    p.forEach((v, i) => expect(decayed[i]! - out[i]!).toBeCloseTo(-1e-3 * 0.1 * v, 15));
   });
 
   it("mlpStepRef propagate \"updated\" sends dL/dx through the updated weights (layer 0's gradient changes)", () => {

@@ -131,7 +131,7 @@ export interface MlpStepRef {
  */
 export function mlpStepRef(
   sizes: readonly number[], weights: Floats[], biases: Floats[], x: Floats, y: Floats, rows: number, lr: number,
-  o: { outputActivation: "linear" | "relu"; loss: "mse" | "mse-tutorial"; propagate?: "pre" | "updated" },
+  o: { outputActivation: "linear" | "relu"; loss: "mse" | "mse-tutorial" | "cross-entropy"; propagate?: "pre" | "updated" },
 ): MlpStepRef {
   const layers = sizes.length - 1;
   const relu = (l: number): boolean => l < layers - 1 || o.outputActivation === "relu";
@@ -146,12 +146,26 @@ export function mlpStepRef(
     acts.push(z);
   }
   const a = acts[layers]!;
-  const scale = o.loss === "mse" ? 2 / a.length : 2 / rows;
-  let sum = 0;
+  let loss: number;
   let dz: ReturnType<typeof matmulRef> = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) {
-    sum += (a[i]! - y[i]!) ** 2;
-    dz[i] = scale * (a[i]! - y[i]!);
+  if (o.loss === "cross-entropy") {
+    // Mean over rows of −Σ y·log softmax(a); d/da = (softmax(a) − y) / rows.
+    const classes = sizes[layers]!;
+    const p = softmaxRef(a, rows, classes);
+    let total = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (y[i]! !== 0) total -= y[i]! * Math.log(p[i]!);
+      dz[i] = (p[i]! - y[i]!) / rows;
+    }
+    loss = total / rows;
+  } else {
+    const scale = o.loss === "mse" ? 2 / a.length : 2 / rows;
+    let sum = 0;
+    for (let i = 0; i < a.length; i++) {
+      sum += (a[i]! - y[i]!) ** 2;
+      dz[i] = scale * (a[i]! - y[i]!);
+    }
+    loss = sum / a.length;
   }
   const gradWeights: Float64Array[] = [];
   const gradBiases: Float64Array[] = [];
@@ -166,10 +180,27 @@ export function mlpStepRef(
     if (l > 0) dz = matmulRef(dz, through, rows, n, k, false, true);
   }
   return {
-    loss: sum / a.length,
+    loss,
     weights: weights.map((w, l) => Float64Array.from(w, (v, i) => v - lr * gradWeights[l]![i]!)),
     biases: biases.map((b, l) => Float64Array.from(b, (v, i) => v - lr * gradBiases[l]![i]!)),
     gradWeights,
     gradBiases,
   };
+}
+
+/**
+ * One AdamW step in float64 from `param` with gradient `grad` at 1-based step `step` with zero moments
+ * before it (the first step of a fresh optimizer): bias corrections computed here, decay decoupled.
+ */
+export function adamFirstStepRef(param: Floats, grad: Floats, lr: number, h: { beta1: number; beta2: number; eps: number; weightDecay: number }): Float64Array {
+  const out = new Float64Array(param.length);
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i]!;
+    const m = (1 - h.beta1) * g;
+    const v = (1 - h.beta2) * g * g;
+    const mHat = m / (1 - h.beta1);
+    const vHat = v / (1 - h.beta2);
+    out[i] = param[i]! - lr * h.weightDecay * param[i]! - (lr * mHat) / (Math.sqrt(vHat) + h.eps);
+  }
+  return out;
 }
