@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 
 // Formats build their sample files on the backend, so they are made inside each test (after init).
-const FORMATS = ["idx", "idx.gz", "npy", "safetensors", "NeuralNetwork", "GPT checkpoint", "tokenizer JSON"];
+const FORMATS = ["idx", "idx.gz", "text.gz", "npy", "safetensors", "NeuralNetwork", "GPT checkpoint", "tokenizer JSON"];
 
 describe("fuzzing every loader", () => {
   it("covers every format", () => {

@@ -7,4 +7,4 @@ export {
 export { imagesAndLabels, loadIdxDir, oneHot, type Dataset } from "./datasets.js";
 export { loadEmbeddedMnist, embeddedMnistOrder, EMBEDDED_MNIST_SIZE, type EmbeddedMnistOptions } from "./mnist.js";
 export { randomShift } from "./augment.js";
-export { loadEmbeddedCorpus, readTextFile, splitText, decodeUtf8, decodeGzippedText, EMBEDDED_CORPUS_DESCRIPTION } from "./text.js";
+export { loadEmbeddedCorpus, readTextFile, splitText, decodeUtf8, decodeGzippedText, EMBEDDED_CORPUS_DESCRIPTION, TEXT_DEFAULT_MAX_BYTES, type GzippedTextOptions } from "./text.js";

@@ -74,12 +74,38 @@ export function decodeUtf8(bytes: Uint8Array, source = "text"): string {
 }
 
 /**
- * Gunzip and decode UTF-8 text with web APIs (DecompressionStream), in Node or a browser, e.g. the
- * bytes of a fetched `kjv.txt.gz`. A corrupt or truncated gzip stream throws a FormatError.
+ * The most decompressed bytes decodeGzippedText accepts by default: 512 MiB, about V8's longest string
+ * (2^29 − 24 UTF-16 units), so more could not become one string anyway.
  */
-export async function decodeGzippedText(bytes: Uint8Array, source = "gzipped text"): Promise<string> {
+export const TEXT_DEFAULT_MAX_BYTES = 2 ** 29;
+
+export interface GzippedTextOptions {
+  /**
+   * Refuse a file that decompresses to more than this many bytes (default TEXT_DEFAULT_MAX_BYTES). A
+   * gzip file can expand about 1000×, so this, not the file's size, bounds what an untrusted file costs.
+   */
+  maxBytes?: number;
+}
+
+/**
+ * Gunzip and decode UTF-8 text with web APIs (DecompressionStream), in Node or a browser, e.g. the
+ * bytes of a fetched `kjv.txt.gz`. A corrupt or truncated gzip stream throws a FormatError, and so does
+ * one that decompresses to more than `maxBytes`: decompression stops there, before the rest is held.
+ */
+export async function decodeGzippedText(bytes: Uint8Array, source = "gzipped text", options: GzippedTextOptions = {}): Promise<string> {
+  const maxBytes = options.maxBytes ?? TEXT_DEFAULT_MAX_BYTES;
+  if (!(Number.isInteger(maxBytes) && maxBytes >= 0)) {
+    throw new ArgumentError(`decodeGzippedText: maxBytes must be an integer >= 0, got ${String(maxBytes)}`);
+  }
   if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
     throw new FormatError(`${source}: not a gzip file (${bytes.length < 18 ? `only ${bytes.length} bytes` : "no gzip magic bytes 1F 8B"})`, 0);
+  }
+  // The trailer's ISIZE is the uncompressed size mod 2^32: a file that says it is too big is refused
+  // before anything is decompressed (one that lies is caught while decompressing, below).
+  const isizeAt = bytes.length - 4;
+  const isize = new DataView(bytes.buffer, bytes.byteOffset + isizeAt, 4).getUint32(0, true);
+  if (isize > maxBytes) {
+    throw new FormatError(`${source}: the gzip trailer says it decompresses to ${isize} bytes (mod 2^32), more than maxBytes = ${maxBytes}`, isizeAt);
   }
   if (typeof DecompressionStream === "undefined") {
     throw new SimdnetError(`${source}: cannot decompress: this JavaScript runtime has no DecompressionStream`);
@@ -95,12 +121,14 @@ export async function decodeGzippedText(bytes: Uint8Array, source = "gzipped tex
       throw new FormatError(`${source}: the gzip stream is corrupt or truncated after ${total} decompressed bytes: ${(cause as Error).message}`, 0, { cause });
     }
     if (result.done) break;
-    chunks.push(result.value);
     total += result.value.length;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new FormatError(`${source}: decompresses to more than maxBytes = ${maxBytes} bytes (the trailer said ${isize}); stopped there`, 0);
+    }
+    chunks.push(result.value);
   }
-  // The trailer's ISIZE is the uncompressed size mod 2^32 (DecompressionStream has checked the CRC).
-  const isizeAt = bytes.length - 4;
-  const isize = new DataView(bytes.buffer, bytes.byteOffset + isizeAt, 4).getUint32(0, true);
+  // DecompressionStream has checked the CRC; the size must match the trailer too.
   if (isize !== total % 2 ** 32) {
     throw new FormatError(`${source}: decompressed to ${total} bytes but the gzip trailer says ${isize} (mod 2^32); more than one gzip member or trailing data?`, isizeAt);
   }

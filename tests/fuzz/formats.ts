@@ -1,8 +1,9 @@
 // The formats the fuzzer covers: for each, valid files the library writes, a mutation step, the
 // loader as a user calls it, and the independent check of what the loader accepted.
 
+import { gunzipSync } from "node:zlib";
 import {
-  Adam, NeuralNetwork, Tokenizer, loadCheckpoint, readIdx, readIdxSync, readNpy, readSafetensors, writeNpy, writeSafetensors,
+  Adam, NeuralNetwork, Tokenizer, decodeGzippedText, loadCheckpoint, readIdx, readIdxSync, readNpy, readSafetensors, writeNpy, writeSafetensors,
 } from "../../src/index.js";
 import type { GPT } from "../../src/index.js";
 import { checkpointSample, gzip, idxSamples, networkSample, npySample, safetensorsSample } from "./files.js";
@@ -168,6 +169,55 @@ export const idxGzipFormat = (): FuzzFormat => {
     },
     async load(bytes) {
       return idxLoaded(bytes, await readIdx(bytes), true);
+    },
+  };
+};
+
+// ---- gzipped UTF-8 text (decodeGzippedText: the corpus loader's decoder) ----
+
+/**
+ * Mutated gzip files of short texts (ASCII, multi-byte UTF-8) and of broken UTF-8. Accepted results are
+ * checked against node:zlib and a fatal TextDecoder; a bomb is bounded by maxBytes (64 KiB here).
+ */
+export const textGzipFormat = (): FuzzFormat => {
+  const texts = ["In the beginning.\n".repeat(40), "ℵ → ∞, naïve café 日本語 🙂\n".repeat(20), "", "a"];
+  const raw = texts.map((t) => encoder.encode(t));
+  const maxBytes = 64 * 1024;
+  return {
+    name: "text.gz",
+    bytes: true,
+    mutate(rng) {
+      if (rng.chance(0.3)) {
+        const r = rng.pick(raw);
+        return gzip(r.length > 0 ? breakUtf8(rng, r, 0, r.length) : r);
+      }
+      if (rng.chance(0.05)) return gzip(new Uint8Array(maxBytes + 1 + rng.int(4 * maxBytes))); // over the limit
+      const file = gzip(rng.pick(raw));
+      switch (rng.int(5)) {
+        case 0: return flipBits(rng, file);
+        case 1: return truncate(rng, file);
+        case 2: return append(rng, file);
+        case 3: return setU32(rng, file, file.length - 4, true);
+        default: return setBytes(rng, file, 0, 10);
+      }
+    },
+    async load(bytes) {
+      const text = await decodeGzippedText(bytes, "fuzz.txt.gz", { maxBytes });
+      return {
+        summary: `${text.length}:${text.slice(0, 16)}`,
+        check() {
+          let want: string;
+          try {
+            const raw = gunzipSync(bytes);
+            if (raw.length > maxBytes) return `accepted ${raw.length} bytes over maxBytes = ${maxBytes}`;
+            want = new TextDecoder("utf-8", { fatal: true }).decode(raw);
+          } catch (e) {
+            return `accepted a file node:zlib or a fatal TextDecoder refuses: ${(e as Error).message}`;
+          }
+          return want === text ? undefined : "text differs from node:zlib + TextDecoder";
+        },
+        dispose() {},
+      };
     },
   };
 };
@@ -436,4 +486,4 @@ function checkTokenizer(text: string, tok: Tokenizer): string | undefined {
   return undefined;
 }
 
-export const allFormats = (): FuzzFormat[] => [idxFormat(), idxGzipFormat(), npyFormat(), safetensorsFormat(), networkFormat(), checkpointFormat(), tokenizerFormat()];
+export const allFormats = (): FuzzFormat[] => [idxFormat(), idxGzipFormat(), textGzipFormat(), npyFormat(), safetensorsFormat(), networkFormat(), checkpointFormat(), tokenizerFormat()];
