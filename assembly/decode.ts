@@ -25,13 +25,21 @@ export function decode_panels_size(len: i32, k: i32): i32 {
  * `panels` (decode_panels_size(len, k) floats). Repack after the weights change: the panels are a copy.
  */
 export function decode_pack_panels_f32(len: i32, k: i32, mat: usize, ldm: i32, panels: usize): void {
-  if (decode_panels_size(len, k) == 0) return;
+  if (!ASC_FEATURE_SIMD || decode_panels_size(len, k) == 0) return;
   const rowM = <usize>ldm << 2;
   let dst = panels;
   for (let j = 0; j + 32 <= len; j += 32) {
     let src = mat + (<usize>j << 2);
     for (let p = 0; p < k; p++) {
-      memory.copy(dst, src, 128);
+      // Eight wide copies, not memory.copy: a 128-byte memory.copy is a call into the engine (~3× slower here).
+      v128.store(dst, v128.load(src));
+      v128.store(dst, v128.load(src, 16), 16);
+      v128.store(dst, v128.load(src, 32), 32);
+      v128.store(dst, v128.load(src, 48), 48);
+      v128.store(dst, v128.load(src, 64), 64);
+      v128.store(dst, v128.load(src, 80), 80);
+      v128.store(dst, v128.load(src, 96), 96);
+      v128.store(dst, v128.load(src, 112), 112);
       dst += 128;
       src += rowM;
     }
