@@ -2,10 +2,11 @@
 // runs its cached tokens through, against the layer path (GPT.stepThroughLayers): the same logits and caches bit
 // for bit on every build, on widths with full 32-column panels and every tail after them; its copy is taken when
 // it is built (the test that shows the panels are what it reads); generate() on one thread gives the greedy ids of
-// a prefill + GPT.step loop, through window slides, and leaves no tensor behind.
+// a prefill + GPT.step loop, through window slides, and leaves no tensor behind; short of memory it does without
+// the panels.
 
 import { afterAll, describe, expect, it } from "vitest";
-import { createBackend, memory, setBackend, type Backend } from "../src/index.js";
+import { OutOfMemoryError, createBackend, empty, memory, setBackend, type Backend, type Tensor } from "../src/index.js";
 import { GPT, type GptConfig } from "../src/transformer/gpt.js";
 import type { KvCache } from "../src/transformer/attention.js";
 import { DecodeStep } from "../src/transformer/decode-step.js";
@@ -133,6 +134,44 @@ describe("generate() on one thread", () => {
       expect(new Set(ids.slice(3)).size).toBeGreaterThan(1);
     } finally {
       model.dispose();
+    }
+  });
+});
+
+describe("DecodeStep with packed weights, short of memory", () => {
+  it("decodes from the weights themselves when the panels do not fit, with the same bits", async () => {
+    const backend = await createBackend({ build: BUILDS[0]!, threads: 1, initialMemoryMB: 8, maxMemoryMB: 8 });
+    setBackend(backend);
+    const model = new GPT(CONFIGS[2]!);
+    const caches = model.createCaches(), slow = model.createCaches();
+    const fill: Tensor[] = [];
+    try {
+      model.prefill(Int32Array.of(1, 2), caches);
+      model.prefill(Int32Array.of(1, 2), slow);
+      const want = model.stepThroughLayers(3, 2, slow); // before the memory is taken: the layer path keeps buffers
+      // Take every free 16 KB, then give back 32 KB: room for the plan's vectors (2 KB), not for its 96 KB of panels.
+      for (;;) {
+        try {
+          fill.push(empty([4096]));
+        } catch (e) {
+          if (e instanceof OutOfMemoryError) break;
+          throw e;
+        }
+      }
+      fill.pop()!.dispose();
+      fill.pop()!.dispose();
+      const before = memory().numTensors;
+      const packed = new DecodeStep(model, backend, { packWeights: true });
+      expect(memory().numTensors).toBe(before + 1); // the vectors, no panels
+      expect(bits(packed.run(3, 2, caches))).toEqual(bits(want));
+      packed.dispose();
+      expect(memory().numTensors).toBe(before);
+    } finally {
+      for (const t of fill) t.dispose();
+      disposeCaches(caches);
+      disposeCaches(slow);
+      model.dispose();
+      backend.dispose();
     }
   });
 });

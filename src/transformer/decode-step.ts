@@ -24,7 +24,7 @@
 import type { Backend } from "../runtime/backend.js";
 import type { Kernels } from "../runtime/kernels.js";
 import { empty } from "../runtime/creation.js";
-import { ArgumentError, ShapeError, formatShape } from "../runtime/errors.js";
+import { ArgumentError, OutOfMemoryError, ShapeError, formatShape } from "../runtime/errors.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { untracked } from "../runtime/tidy.js";
 import { ACT_CODE } from "../ops/activations.js";
@@ -107,12 +107,20 @@ export class DecodeStep {
     }
     this.offsets = offsets;
     const work = untracked(() => empty([total], backend, "decode-step"));
-    try {
-      this.panels = options.packWeights ? this.packPanels() : undefined;
-    } catch (e) {
-      work.dispose();
-      throw e;
+    // Panels only where a step will read them (one thread: see dense()), and only if they fit: without them a
+    // step reads the weights themselves, slower but the same bits.
+    let panels: Tensor | undefined;
+    if (options.packWeights && !backend.workerPool?.usable) {
+      try {
+        panels = this.packPanels();
+      } catch (e) {
+        if (!(e instanceof OutOfMemoryError)) {
+          work.dispose();
+          throw e;
+        }
+      }
     }
+    this.panels = panels;
     this.work = work;
   }
 
