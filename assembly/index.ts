@@ -24,3 +24,4 @@ export { gelu_f32, gelu_backward_f32 } from "./activations";
 export { layernorm_f32, layernorm_backward_f32, layernorm_backward_range_f32 } from "./norm";
 export { embedding_f32, embedding_backward_f32, embedding_backward_range_f32 } from "./embedding";
 export { attention_rows_backward_f32, attention_rows_backward_scratch_bytes } from "./attention_backward";
+export { decode_panels_size, decode_pack_panels_f32, decode_dense_f32 } from "./decode";

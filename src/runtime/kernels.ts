@@ -265,6 +265,25 @@ export interface Kernels {
   attention_rows_backward_f32(b: number, h: number, tq: number, tk: number, d: number, q: number, ldq: number, k: number, ldk: number, v: number, ldv: number, out: number, ldo: number, dout: number, lddo: number, lse: number, dq: number, lddq: number, dk: number, lddk: number, dv: number, lddv: number, scale: number, causal: number, scratch: number, p0: number, p1: number): void;
   /** Bytes of scratch attention_rows_backward_f32 needs per call (two blocks of up to BR × tk floats; 16-byte multiple). */
   attention_rows_backward_scratch_bytes(tq: number, tk: number, d: number): number;
+
+  // assembly/decode.ts
+  /**
+   * Floats of the panels of a k×len matrix: its full 32-column blocks (the columns after them stay in the matrix).
+   * 0 in the scalar build, which has no 32-wide loop and runs gemv_t on the matrix itself.
+   */
+  decode_panels_size(len: number, k: number): number;
+  /**
+   * Copies the full 32-column blocks of M (k×len, row stride ldm floats) into k×32 panels, block after block, at
+   * `panels` (decode_panels_size(len, k) floats). Repack after the weights change: the panels are a copy.
+   */
+  decode_pack_panels_f32(len: number, k: number, mat: number, ldm: number, panels: number): void;
+  /**
+   * The m = 1 Dense forward from packed weights: out[j] = act(Σ_p x[p]·M[p, j] + bias[j]) for j < len (x, out
+   * contiguous; bias == 0: none). The full 32-column blocks come from `panels` (decode_pack_panels_f32 of M), the
+   * columns after them from M through gemv_t; the epilogue is gemm_bias_act_f32's. Bit for bit
+   * gemm_bias_act_f32(0, 0, 1, len, k, x, k, M, ldm, bias, act, out, len, scratch, 0).
+   */
+  decode_dense_f32(len: number, k: number, x: number, panels: number, mat: number, ldm: number, bias: number, act: number, out: number): void;
 }
 
 /** Every function the module exports, in assembly/index.ts order. */
@@ -321,6 +340,9 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "embedding_backward_range_f32",
   "attention_rows_backward_f32",
   "attention_rows_backward_scratch_bytes",
+  "decode_panels_size",
+  "decode_pack_panels_f32",
+  "decode_dense_f32",
 ];
 
 /** Checked at instantiation: the same list (kept under its older name for callers). */
