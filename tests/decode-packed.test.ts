@@ -22,7 +22,7 @@ const CONFIGS: GptConfig[] = [
   { vocabSize: 23, contextLength: 10, dModel: 32, heads: 4, layers: 2, seed: 9 },
 ];
 
-// One thread: with a worker pool the plan leaves the products to the pool's split GEMM and reads no panels.
+// One-thread backends here; the last test runs the packed plan on a 3-thread pool with every split forced.
 const backends = new Map<BuildName, Backend>();
 async function oneThread(build: BuildName): Promise<Backend> {
   let b = backends.get(build);
@@ -172,6 +172,47 @@ describe("DecodeStep with packed weights, short of memory", () => {
       disposeCaches(slow);
       model.dispose();
       backend.dispose();
+    }
+  });
+});
+
+describe("DecodeStep with packed weights on a worker pool", () => {
+  it("reads its panels on the calling thread while the pool splits the rest: the layer path's bits on one thread", async () => {
+    const config = CONFIGS[0]!;
+    const one = await createBackend({ build: "simd", threads: 1 });
+    const pool = await createBackend({ build: "simd", threads: 3, parallelThresholds: { gemm: 0, elementwise: 0, rows: 0 } });
+    try {
+      setBackend(one);
+      const ref = new GPT(config);
+      const slow = ref.createCaches();
+      setBackend(pool);
+      const model = new GPT(config); // same seed: the same weights
+      const fast = model.createCaches();
+      const packed = new DecodeStep(model, pool, { packWeights: true });
+      const prompt = Int32Array.of(3, 8);
+      model.prefill(prompt, fast);
+      setBackend(one);
+      ref.prefill(prompt, slow);
+      let id = 1;
+      for (let pos = prompt.length; pos < config.contextLength; pos++) {
+        setBackend(pool);
+        const a = packed.run(id, pos, fast);
+        setBackend(one);
+        const b = ref.stepThroughLayers(id, pos, slow);
+        expect(bits(a)).toEqual(bits(b));
+        id = a.indexOf(Math.max(...a));
+      }
+      expect(pool.workerPool?.usable).toBe(true);
+      setBackend(pool);
+      packed.dispose();
+      disposeCaches(fast);
+      model.dispose();
+      setBackend(one);
+      disposeCaches(slow);
+      ref.dispose();
+    } finally {
+      pool.dispose();
+      one.dispose();
     }
   });
 });

@@ -107,10 +107,9 @@ export class DecodeStep {
     }
     this.offsets = offsets;
     const work = untracked(() => empty([total], backend, "decode-step"));
-    // Panels only where a step will read them (one thread: see dense()), and only if they fit: without them a
-    // step reads the weights themselves, slower but the same bits.
+    // Panels only if they fit: without them a step reads the weights themselves, slower but the same bits.
     let panels: Tensor | undefined;
-    if (options.packWeights && !backend.workerPool?.usable) {
+    if (options.packWeights) {
       try {
         panels = this.packPanels();
       } catch (e) {
@@ -209,9 +208,11 @@ export class DecodeStep {
   }
 
   private dense(kern: Kernels, p: DensePlan, from: number, to: number, scratch: number): void {
-    // The panels only on one thread: a worker pool splits the gemm's columns across its threads instead.
-    if (this.panels !== undefined && kern === this.backend.rawKernels) {
-      kern.decode_dense_f32(p.outputs, p.inputs, from, p.panels, p.w.ptr, p.outputs, p.b.ptr, p.act, to);
+    // The panels run on the calling thread even when a worker pool runs: one token's products are too small
+    // for a split to pay for its dispatch (bench/tools/gen-threads.ts: 2 threads splitting the columns were
+    // slower than 1 thread reading the panels), and decode_dense_f32 gives gemm_bias_act_f32's bits.
+    if (this.panels !== undefined) {
+      this.backend.rawKernels.decode_dense_f32(p.outputs, p.inputs, from, p.panels, p.w.ptr, p.outputs, p.b.ptr, p.act, to);
       return;
     }
     kern.gemm_bias_act_f32(0, 0, 1, p.outputs, p.inputs, from, p.inputs, p.w.ptr, p.outputs, p.b.ptr, p.act, to, p.outputs, scratch, 0);
