@@ -389,40 +389,15 @@ function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pr
   if (act == ACT_LINEAR) bias_act_tile_rows(c, ldc, bias, ACT_LINEAR, pre);
   else if (act == ACT_GELU) bias_act_tile_rows(c, ldc, bias, ACT_GELU, pre);
   else if (act == ACT_RELU) bias_act_tile_rows(c, ldc, bias, ACT_RELU, pre);
-  else if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) bias_gelu_save_grad_tile(c, ldc, bias, pre);
+  else if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) bias_act_tile_rows(c, ldc, bias, ACT_GELU | EPILOGUE_SAVE_GRAD, pre);
   else bias_act_inplace(4, 8, c, ldc, bias, act, pre);
 }
 
-/** bias_gelu_save_grad for one full 4×8 tile, inlined (as bias_act_tile_rows; the same bits per element). */
-// @ts-ignore: decorator
-@inline function bias_gelu_save_grad_tile(c: usize, ldc: i32, bias: usize, pre: usize): void {
-  const stride = <usize>ldc << 2;
-  const b0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
-  const b1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
-  let row = c, grow = pre;
-  // Two rows (four independent σ chains) per trip, as bias_act_tile_rows: one row per trip was ≈ 2× slower.
-  for (let r = 0; r < 4; r += 2) {
-    const row2 = row + stride, grow2 = grow + stride;
-    let v0 = v128.load(row);
-    let v1 = v128.load(row, 16);
-    let v2 = v128.load(row2);
-    let v3 = v128.load(row2, 16);
-    if (bias != 0) {
-      v0 = f32x4.add(v0, b0);
-      v1 = f32x4.add(v1, b1);
-      v2 = f32x4.add(v2, b0);
-      v3 = f32x4.add(v3, b1);
-    }
-    v128.store(row, gelu_with_grad_v128(v0, grow));
-    v128.store(row, gelu_with_grad_v128(v1, grow + 16), 16);
-    v128.store(row2, gelu_with_grad_v128(v2, grow2));
-    v128.store(row2, gelu_with_grad_v128(v3, grow2 + 16), 16);
-    row = row2 + stride;
-    grow = grow2 + stride;
-  }
-}
-
-/** The four rows of bias_act_tile_4x8 for a constant act, two rows (four vectors) per trip. */
+/**
+ * The four rows of bias_act_tile_4x8 for a constant act, two rows (four independent σ chains) per trip: one row per
+ * trip was ≈ 2× slower. With act = ACT_GELU | EPILOGUE_SAVE_GRAD, pre receives gelu'(c + bias) instead of c + bias
+ * (the same bits per element as bias_gelu_save_grad). act is a constant at every call, so each branch on it folds.
+ */
 // @ts-ignore: decorator
 @inline function bias_act_tile_rows(c: usize, ldc: i32, bias: usize, act: i32, pre: usize): void {
   const stride = <usize>ldc << 2;
@@ -441,16 +416,24 @@ function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pr
       v2 = f32x4.add(v2, b0);
       v3 = f32x4.add(v3, b1);
     }
-    if (pre != 0) {
-      v128.store(prow, v0);
-      v128.store(prow, v1, 16);
-      v128.store(prow + stride, v2);
-      v128.store(prow + stride, v3, 16);
+    if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) {
+      const prow2 = prow + stride;
+      v128.store(row, gelu_with_grad_v128(v0, prow));
+      v128.store(row, gelu_with_grad_v128(v1, prow + 16), 16);
+      v128.store(row2, gelu_with_grad_v128(v2, prow2));
+      v128.store(row2, gelu_with_grad_v128(v3, prow2 + 16), 16);
+    } else {
+      if (pre != 0) {
+        v128.store(prow, v0);
+        v128.store(prow, v1, 16);
+        v128.store(prow + stride, v2);
+        v128.store(prow + stride, v3, 16);
+      }
+      v128.store(row, activate_v128(v0, act));
+      v128.store(row, activate_v128(v1, act), 16);
+      v128.store(row2, activate_v128(v2, act));
+      v128.store(row2, activate_v128(v3, act), 16);
     }
-    v128.store(row, activate_v128(v0, act));
-    v128.store(row, activate_v128(v1, act), 16);
-    v128.store(row2, activate_v128(v2, act));
-    v128.store(row2, activate_v128(v3, act), 16);
     row = row2 + stride;
     prow += stride << 1;
   }
