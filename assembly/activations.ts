@@ -124,6 +124,13 @@ export const ACT_GELU: i32 = 4;
  */
 export const EPILOGUE_SAVE_GRAD: i32 = 16;
 
+/**
+ * The epilogue's act code (gemm_bias_act_f32, bias_act_inplace) for c = (c + bias) ⊙ pre, `pre` read (not written):
+ * the backward through a GELU, dz = (dy·Wᵀ) ⊙ gelu'(z), fused into the GEMM that makes dy·Wᵀ, instead of a
+ * separate mul_f32 pass over [rows, 4d] (the same bits: one f32 product per element either way).
+ */
+export const EPILOGUE_MUL: i32 = 32;
+
 // @ts-ignore: decorator
 @inline function activate_v128(x: v128, act: i32): v128 {
   // Wasm's float max propagates NaN, so a diverged input stays visible through relu.
@@ -311,6 +318,10 @@ export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize
     bias_gelu_save_grad(m, n, c, ldc, bias, pre);
     return;
   }
+  if (act == EPILOGUE_MUL) {
+    bias_mul(m, n, c, ldc, bias, pre);
+    return;
+  }
   for (let r = 0; r < m; r++) {
     const rowOffset = <usize>(r * ldc) << 2;
     const row = c + rowOffset;
@@ -353,6 +364,29 @@ export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize
   }
 }
 
+/** bias_act_inplace with act = EPILOGUE_MUL: c = (c + bias) ⊙ pre (pre with C's row stride, read only). */
+function bias_mul(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pre: usize): void {
+  for (let r = 0; r < m; r++) {
+    const rowOffset = <usize>(r * ldc) << 2;
+    const row = c + rowOffset, grow = pre + rowOffset;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        let v = v128.load(row + o);
+        if (bias != 0) v = f32x4.add(v, v128.load(bias + o));
+        v128.store(row + o, f32x4.mul(v, v128.load(grow + o)));
+      }
+    }
+    for (; j < n; j++) {
+      const o = <usize>j << 2;
+      let v = load<f32>(row + o);
+      if (bias != 0) v += load<f32>(bias + o);
+      store<f32>(row + o, v * load<f32>(grow + o));
+    }
+  }
+}
+
 /** bias_act_inplace with act = ACT_GELU | EPILOGUE_SAVE_GRAD: c = gelu(c + bias), pre = gelu'(c + bias). */
 function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pre: usize): void {
   for (let r = 0; r < m; r++) {
@@ -390,13 +424,15 @@ function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pr
   else if (act == ACT_GELU) bias_act_tile_rows(c, ldc, bias, ACT_GELU, pre);
   else if (act == ACT_RELU) bias_act_tile_rows(c, ldc, bias, ACT_RELU, pre);
   else if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) bias_act_tile_rows(c, ldc, bias, ACT_GELU | EPILOGUE_SAVE_GRAD, pre);
+  else if (act == EPILOGUE_MUL) bias_act_tile_rows(c, ldc, bias, EPILOGUE_MUL, pre);
   else bias_act_inplace(4, 8, c, ldc, bias, act, pre);
 }
 
 /**
  * The four rows of bias_act_tile_4x8 for a constant act, two rows (four independent σ chains) per trip: one row per
  * trip was ≈ 2× slower. With act = ACT_GELU | EPILOGUE_SAVE_GRAD, pre receives gelu'(c + bias) instead of c + bias
- * (the same bits per element as bias_gelu_save_grad). act is a constant at every call, so each branch on it folds.
+ * (the same bits per element as bias_gelu_save_grad); with act = EPILOGUE_MUL, c + bias is multiplied by pre (as
+ * bias_mul). act is a constant at every call, so each branch on it folds.
  */
 // @ts-ignore: decorator
 @inline function bias_act_tile_rows(c: usize, ldc: i32, bias: usize, act: i32, pre: usize): void {
@@ -422,6 +458,12 @@ function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pr
       v128.store(row, gelu_with_grad_v128(v1, prow + 16), 16);
       v128.store(row2, gelu_with_grad_v128(v2, prow2));
       v128.store(row2, gelu_with_grad_v128(v3, prow2 + 16), 16);
+    } else if (act == EPILOGUE_MUL) {
+      const prow2 = prow + stride;
+      v128.store(row, f32x4.mul(v0, v128.load(prow)));
+      v128.store(row, f32x4.mul(v1, v128.load(prow, 16)), 16);
+      v128.store(row2, f32x4.mul(v2, v128.load(prow2)));
+      v128.store(row2, f32x4.mul(v3, v128.load(prow2, 16)), 16);
     } else {
       if (pre != 0) {
         v128.store(prow, v0);
