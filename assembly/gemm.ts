@@ -308,8 +308,11 @@ function pack_b(transB: i32, b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: 
  * c: top-left of the tile in C (row stride ldc). Full tiles are stored straight to C; ragged ones
  * (mr < MR or nr < NR) go through `tile` (MR×NR floats of scratch) and only the valid part is written.
  * beta == 0 never reads C.
+ * Inlined into gemm_blocked's tile loop: as a call it cost the GPT training step 4 % (relaxed) and 10 % (SIMD),
+ * one thread, against a k-loop of only 128–256 steps per tile (bench/tools/ab-gpt.ts; the same bits).
  */
-function ukernel_4x8(
+// @ts-ignore: decorator
+@inline function ukernel_4x8(
   kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32, nr: i32, alpha: f32, beta: f32, tile: usize,
 ): void {
   if (ASC_FEATURE_SIMD) {
