@@ -315,11 +315,11 @@ export function bias_sigmoid_f32(m: i32, n: i32, x: usize, ldx: i32, bias: usize
  */
 export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize, act: i32, pre: usize): void {
   if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) {
-    bias_gelu_save_grad(m, n, c, ldc, bias, pre);
+    bias_with_pre(ACT_GELU | EPILOGUE_SAVE_GRAD, m, n, c, ldc, bias, pre);
     return;
   }
   if (act == EPILOGUE_MUL) {
-    bias_mul(m, n, c, ldc, bias, pre);
+    bias_with_pre(EPILOGUE_MUL, m, n, c, ldc, bias, pre);
     return;
   }
   for (let r = 0; r < m; r++) {
@@ -364,31 +364,13 @@ export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize
   }
 }
 
-/** bias_act_inplace with act = EPILOGUE_MUL: c = (c + bias) ⊙ pre (pre with C's row stride, read only). */
-function bias_mul(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pre: usize): void {
-  for (let r = 0; r < m; r++) {
-    const rowOffset = <usize>(r * ldc) << 2;
-    const row = c + rowOffset, grow = pre + rowOffset;
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; j + 4 <= n; j += 4) {
-        const o = <usize>j << 2;
-        let v = v128.load(row + o);
-        if (bias != 0) v = f32x4.add(v, v128.load(bias + o));
-        v128.store(row + o, f32x4.mul(v, v128.load(grow + o)));
-      }
-    }
-    for (; j < n; j++) {
-      const o = <usize>j << 2;
-      let v = load<f32>(row + o);
-      if (bias != 0) v += load<f32>(bias + o);
-      store<f32>(row + o, v * load<f32>(grow + o));
-    }
-  }
-}
-
-/** bias_act_inplace with act = ACT_GELU | EPILOGUE_SAVE_GRAD: c = gelu(c + bias), pre = gelu'(c + bias). */
-function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pre: usize): void {
+/**
+ * bias_act_inplace for the two codes whose `pre` is not the pre-activation, rows of c (stride ldc) and pre alike:
+ * act = ACT_GELU | EPILOGUE_SAVE_GRAD: c = gelu(c + bias), pre = gelu'(c + bias);
+ * act = EPILOGUE_MUL: c = (c + bias) ⊙ pre (pre read only). act is a constant at each call.
+ */
+// @ts-ignore: decorator
+@inline function bias_with_pre(act: i32, m: i32, n: i32, c: usize, ldc: i32, bias: usize, pre: usize): void {
   for (let r = 0; r < m; r++) {
     const rowOffset = <usize>(r * ldc) << 2;
     const row = c + rowOffset;
@@ -399,15 +381,20 @@ function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pr
         const o = <usize>j << 2;
         let v = v128.load(row + o);
         if (bias != 0) v = f32x4.add(v, v128.load(bias + o));
-        v128.store(row + o, gelu_with_grad_v128(v, grow + o));
+        if (act == EPILOGUE_MUL) v128.store(row + o, f32x4.mul(v, v128.load(grow + o)));
+        else v128.store(row + o, gelu_with_grad_v128(v, grow + o));
       }
     }
     for (; j < n; j++) {
       const o = <usize>j << 2;
       let v = load<f32>(row + o);
       if (bias != 0) v += load<f32>(bias + o);
-      store<f32>(grow + o, gelu_grad_one(v));
-      store<f32>(row + o, activate_scalar(v, ACT_GELU));
+      if (act == EPILOGUE_MUL) {
+        store<f32>(row + o, v * load<f32>(grow + o));
+      } else {
+        store<f32>(grow + o, gelu_grad_one(v));
+        store<f32>(row + o, activate_scalar(v, ACT_GELU));
+      }
     }
   }
 }
@@ -431,8 +418,8 @@ function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pr
 /**
  * The four rows of bias_act_tile_4x8 for a constant act, two rows (four independent σ chains) per trip: one row per
  * trip was ≈ 2× slower. With act = ACT_GELU | EPILOGUE_SAVE_GRAD, pre receives gelu'(c + bias) instead of c + bias
- * (the same bits per element as bias_gelu_save_grad); with act = EPILOGUE_MUL, c + bias is multiplied by pre (as
- * bias_mul). act is a constant at every call, so each branch on it folds.
+ * (the same bits per element as bias_with_pre); with act = EPILOGUE_MUL, c + bias is multiplied by pre (as
+ * bias_with_pre). act is a constant at every call, so each branch on it folds.
  */
 // @ts-ignore: decorator
 @inline function bias_act_tile_rows(c: usize, ldc: i32, bias: usize, act: i32, pre: usize): void {
