@@ -124,6 +124,13 @@ export const ACT_GELU: i32 = 4;
  */
 export const EPILOGUE_SAVE_GRAD: i32 = 16;
 
+/**
+ * The epilogue's act code (gemm_bias_act_f32, bias_act_inplace) for c = (c + bias) ⊙ pre, `pre` read (not written):
+ * the backward through a GELU, dz = (dy·Wᵀ) ⊙ gelu'(z), fused into the GEMM that makes dy·Wᵀ, instead of a
+ * separate mul_f32 pass over [rows, 4d] (the same bits: one f32 product per element either way).
+ */
+export const EPILOGUE_MUL: i32 = 32;
+
 // @ts-ignore: decorator
 @inline function activate_v128(x: v128, act: i32): v128 {
   // Wasm's float max propagates NaN, so a diverged input stays visible through relu.
@@ -308,7 +315,11 @@ export function bias_sigmoid_f32(m: i32, n: i32, x: usize, ldx: i32, bias: usize
  */
 export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize, act: i32, pre: usize): void {
   if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) {
-    bias_gelu_save_grad(m, n, c, ldc, bias, pre);
+    bias_with_pre(ACT_GELU | EPILOGUE_SAVE_GRAD, m, n, c, ldc, bias, pre);
+    return;
+  }
+  if (act == EPILOGUE_MUL) {
+    bias_with_pre(EPILOGUE_MUL, m, n, c, ldc, bias, pre);
     return;
   }
   for (let r = 0; r < m; r++) {
@@ -353,8 +364,13 @@ export function bias_act_inplace(m: i32, n: i32, c: usize, ldc: i32, bias: usize
   }
 }
 
-/** bias_act_inplace with act = ACT_GELU | EPILOGUE_SAVE_GRAD: c = gelu(c + bias), pre = gelu'(c + bias). */
-function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pre: usize): void {
+/**
+ * bias_act_inplace for the two codes whose `pre` is not the pre-activation, rows of c (stride ldc) and pre alike:
+ * act = ACT_GELU | EPILOGUE_SAVE_GRAD: c = gelu(c + bias), pre = gelu'(c + bias);
+ * act = EPILOGUE_MUL: c = (c + bias) ⊙ pre (pre read only). act is a constant at each call.
+ */
+// @ts-ignore: decorator
+@inline function bias_with_pre(act: i32, m: i32, n: i32, c: usize, ldc: i32, bias: usize, pre: usize): void {
   for (let r = 0; r < m; r++) {
     const rowOffset = <usize>(r * ldc) << 2;
     const row = c + rowOffset;
@@ -365,15 +381,20 @@ function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pr
         const o = <usize>j << 2;
         let v = v128.load(row + o);
         if (bias != 0) v = f32x4.add(v, v128.load(bias + o));
-        v128.store(row + o, gelu_with_grad_v128(v, grow + o));
+        if (act == EPILOGUE_MUL) v128.store(row + o, f32x4.mul(v, v128.load(grow + o)));
+        else v128.store(row + o, gelu_with_grad_v128(v, grow + o));
       }
     }
     for (; j < n; j++) {
       const o = <usize>j << 2;
       let v = load<f32>(row + o);
       if (bias != 0) v += load<f32>(bias + o);
-      store<f32>(grow + o, gelu_grad_one(v));
-      store<f32>(row + o, activate_scalar(v, ACT_GELU));
+      if (act == EPILOGUE_MUL) {
+        store<f32>(row + o, v * load<f32>(grow + o));
+      } else {
+        store<f32>(grow + o, gelu_grad_one(v));
+        store<f32>(row + o, activate_scalar(v, ACT_GELU));
+      }
     }
   }
 }
@@ -389,40 +410,17 @@ function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pr
   if (act == ACT_LINEAR) bias_act_tile_rows(c, ldc, bias, ACT_LINEAR, pre);
   else if (act == ACT_GELU) bias_act_tile_rows(c, ldc, bias, ACT_GELU, pre);
   else if (act == ACT_RELU) bias_act_tile_rows(c, ldc, bias, ACT_RELU, pre);
-  else if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) bias_gelu_save_grad_tile(c, ldc, bias, pre);
+  else if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) bias_act_tile_rows(c, ldc, bias, ACT_GELU | EPILOGUE_SAVE_GRAD, pre);
+  else if (act == EPILOGUE_MUL) bias_act_tile_rows(c, ldc, bias, EPILOGUE_MUL, pre);
   else bias_act_inplace(4, 8, c, ldc, bias, act, pre);
 }
 
-/** bias_gelu_save_grad for one full 4×8 tile, inlined (as bias_act_tile_rows; the same bits per element). */
-// @ts-ignore: decorator
-@inline function bias_gelu_save_grad_tile(c: usize, ldc: i32, bias: usize, pre: usize): void {
-  const stride = <usize>ldc << 2;
-  const b0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
-  const b1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
-  let row = c, grow = pre;
-  // Two rows (four independent σ chains) per trip, as bias_act_tile_rows: one row per trip was ≈ 2× slower.
-  for (let r = 0; r < 4; r += 2) {
-    const row2 = row + stride, grow2 = grow + stride;
-    let v0 = v128.load(row);
-    let v1 = v128.load(row, 16);
-    let v2 = v128.load(row2);
-    let v3 = v128.load(row2, 16);
-    if (bias != 0) {
-      v0 = f32x4.add(v0, b0);
-      v1 = f32x4.add(v1, b1);
-      v2 = f32x4.add(v2, b0);
-      v3 = f32x4.add(v3, b1);
-    }
-    v128.store(row, gelu_with_grad_v128(v0, grow));
-    v128.store(row, gelu_with_grad_v128(v1, grow + 16), 16);
-    v128.store(row2, gelu_with_grad_v128(v2, grow2));
-    v128.store(row2, gelu_with_grad_v128(v3, grow2 + 16), 16);
-    row = row2 + stride;
-    grow = grow2 + stride;
-  }
-}
-
-/** The four rows of bias_act_tile_4x8 for a constant act, two rows (four vectors) per trip. */
+/**
+ * The four rows of bias_act_tile_4x8 for a constant act, two rows (four independent σ chains) per trip: one row per
+ * trip was ≈ 2× slower. With act = ACT_GELU | EPILOGUE_SAVE_GRAD, pre receives gelu'(c + bias) instead of c + bias
+ * (the same bits per element as bias_with_pre); with act = EPILOGUE_MUL, c + bias is multiplied by pre (as
+ * bias_with_pre). act is a constant at every call, so each branch on it folds.
+ */
 // @ts-ignore: decorator
 @inline function bias_act_tile_rows(c: usize, ldc: i32, bias: usize, act: i32, pre: usize): void {
   const stride = <usize>ldc << 2;
@@ -441,16 +439,30 @@ function bias_gelu_save_grad(m: i32, n: i32, c: usize, ldc: i32, bias: usize, pr
       v2 = f32x4.add(v2, b0);
       v3 = f32x4.add(v3, b1);
     }
-    if (pre != 0) {
-      v128.store(prow, v0);
-      v128.store(prow, v1, 16);
-      v128.store(prow + stride, v2);
-      v128.store(prow + stride, v3, 16);
+    if (act == (ACT_GELU | EPILOGUE_SAVE_GRAD)) {
+      const prow2 = prow + stride;
+      v128.store(row, gelu_with_grad_v128(v0, prow));
+      v128.store(row, gelu_with_grad_v128(v1, prow + 16), 16);
+      v128.store(row2, gelu_with_grad_v128(v2, prow2));
+      v128.store(row2, gelu_with_grad_v128(v3, prow2 + 16), 16);
+    } else if (act == EPILOGUE_MUL) {
+      const prow2 = prow + stride;
+      v128.store(row, f32x4.mul(v0, v128.load(prow)));
+      v128.store(row, f32x4.mul(v1, v128.load(prow, 16)), 16);
+      v128.store(row2, f32x4.mul(v2, v128.load(prow2)));
+      v128.store(row2, f32x4.mul(v3, v128.load(prow2, 16)), 16);
+    } else {
+      if (pre != 0) {
+        v128.store(prow, v0);
+        v128.store(prow, v1, 16);
+        v128.store(prow + stride, v2);
+        v128.store(prow + stride, v3, 16);
+      }
+      v128.store(row, activate_v128(v0, act));
+      v128.store(row, activate_v128(v1, act), 16);
+      v128.store(row2, activate_v128(v2, act));
+      v128.store(row2, activate_v128(v3, act), 16);
     }
-    v128.store(row, activate_v128(v0, act));
-    v128.store(row, activate_v128(v1, act), 16);
-    v128.store(row2, activate_v128(v2, act));
-    v128.store(row2, activate_v128(v3, act), 16);
     row = row2 + stride;
     prow += stride << 1;
   }

@@ -24,6 +24,8 @@ import { dot_f32, fill_f32 } from "./blas";
 import { exp_v128, exp_scalar } from "./vmath";
 import { fmadd } from "./simd";
 import { BR, pv_2rows, scores_2rows, scores_range } from "./attention_rowpairs";
+import { SMALL_TQ, pack_keys, pack_q, round8 } from "./attention_forward";
+import { tile_4x8 } from "./tile";
 
 /** Rows of the blocks attention_rows_backward_f32 works on: BR, or fewer when tq is smaller. */
 // @ts-ignore: decorator
@@ -31,9 +33,47 @@ import { BR, pv_2rows, scores_2rows, scores_range } from "./attention_rowpairs";
   return min(max(tq, 1), BR);
 }
 
-/** Bytes of scratch attention_rows_backward_f32 needs per call (two blocks of up to BR × tk floats; 16-byte multiple). */
+/**
+ * Bytes of scratch attention_rows_backward_f32 needs per call (16-byte multiple): the P and dS blocks (up to BR
+ * rows of round8(tk) floats each) and, for the tiled scores, Kᵀ and Vᵀ in tiles [d, round8(tk)], the group's
+ * packed Q and dO [round8(d), 4] and a spare row of round8(tk) for a short group's missing rows.
+ */
 export function attention_rows_backward_scratch_bytes(tq: i32, tk: i32, d: i32): usize {
-  return (<usize>2 * <usize>backward_block_rows(tq) * <usize>max(tk, 1) * 4 + 15) & ~<usize>15;
+  const tkp = <usize>round8(tk), d8 = <usize>round8(d), dd = <usize>max(d, 0);
+  return ((<usize>2 * <usize>backward_block_rows(tq) * tkp + 2 * dd * tkp + 8 * d8 + tkp) * 4 + 15) & ~<usize>15;
+}
+
+/**
+ * S = Q·Kᵀ·scale into the P block and dP = dO·Vᵀ into the dS block for block rows [i0, i1), four rows at a time
+ * through the 4×8 register tile (tile.ts) on Kᵀ and Vᵀ packed once per head (kt, vt as pack_keys lays them out),
+ * for the keys [0, kext) rounded up to whole tiles of 8 (zero keys past tk; the caller never reads past kext).
+ * Each score is the forward tile path's (attention_forward.ts: the same pack_q with the scale folded into Q, one
+ * accumulator along d), so P is recomputed from the very S the forward's lse came from. Rows past i1 in the last
+ * group repeat its last row and are stored to `spare`.
+ */
+function scores_tiled(
+  i0: i32, i1: i32, kext: i32, d: i32, qh: usize, ldqB: usize, gh: usize, ldgB: usize, kt: usize, vt: usize,
+  qp: usize, gp: usize, pBlock: usize, dsBlock: usize, ldS: usize, spare: usize, scale: f32,
+): void {
+  if (!ASC_FEATURE_SIMD) return;
+  const one = f32x4.splat(1);
+  const tileB = <usize>d << 5;
+  for (let i = i0; i < i1; i += 4) {
+    const nr = min(4, i1 - i);
+    const n1 = <usize>min(1, nr - 1), n2 = <usize>min(2, nr - 1), n3 = <usize>min(3, nr - 1);
+    const q0 = qh + <usize>i * ldqB, g0 = gh + <usize>i * ldgB;
+    pack_q(d, q0, q0 + n1 * ldqB, q0 + n2 * ldqB, q0 + n3 * ldqB, qp, scale);
+    pack_q(d, g0, g0 + n1 * ldgB, g0 + n2 * ldgB, g0 + n3 * ldgB, gp, 1);
+    const r = <usize>(i - i0) * ldS;
+    const p0 = pBlock + r, p1 = nr > 1 ? p0 + ldS : spare, p2 = nr > 2 ? p0 + 2 * ldS : spare, p3 = nr > 3 ? p0 + 3 * ldS : spare;
+    const s0 = dsBlock + r, s1 = nr > 1 ? s0 + ldS : spare, s2 = nr > 2 ? s0 + 2 * ldS : spare, s3 = nr > 3 ? s0 + 3 * ldS : spare;
+    let kj = kt, vj = vt;
+    for (let j = 0; j < kext; j += 8, kj += tileB, vj += tileB) {
+      const o = <usize>j << 2;
+      tile_4x8(2, false, false, d, d, d, d, qp, kj, p0 + o, p1 + o, p2 + o, p3 + o, one, one, one, one, 0);
+      tile_4x8(2, false, false, d, d, d, d, gp, vj, s0 + o, s1 + o, s2 + o, s3 + o, one, one, one, one, 0);
+    }
+  }
 }
 
 /**
@@ -161,7 +201,15 @@ export function attention_rows_backward_f32(
   const lddoB = <usize>lddo << 2, lddqB = <usize>lddq << 2, lddkB = <usize>lddk << 2, lddvB = <usize>lddv << 2;
   const hdB = <usize>d << 2;
   const br = backward_block_rows(tq);
-  const dsBlock = scratch + <usize>br * <usize>max(tk, 1) * 4;
+  const tkp = <usize>round8(tk), d8 = <usize>round8(d);
+  const dsBlock = scratch + <usize>br * tkp * 4;
+  // The tiled scores (SIMD builds, from SMALL_TQ rows on, as the forward picks its tile path): Kᵀ, Vᵀ, packed rows.
+  const tiled = ASC_FEATURE_SIMD && tq >= SMALL_TQ;
+  const kt = dsBlock + <usize>br * tkp * 4;
+  const vt = kt + <usize>max(d, 0) * tkp * 4;
+  const qp = vt + <usize>max(d, 0) * tkp * 4;
+  const gp = qp + (d8 << 4);
+  const spare = gp + (d8 << 4);
   const pEnd = min(p1, b * h);
   for (let p = max(p0, 0); p < pEnd; p++) {
     const bi = p / h, hh = p % h;
@@ -174,13 +222,22 @@ export function attention_rows_backward_f32(
     const lh = lse + (<usize>p * <usize>tq << 2);
     zero_rows(tk, d, dkh, lddkB);
     zero_rows(tk, d, dvh, lddvB);
+    if (tiled) {
+      // Only the keys the last query row sees (the rest are masked for every row).
+      const kvis = visible_cols(tq - 1, tq, tk, causal);
+      pack_keys(kvis, d, kh, ldkB, kt);
+      pack_keys(kvis, d, vh, ldvB, vt);
+    }
     for (let i0 = 0; i0 < tq; i0 += br) {
       const i1 = min(i0 + br, tq);
       const nr = i1 - i0;
       const kext = visible_cols(i1 - 1, tq, tk, causal);
-      const ldS = <usize>kext << 2;
-      // S into the P block and dP = dO·Vᵀ into the dS block, two rows at a time (as the forward pairs them).
-      for (let i = i0; i < i1; i += 2) {
+      // Rows of whole tiles of 8 keys (the tiled scores store 8 at a time; entries past kext are never read).
+      const ldS = <usize>round8(kext) << 2;
+      // S into the P block and dP = dO·Vᵀ into the dS block: four rows at a time in tiles, or two rows at a time
+      // (as the forward's direct path pairs them).
+      if (tiled) scores_tiled(i0, i1, kext, d, qh, ldqB, doh, lddoB, kt, vt, qp, gp, scratch, dsBlock, ldS, spare, scale);
+      else for (let i = i0; i < i1; i += 2) {
         const r = <usize>(i - i0) * ldS, q0 = qh + <usize>i * ldqB, g0 = doh + <usize>i * lddoB;
         const cv0 = visible_cols(i, tq, tk, causal);
         if (i + 1 < i1) {

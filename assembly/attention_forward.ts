@@ -91,7 +91,7 @@ const MR: i32 = 4;
 const NB: i32 = 8;
 
 // @ts-ignore: decorator
-@inline function round8(n: i32): i32 {
+@inline export function round8(n: i32): i32 {
   return max((n + 7) & ~7, 8);
 }
 
@@ -109,7 +109,7 @@ export function attention_rows_scratch_bytes(tk: i32, d: i32): usize {
  * Kᵀ in tiles of NB keys: key j, feature p at kt + ((j / 8)·d + p)·32 + (j % 8)·4, from k (row stride ldkB
  * bytes); keys tk .. tkp (= round8(tk)) are 0.
  */
-function pack_keys(tk: i32, d: i32, k: usize, ldkB: usize, kt: usize): void {
+export function pack_keys(tk: i32, d: i32, k: usize, ldkB: usize, kt: usize): void {
   const tileB = <usize>d << 5;
   let j = 0;
   for (; j + 4 <= tk; j += 4) {
@@ -164,7 +164,7 @@ function pack_values(tk: i32, d: i32, v: usize, ldvB: usize, vp: usize, tkp: i32
 }
 
 /** qp[p·4 + r] = scale·q_r[p] for p < d (rows q0..q3, d floats each). */
-function pack_q(d: i32, q0: usize, q1: usize, q2: usize, q3: usize, qp: usize, scale: f32): void {
+export function pack_q(d: i32, q0: usize, q1: usize, q2: usize, q3: usize, qp: usize, scale: f32): void {
   const vs = f32x4.splat(scale);
   let p = 0;
   for (; p + 4 <= d; p += 4) {
@@ -269,7 +269,7 @@ function softmax_t(nr: i32, cv0: i32, cv1: i32, cv2: i32, cv3: i32, st: usize, l
  * slower than the row-pair path up to about 16 rows against 256 keys) and goes through attention_head_pairs.
  * That path is also the scalar build's.
  */
-const SMALL_TQ: i32 = 16;
+export const SMALL_TQ: i32 = 16;
 
 /**
  * Query rows [r0, r1) of one head the direct way: blocks of BR query rows, their scores row by row into scratch

@@ -26,6 +26,31 @@ export const BR: i32 = 16;
 }
 
 /**
+ * The unscaled scores of one query row against four keys (rows k0..k3) in one vector: four vector accumulators
+ * along d, one transpose-add, the d % 4 columns gathered. One body for the whole groups and the padded tail group,
+ * so a key's score is the same operations wherever the groups start.
+ */
+// @ts-ignore: decorator
+@inline function group_1row(d: i32, qrow: usize, k0: usize, k1: usize, k2: usize, k3: usize): v128 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let p = 0;
+  for (; p + 4 <= d; p += 4) {
+    const o = <usize>p << 2;
+    const qv = v128.load(qrow + o);
+    a0 = fmadd(qv, v128.load(k0 + o), a0);
+    a1 = fmadd(qv, v128.load(k1 + o), a1);
+    a2 = fmadd(qv, v128.load(k2 + o), a2);
+    a3 = fmadd(qv, v128.load(k3 + o), a3);
+  }
+  let r = hsum4x4(a0, a1, a2, a3);
+  for (; p < d; p++) {
+    const o = <usize>p << 2;
+    r = fmadd(v128.load32_splat(qrow + o), gather4(k0, k1, k2, k3, o), r);
+  }
+  return r;
+}
+
+/**
  * s[j] = scale·⟨qrow, k_j⟩ for j0 <= j < nk, k holding key rows of stride d. Four keys at a time: four vector
  * accumulators run along d, then a transpose-add turns them into the four sums in one vector.
  */
@@ -35,22 +60,7 @@ export function scores_range(j0: i32, nk: i32, d: i32, qrow: usize, k: usize, ro
     const vscale = f32x4.splat(scale);
     for (; j + 4 <= nk; j += 4) {
       const k0 = k + <usize>j * rowBytes, k1 = k0 + rowBytes, k2 = k1 + rowBytes, k3 = k2 + rowBytes;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let p = 0;
-      for (; p + 4 <= d; p += 4) {
-        const o = <usize>p << 2;
-        const qv = v128.load(qrow + o);
-        a0 = fmadd(qv, v128.load(k0 + o), a0);
-        a1 = fmadd(qv, v128.load(k1 + o), a1);
-        a2 = fmadd(qv, v128.load(k2 + o), a2);
-        a3 = fmadd(qv, v128.load(k3 + o), a3);
-      }
-      let r = hsum4x4(a0, a1, a2, a3);
-      for (; p < d; p++) {
-        const o = <usize>p << 2;
-        r = fmadd(v128.load32_splat(qrow + o), gather4(k0, k1, k2, k3, o), r);
-      }
-      v128.store(s + (<usize>j << 2), f32x4.mul(r, vscale));
+      v128.store(s + (<usize>j << 2), f32x4.mul(group_1row(d, qrow, k0, k1, k2, k3), vscale));
     }
     if (j < nk) {
       // The last 1–3 keys as one more group, its missing lanes reading the last key again (in bounds; their
@@ -59,26 +69,8 @@ export function scores_range(j0: i32, nk: i32, d: i32, qrow: usize, k: usize, ro
       const k0 = k + <usize>j * rowBytes;
       const kl = k + <usize>(nk - 1) * rowBytes;
       const k1 = j + 1 < nk ? k0 + rowBytes : kl, k2 = j + 2 < nk ? k0 + 2 * rowBytes : kl;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let p = 0;
-      for (; p + 4 <= d; p += 4) {
-        const o = <usize>p << 2;
-        const qv = v128.load(qrow + o);
-        a0 = fmadd(qv, v128.load(k0 + o), a0);
-        a1 = fmadd(qv, v128.load(k1 + o), a1);
-        a2 = fmadd(qv, v128.load(k2 + o), a2);
-        a3 = fmadd(qv, v128.load(kl + o), a3);
-      }
-      let r = hsum4x4(a0, a1, a2, a3);
-      for (; p < d; p++) {
-        const o = <usize>p << 2;
-        r = fmadd(v128.load32_splat(qrow + o), gather4(k0, k1, k2, kl, o), r);
-      }
-      r = f32x4.mul(r, vscale);
-      const sj = s + (<usize>j << 2);
-      store<f32>(sj, f32x4.extract_lane(r, 0));
-      if (j + 1 < nk) store<f32>(sj, f32x4.extract_lane(r, 1), 4);
-      if (j + 2 < nk) store<f32>(sj, f32x4.extract_lane(r, 2), 8);
+      const r = f32x4.mul(group_1row(d, qrow, k0, k1, k2, kl), vscale);
+      store_lanes(s + (<usize>j << 2), r, nk - j);
       j = nk;
     }
   }

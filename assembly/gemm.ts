@@ -27,7 +27,7 @@
 
 // ---- blocking parameters ----
 
-import { ACT_GELU, ACT_LINEAR, EPILOGUE_SAVE_GRAD, bias_act_inplace, bias_act_tile_4x8 } from "./activations";
+import { ACT_GELU, ACT_LINEAR, EPILOGUE_MUL, EPILOGUE_SAVE_GRAD, bias_act_inplace, bias_act_tile_4x8 } from "./activations";
 import { tile_4x8 } from "./tile";
 import { gemv_n, gemv_t } from "./gemv";
 /** Micro-tile rows (rows of op(A) per packed strip). */
@@ -77,7 +77,8 @@ export function gemm_f32(
  * last so that callers without it pass 0) receives the pre-activation op(A)·op(B) + bias with row stride ldc,
  * for backward passes that need it (GELU); it must not overlap C. act = ACT_GELU | EPILOGUE_SAVE_GRAD stores
  * gelu'(pre-activation) at `pre` instead (what GELU's backward multiplies by); the flag is dropped when pre is 0
- * or the activation is not GELU.
+ * or the activation is not GELU. act = EPILOGUE_MUL multiplies C by `pre` instead (read only, same layout as C;
+ * with pre = 0 there is nothing to multiply by): C = (op(A)·op(B) + bias) ⊙ pre.
  */
 export function gemm_bias_act_f32(
   transA: i32, transB: i32, m: i32, n: i32, k: i32,
@@ -92,6 +93,7 @@ function gemm_core(
 ): void {
   if (m <= 0 || n <= 0) return;
   if (pre == 0 || (act & ~EPILOGUE_SAVE_GRAD) != ACT_GELU) act &= ~EPILOGUE_SAVE_GRAD;
+  if (act == EPILOGUE_MUL && pre == 0) act = ACT_LINEAR; // nothing to multiply by
   const epilogue = bias != 0 || act != ACT_LINEAR || pre != 0;
   if (k <= 0 || alpha == 0 || m == 1 || n == 1) {
     gemm_unpacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -306,8 +308,11 @@ function pack_b(transB: i32, b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: 
  * c: top-left of the tile in C (row stride ldc). Full tiles are stored straight to C; ragged ones
  * (mr < MR or nr < NR) go through `tile` (MR×NR floats of scratch) and only the valid part is written.
  * beta == 0 never reads C.
+ * Inlined into gemm_blocked's tile loop: as a call it cost the GPT training step 4 % (relaxed) and 10 % (SIMD),
+ * one thread, against a k-loop of only 128–256 steps per tile (bench/tools/ab-gpt.ts; the same bits).
  */
-function ukernel_4x8(
+// @ts-ignore: decorator
+@inline function ukernel_4x8(
   kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32, nr: i32, alpha: f32, beta: f32, tile: usize,
 ): void {
   if (ASC_FEATURE_SIMD) {

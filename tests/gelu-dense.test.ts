@@ -3,7 +3,7 @@
 // central differences of a float64 FeedForward, and bit for bit against the unfused ops.
 
 import { describe, expect, it } from "vitest";
-import { Dense, FeedForward, gelu, linear, memory, tensor, tidy } from "../src/index.js";
+import { ArgumentError, Dense, FeedForward, ShapeError, gelu, linear, memory, mul, tensor, tidy } from "../src/index.js";
 import { BUILDS, useBuild } from "./helpers/backends.js";
 import { expectClose, randomFloats } from "./helpers/compare.js";
 
@@ -85,6 +85,52 @@ describe("FeedForward = Dense(gelu) → Dense", () => {
       });
       ff.dispose();
     }
+  });
+
+  it("backward (proj's dx GEMM multiplying by gelu' in its epilogue) gives the bits of the unfused Dense backwards", async () => {
+    for (const build of BUILDS) {
+      await useBuild(build);
+      const fused = new FeedForward(9, { seed: 4 });
+      const plain = new FeedForward(9, { seed: 4 });
+      tidy(() => {
+        const x = tensor(randomFloats(13 * 9, 1), [13, 9]);
+        const dy = tensor(randomFloats(13 * 9, 2), [13, 9]);
+        fused.forward(x);
+        plain.forward(x);
+        const dxFused = fused.backward(dy)!.toFloat32Array();
+        const dxPlain = plain.fc.backward(plain.proj.backward(dy)!)!.toFloat32Array();
+        expect(dxFused, `${build} dx`).toEqual(dxPlain);
+        const grads = (ff: FeedForward) => ff.parameters().map((p) => Array.from(p.grad.toFloat32Array()));
+        expect(grads(fused), `${build} parameter gradients`).toEqual(grads(plain));
+      });
+      fused.dispose();
+      plain.dispose();
+    }
+  });
+
+  it("linear(…, { multiplyBy }) is (x·w + bias) ⊙ multiplyBy with mul()'s bits, and refuses what it cannot do", async () => {
+    for (const build of BUILDS) {
+      await useBuild(build);
+      tidy(() => {
+        for (const [m, k, n] of [[1, 3, 5], [17, 9, 33], [65, 17, 3]] as const) {
+          const x = tensor(randomFloats(m * k, 1), [m, k]);
+          const w = tensor(randomFloats(n * k, 2), [n, k]);
+          const b = tensor(randomFloats(n, 3), [1, n]);
+          const g = tensor(randomFloats(m * n, 4), [m, n]);
+          const want = mul(linear(x, w, b, { transposeW: true }), g).toFloat32Array();
+          expect(linear(x, w, b, { transposeW: true, multiplyBy: g }).toFloat32Array(), `${build} ${m}×${k}×${n}`).toEqual(want);
+        }
+      });
+    }
+    const x = tensor(randomFloats(6, 1), [2, 3]);
+    const w = tensor(randomFloats(12, 2), [3, 4]);
+    const g = tensor(randomFloats(8, 3), [2, 4]);
+    const before = memory().numTensors;
+    expect(() => linear(x, w, null, { activation: "gelu", multiplyBy: g })).toThrow(ArgumentError);
+    expect(() => linear(x, w, null, { multiplyBy: g, preActivation: tensor(new Float32Array(8), [2, 4]) })).toThrow(/not both/);
+    expect(() => linear(x, w, null, { multiplyBy: tensor(new Float32Array(6), [2, 3]) })).toThrow(ShapeError);
+    expect(() => linear(x, w, null, { multiplyBy: g, out: g })).toThrow(/multiplyBy shares memory with out/);
+    expect(memory().numTensors).toBe(before + 2); // the two tensors made for the calls above, nothing else
   });
 
   it("backward matches central differences of a float64 FeedForward (d 5, hidden 17, 7 rows)", async () => {

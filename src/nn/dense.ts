@@ -129,15 +129,27 @@ export class Dense implements Layer {
     return needInputGrad ? this.backwardInput() : undefined;
   }
 
-  /** The first half of backward(): writes dW and db from dy = dL/dy and keeps dz for backwardInput(). */
-  backwardParameters(dy: Tensor): void {
+  /**
+   * gelu'(x·W + b) of the last forward (GELU layers only; undefined otherwise): what a following layer's
+   * backwardInput(multiplyBy) can fuse into its GEMM, so that this layer's backwardParameters gets dL/dz directly.
+   */
+  get activationGradient(): Tensor | undefined {
+    return this.activationGrad;
+  }
+
+  /**
+   * The first half of backward(): writes dW and db from dy = dL/dy and keeps dz for backwardInput().
+   * With dyIsDz, dy is already dL/dz (the activation's derivative applied, e.g. by the next layer's
+   * backwardInput(this.activationGradient)) and is used as it is.
+   */
+  backwardParameters(dy: Tensor, dyIsDz = false): void {
     const x = this.input;
     const y = this.output;
     if (!x || !y) throw new ShapeError(`${this.name}: backward called before forward`);
     if (dy.shape[0] !== y.shape[0] || dy.shape[1] !== y.shape[1]) {
       throw new ShapeError(`${this.name}: gradient ${formatShape(dy.shape)} does not match the output ${formatShape(y.shape)}`);
     }
-    const dz = this.activation === "linear" ? dy : this.buffers.get(this.backend, "dz", y.shape);
+    const dz = this.activation === "linear" || dyIsDz ? dy : this.buffers.get(this.backend, "dz", y.shape);
     if (dz !== dy) {
       if (this.activationGrad) mul(dy, this.activationGrad, { out: dz });
       else activationBackward(this.activation, y, dy, { out: dz });
@@ -147,11 +159,15 @@ export class Dense implements Layer {
     this.dz = dz;
   }
 
-  /** The second half: dL/dx = dz·Wᵀ with W as it is now (updated, if an update ran in between). */
-  backwardInput(): Tensor {
+  /**
+   * The second half: dL/dx = dz·Wᵀ with W as it is now (updated, if an update ran in between); times multiplyBy
+   * elementwise when given ([rows, inputs]: the previous layer's activationGradient, in the GEMM's epilogue).
+   */
+  backwardInput(multiplyBy?: Tensor): Tensor {
     const dz = this.dz;
     if (!dz) throw new ShapeError(`${this.name}: backwardInput called before backwardParameters`);
     const dx = this.buffers.get(this.backend, "dx", [dz.shape[0]!, this.inputs]);
+    if (multiplyBy) return linear(dz, this.w, null, { transposeW: true, out: dx, multiplyBy });
     return matmul(dz, this.w, { transposeB: true, out: dx });
   }
 

@@ -24,10 +24,18 @@ export interface LinearOptions extends OutOption {
    * activationBackward from the pre-activation). Same memory rules as preActivation.
    */
   activationGrad?: Tensor;
+  /**
+   * Linear only, instead of preActivation / activationGrad: out = (x·w + bias) ⊙ multiplyBy ([m, n], read), in the
+   * GEMM's epilogue. For the backward through a GELU: dz = (dy·Wᵀ) ⊙ gelu'(z) in one pass instead of a GEMM and a
+   * mul() (the same bits). Must not share memory with out, x, w or bias.
+   */
+  multiplyBy?: Tensor;
 }
 
 /** assembly/activations.ts EPILOGUE_SAVE_GRAD: a flag on the epilogue's act code (pre receives act'(z), not z). */
 const EPILOGUE_SAVE_GRAD = 16;
+/** assembly/activations.ts EPILOGUE_MUL: the epilogue's code for c = (c + bias) ⊙ pre (pre read). */
+const EPILOGUE_MUL = 32;
 
 /**
  * The dense layer's forward in one kernel call: out = activation(x·w + bias) for x [m, k], w [k, n]
@@ -42,8 +50,15 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null, options: Linea
   if (activationGrad && options.activation !== "gelu") {
     throw new ArgumentError(`${op}: activationGrad is for activation "gelu" (got "${options.activation ?? "linear"}"); the others' derivatives follow from their output`);
   }
-  const pre = options.preActivation ?? activationGrad;
-  const what = activationGrad ? "activationGrad" : "preActivation";
+  const { multiplyBy } = options;
+  if (multiplyBy && (options.preActivation || activationGrad)) {
+    throw new ArgumentError(`${op}: pass multiplyBy or preActivation / activationGrad, not both`);
+  }
+  if (multiplyBy && (options.activation ?? "linear") !== "linear") {
+    throw new ArgumentError(`${op}: multiplyBy is for activation "linear" (got "${options.activation}")`);
+  }
+  const pre = options.preActivation ?? activationGrad ?? multiplyBy;
+  const what = activationGrad ? "activationGrad" : multiplyBy ? "multiplyBy" : "preActivation";
   const operands = [x, w, ...(bias ? [bias] : []), ...(pre ? [pre] : [])];
   const backend = backendOf(op, ...operands);
   const { activation = "linear", transposeW = false } = options;
@@ -66,12 +81,15 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null, options: Linea
   const out = output(op, backend, [m, n], options.out);
   if (options.out) requireNoOverlap(op, out, bias ? { x, w, bias } : { x, w });
   if (pre) requireSeparatePreActivation(op, what, pre, { out, x, w, ...(bias ? { bias } : {}) });
-  const act = ACT_CODE[activation] | (activationGrad ? EPILOGUE_SAVE_GRAD : 0);
+  const act = multiplyBy ? EPILOGUE_MUL : ACT_CODE[activation] | (activationGrad ? EPILOGUE_SAVE_GRAD : 0);
   kern.gemm_bias_act_f32(0, transposeW ? 1 : 0, m, n, k, x.ptr, k, w.ptr, wc, bias ? bias.ptr : 0, act, out.ptr, n, scratch, pre ? pre.ptr : 0);
   return out;
 }
 
-/** The epilogue writes the pre-activation (or its derivative) while the GEMM still reads its operands and writes out. */
+/**
+ * The epilogue writes the pre-activation (or its derivative) while the GEMM still reads its operands and writes out;
+ * multiplyBy is read while out is written.
+ */
 function requireSeparatePreActivation(op: string, what: string, pre: Tensor, others: Record<string, Tensor>): void {
   const p0 = pre.ptr;
   const p1 = p0 + pre.size * 4;

@@ -53,7 +53,8 @@ export interface Kernels {
    * last so that callers without it pass 0) receives the pre-activation op(A)·op(B) + bias with row stride ldc,
    * for backward passes that need it (GELU); it must not overlap C. act = ACT_GELU | EPILOGUE_SAVE_GRAD stores
    * gelu'(pre-activation) at `pre` instead (what GELU's backward multiplies by); the flag is dropped when pre is 0
-   * or the activation is not GELU.
+   * or the activation is not GELU. act = EPILOGUE_MUL multiplies C by `pre` instead (read only, same layout as C;
+   * with pre = 0 there is nothing to multiply by): C = (op(A)·op(B) + bias) ⊙ pre.
    */
   gemm_bias_act_f32(transA: number, transB: number, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, bias: number, act: number, c: number, ldc: number, scratch: number, pre: number): void;
   /**
@@ -263,7 +264,11 @@ export interface Kernels {
    * overlap each other or the inputs (other heads' columns of the same rows excepted: those are other pairs').
    */
   attention_rows_backward_f32(b: number, h: number, tq: number, tk: number, d: number, q: number, ldq: number, k: number, ldk: number, v: number, ldv: number, out: number, ldo: number, dout: number, lddo: number, lse: number, dq: number, lddq: number, dk: number, lddk: number, dv: number, lddv: number, scale: number, causal: number, scratch: number, p0: number, p1: number): void;
-  /** Bytes of scratch attention_rows_backward_f32 needs per call (two blocks of up to BR × tk floats; 16-byte multiple). */
+  /**
+   * Bytes of scratch attention_rows_backward_f32 needs per call (16-byte multiple): the P and dS blocks (up to BR
+   * rows of round8(tk) floats each) and, for the tiled scores, Kᵀ and Vᵀ in tiles [d, round8(tk)], the group's
+   * packed Q and dO [round8(d), 4] and a spare row of round8(tk) for a short group's missing rows.
+   */
   attention_rows_backward_scratch_bytes(tq: number, tk: number, d: number): number;
 
   // assembly/decode.ts

@@ -31,7 +31,12 @@ export class FeedForward implements Layer {
   }
 
   backward(dy: Tensor, needInputGrad = true): Tensor | undefined {
-    return this.fc.backward(this.proj.backward(dy)!, needInputGrad);
+    this.proj.backwardParameters(dy);
+    const geluGrad = this.fc.activationGradient;
+    // dL/dz of fc straight out of proj's dx GEMM (its epilogue multiplies by gelu'), not a GEMM and then a mul.
+    const dz = this.proj.backwardInput(geluGrad);
+    this.fc.backwardParameters(dz, geluGrad !== undefined);
+    return needInputGrad ? this.fc.backwardInput() : undefined;
   }
 
   parameters(): Parameter[] {

@@ -210,8 +210,10 @@ describe("attention_backward_f32", () => {
     }
   });
 
-  it("needs scratch for one block pair only, not tq×tk", () => {
-    expect<usize>(attention_backward_scratch_bytes(4096, 4096, 64)).toBe(2 * 16 * 4096 * 4);
-    expect<usize>(attention_backward_scratch_bytes(3, 5, 8)).toBe(2 * 3 * 5 * 4 + 8);
+  it("needs scratch for one block pair and one head's packed K and V only, not tq×tk", () => {
+    // P and dS blocks (16 rows × tk), Kᵀ and Vᵀ (d × tk), packed Q and dO rows (8 · d), a spare row (tk).
+    expect<usize>(attention_backward_scratch_bytes(4096, 4096, 64)).toBe((2 * 16 * 4096 + 2 * 64 * 4096 + 8 * 64 + 4096) * 4);
+    // tk and d rounded up to whole tiles of 8.
+    expect<usize>(attention_backward_scratch_bytes(3, 5, 8)).toBe((2 * 3 * 8 + 2 * 8 * 8 + 8 * 8 + 8) * 4);
   });
 });

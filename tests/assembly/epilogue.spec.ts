@@ -1,6 +1,6 @@
 import { gemm_bias_act_f32, gemm_ref_f32, gemm_scratch_bytes } from "../../assembly/gemm";
 import {
-  ACT_GELU, ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, EPILOGUE_SAVE_GRAD, gelu_backward_f32, gelu_f32, relu_f32, sigmoid_f32,
+  ACT_GELU, ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, EPILOGUE_MUL, EPILOGUE_SAVE_GRAD, gelu_backward_f32, gelu_f32, relu_f32, sigmoid_f32,
 } from "../../assembly/activations";
 import { tanh_f32 } from "../../assembly/vmath";
 import { fill_f32 } from "../../assembly/blas";
@@ -102,6 +102,42 @@ function mismatches(m: i32, n: i32, k: i32, act: i32, withBias: bool, saveGrad: 
   return bad;
 }
 
+/**
+ * Mismatches of one EPILOGUE_MUL case: C = (op(A)·op(B) + bias) ⊙ g with g (row stride ldc, like C) only read. z is
+ * exact (see the header), so each element must be the one f32 product z·g; g, the padding and the guards unchanged.
+ */
+function mulMismatches(m: i32, n: i32, k: i32, transB: i32, withBias: bool): i32 {
+  const ldc = n + 3;
+  const a = filled(m * k, 1);
+  const b = filled(k * n, 2);
+  const bias = filled(n, 3);
+  const c = guarded(m, ldc);
+  const g = guarded(m, ldc);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) g[GUARD + i * ldc + j] = val(i * 31 + j, 4) * 1.375;
+  fill_f32(<i32>(gemm_scratch_bytes() >> 2), NaN, scratch);
+  gemm_bias_act_f32(0, transB, m, n, k, ptr(a), k, ptr(b), transB ? k : n, withBias ? ptr(bias) : 0, EPILOGUE_MUL, at(c), ldc, scratch, at(g));
+  const z = new StaticArray<f32>(m * n);
+  gemm_ref_f32(0, transB, m, n, k, 1, ptr(a), k, ptr(b), transB ? k : n, 0, ptr(z), n);
+  let bad = 0;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < ldc; j++) {
+      const p = GUARD + i * ldc + j;
+      if (j >= n) {
+        if (c[p] != SENTINEL || g[p] != SENTINEL) bad++;
+        continue;
+      }
+      const gv = val(i * 31 + j, 4) * 1.375;
+      if (g[p] != gv) bad++;
+      const want: f32 = (z[i * n + j] + (withBias ? bias[j] : 0)) * gv;
+      if (reinterpret<u32>(c[p]) != reinterpret<u32>(want)) bad++;
+    }
+  }
+  for (let q = 0; q < GUARD; q++) {
+    if (c[q] != SENTINEL || g[q] != SENTINEL || c[c.length - 1 - q] != SENTINEL || g[g.length - 1 - q] != SENTINEL) bad++;
+  }
+  return bad;
+}
+
 describe("gemm_bias_act_f32 epilogue", () => {
   it("applies bias and every activation code like the elementwise kernels, and keeps the exact pre-activation", () => {
     let cases = 0;
@@ -116,6 +152,19 @@ describe("gemm_bias_act_f32 epilogue", () => {
       }
     }
     expect<i32>(cases).toBe(M.length * N.length * K.length * ACTS.length * 2);
+  });
+
+  it("EPILOGUE_MUL: C = (op(A)·op(B) + bias) ⊙ g, one f32 product per element, g read only", () => {
+    let cases = 0;
+    for (let mi = 0; mi < M.length; mi++) for (let ni = 0; ni < N.length; ni++) for (let ki = 0; ki < K.length; ki++) {
+      for (let tb = 0; tb < 2; tb++) {
+        const bad = mulMismatches(M[mi], N[ni], K[ki], tb, (mi + ki) % 2 == 0);
+        if (bad != 0) trace("mul mismatch", 4, <f64>M[mi], <f64>N[ni], <f64>K[ki], <f64>tb);
+        expect<i32>(bad).toBe(0);
+        cases++;
+      }
+    }
+    expect<i32>(cases).toBe(M.length * N.length * K.length * 2);
   });
 
   it("EPILOGUE_SAVE_GRAD: GELU keeps gelu'(z) with gelu_backward_f32's bits; other activations ignore the flag", () => {
