@@ -8,11 +8,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { OutOfMemoryError, createBackend, empty, memory, setBackend, type Backend, type Tensor } from "../src/index.js";
 import { GPT, type GptConfig } from "../src/transformer/gpt.js";
-import type { KvCache } from "../src/transformer/attention.js";
 import { DecodeStep } from "../src/transformer/decode-step.js";
 import { generate } from "../src/transformer/generate.js";
 import { Tokenizer } from "../src/transformer/tokenizer.js";
 import { BUILDS, type BuildName } from "./helpers/backends.js";
+import { bits, disposeCaches } from "./helpers/decode.js";
 
 // Widths (d, 3d, 4d): 50 → 32 + 16 + 2, 150 → 128 + 16 + 4 + 2, 200 → 192 + 8; 34 → 32 + 2, 102, 136;
 // 32 → panels only (96, 128).
@@ -34,16 +34,6 @@ afterAll(() => {
   for (const b of backends.values()) b.dispose();
 });
 
-function disposeCaches(caches: KvCache[]): void {
-  for (const c of caches) {
-    c.k.dispose();
-    c.v.dispose();
-  }
-}
-
-function bits(x: Float32Array): number[] {
-  return Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
-}
 
 describe.each(BUILDS)("DecodeStep with packed weights (%s, one thread)", (build) => {
   it.each(CONFIGS.map((c) => [`d ${c.dModel}, ${c.heads} heads`, c] as const))(

@@ -7,8 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { ArgumentError, DisposedTensorError, ShapeError, createBackend, memory, setBackend } from "../src/index.js";
 import { GPT, type GptConfig } from "../src/transformer/gpt.js";
-import type { KvCache } from "../src/transformer/attention.js";
 import { BUILDS, useBuild } from "./helpers/backends.js";
+import { bits, disposeCaches } from "./helpers/decode.js";
 
 const CONFIGS: GptConfig[] = [
   { vocabSize: 17, contextLength: 9, dModel: 12, heads: 3, layers: 2, seed: 3 },
@@ -16,16 +16,6 @@ const CONFIGS: GptConfig[] = [
   { vocabSize: 3, contextLength: 5, dModel: 4, heads: 1, layers: 1, tieEmbeddings: true, seed: 5 },
 ];
 
-function disposeCaches(caches: KvCache[]): void {
-  for (const c of caches) {
-    c.k.dispose();
-    c.v.dispose();
-  }
-}
-
-function bits(x: Float32Array): number[] {
-  return Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
-}
 
 describe.each(BUILDS)("GPT.step fast path (%s)", (build) => {
   it.each(CONFIGS.map((c) => [`d ${c.dModel}, ${c.heads} heads, vocab ${c.vocabSize}`, c] as const))(

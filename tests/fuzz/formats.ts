@@ -150,6 +150,17 @@ export const idxFormat = (): FuzzFormat => {
   };
 };
 
+/** A gzip file's own mutations: bit flips, truncation, trailing bytes, its trailer's size, its header. */
+function mutateGzip(rng: FuzzRandom, file: Uint8Array): Uint8Array {
+  switch (rng.int(5)) {
+    case 0: return flipBits(rng, file);
+    case 1: return truncate(rng, file);
+    case 2: return append(rng, file);
+    case 3: return setU32(rng, file, file.length - 4, true);
+    default: return setBytes(rng, file, 0, 10);
+  }
+}
+
 export const idxGzipFormat = (): FuzzFormat => {
   const files = idxFiles();
   const zipped = files.map(gzip);
@@ -158,14 +169,7 @@ export const idxGzipFormat = (): FuzzFormat => {
     bytes: true,
     mutate(rng) {
       if (rng.chance(0.5)) return gzip(mutateIdx(rng, rng.pick(files)));
-      const file = rng.pick(zipped);
-      switch (rng.int(5)) {
-        case 0: return flipBits(rng, file);
-        case 1: return truncate(rng, file);
-        case 2: return append(rng, file);
-        case 3: return setU32(rng, file, file.length - 4, true);
-        default: return setBytes(rng, file, 0, 10);
-      }
+      return mutateGzip(rng, rng.pick(zipped));
     },
     async load(bytes) {
       return idxLoaded(bytes, await readIdx(bytes), true);
@@ -192,14 +196,7 @@ export const textGzipFormat = (): FuzzFormat => {
         return gzip(r.length > 0 ? breakUtf8(rng, r, 0, r.length) : r);
       }
       if (rng.chance(0.05)) return gzip(new Uint8Array(maxBytes + 1 + rng.int(4 * maxBytes))); // over the limit
-      const file = gzip(rng.pick(raw));
-      switch (rng.int(5)) {
-        case 0: return flipBits(rng, file);
-        case 1: return truncate(rng, file);
-        case 2: return append(rng, file);
-        case 3: return setU32(rng, file, file.length - 4, true);
-        default: return setBytes(rng, file, 0, 10);
-      }
+      return mutateGzip(rng, gzip(rng.pick(raw)));
     },
     async load(bytes) {
       const text = await decodeGzippedText(bytes, "fuzz.txt.gz", { maxBytes });
