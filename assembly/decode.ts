@@ -7,8 +7,7 @@
 // reads its matrix front to back. The arithmetic is gemv_t's: per column one multiply-add per row, rows in order,
 // from 0, so the results are the same bits (columns past the last full panel are left to gemv_t itself).
 
-import { fmadd } from "./simd";
-import { gemv_t } from "./gemv";
+import { gemv_block32, gemv_t } from "./gemv";
 import { ACT_LINEAR, EPILOGUE_SAVE_GRAD, bias_act_inplace } from "./activations";
 
 /**
@@ -66,56 +65,12 @@ export function decode_dense_f32(
 function gemv_panels(len: i32, k: i32, x: usize, panels: usize, mat: usize, ldm: i32, out: usize): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
+    // gemv_t's own block loop on a panel (row stride 128 bytes); alpha 1 and beta 0 leave every value as it is.
+    const panelBytes = <usize>k << 7;
     let pm = panels;
     for (; j + 32 <= len; j += 32) {
-      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-      let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
-      let px = x;
-      let p = 0;
-      for (; p + 2 <= k; p += 2) {
-        let xv = v128.load32_splat(px);
-        s0 = fmadd(xv, v128.load(pm), s0);
-        s1 = fmadd(xv, v128.load(pm, 16), s1);
-        s2 = fmadd(xv, v128.load(pm, 32), s2);
-        s3 = fmadd(xv, v128.load(pm, 48), s3);
-        s4 = fmadd(xv, v128.load(pm, 64), s4);
-        s5 = fmadd(xv, v128.load(pm, 80), s5);
-        s6 = fmadd(xv, v128.load(pm, 96), s6);
-        s7 = fmadd(xv, v128.load(pm, 112), s7);
-        xv = v128.load32_splat(px, 4);
-        s0 = fmadd(xv, v128.load(pm, 128), s0);
-        s1 = fmadd(xv, v128.load(pm, 144), s1);
-        s2 = fmadd(xv, v128.load(pm, 160), s2);
-        s3 = fmadd(xv, v128.load(pm, 176), s3);
-        s4 = fmadd(xv, v128.load(pm, 192), s4);
-        s5 = fmadd(xv, v128.load(pm, 208), s5);
-        s6 = fmadd(xv, v128.load(pm, 224), s6);
-        s7 = fmadd(xv, v128.load(pm, 240), s7);
-        px += 8;
-        pm += 256;
-      }
-      if (p < k) {
-        const xv = v128.load32_splat(px);
-        s0 = fmadd(xv, v128.load(pm), s0);
-        s1 = fmadd(xv, v128.load(pm, 16), s1);
-        s2 = fmadd(xv, v128.load(pm, 32), s2);
-        s3 = fmadd(xv, v128.load(pm, 48), s3);
-        s4 = fmadd(xv, v128.load(pm, 64), s4);
-        s5 = fmadd(xv, v128.load(pm, 80), s5);
-        s6 = fmadd(xv, v128.load(pm, 96), s6);
-        s7 = fmadd(xv, v128.load(pm, 112), s7);
-        pm += 128;
-      }
-      // alpha = 1, beta = 0 in gemv_t: its store multiplies by 1, which changes no value.
-      const po = out + (<usize>j << 2);
-      v128.store(po, s0);
-      v128.store(po, s1, 16);
-      v128.store(po, s2, 32);
-      v128.store(po, s3, 48);
-      v128.store(po, s4, 64);
-      v128.store(po, s5, 80);
-      v128.store(po, s6, 96);
-      v128.store(po, s7, 112);
+      gemv_block32(k, x, 4, pm, 128, out + (<usize>j << 2), 4, 1, 0);
+      pm += panelBytes;
     }
   }
   if (j < len) gemv_t(len - j, k, 1, x, 4, mat + (<usize>j << 2), ldm, 0, out + (<usize>j << 2), 4);

@@ -23,53 +23,7 @@ export function gemv_t(
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     for (; j + 32 <= len; j += 32) {
-      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-      let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
-      let px = x, pm = mat + (<usize>j << 2);
-      let p = 0;
-      for (; p + 2 <= k; p += 2) {
-        let xv = v128.load32_splat(px);
-        s0 = fmadd(xv, v128.load(pm), s0);
-        s1 = fmadd(xv, v128.load(pm, 16), s1);
-        s2 = fmadd(xv, v128.load(pm, 32), s2);
-        s3 = fmadd(xv, v128.load(pm, 48), s3);
-        s4 = fmadd(xv, v128.load(pm, 64), s4);
-        s5 = fmadd(xv, v128.load(pm, 80), s5);
-        s6 = fmadd(xv, v128.load(pm, 96), s6);
-        s7 = fmadd(xv, v128.load(pm, 112), s7);
-        const pm1 = pm + rowM;
-        xv = v128.load32_splat(px + sx);
-        s0 = fmadd(xv, v128.load(pm1), s0);
-        s1 = fmadd(xv, v128.load(pm1, 16), s1);
-        s2 = fmadd(xv, v128.load(pm1, 32), s2);
-        s3 = fmadd(xv, v128.load(pm1, 48), s3);
-        s4 = fmadd(xv, v128.load(pm1, 64), s4);
-        s5 = fmadd(xv, v128.load(pm1, 80), s5);
-        s6 = fmadd(xv, v128.load(pm1, 96), s6);
-        s7 = fmadd(xv, v128.load(pm1, 112), s7);
-        px += sx << 1;
-        pm = pm1 + rowM;
-      }
-      if (p < k) {
-        const xv = v128.load32_splat(px);
-        s0 = fmadd(xv, v128.load(pm), s0);
-        s1 = fmadd(xv, v128.load(pm, 16), s1);
-        s2 = fmadd(xv, v128.load(pm, 32), s2);
-        s3 = fmadd(xv, v128.load(pm, 48), s3);
-        s4 = fmadd(xv, v128.load(pm, 64), s4);
-        s5 = fmadd(xv, v128.load(pm, 80), s5);
-        s6 = fmadd(xv, v128.load(pm, 96), s6);
-        s7 = fmadd(xv, v128.load(pm, 112), s7);
-      }
-      const po = out + <usize>j * so;
-      store4(po, so, s0, alpha, beta);
-      store4(po + 4 * so, so, s1, alpha, beta);
-      store4(po + 8 * so, so, s2, alpha, beta);
-      store4(po + 12 * so, so, s3, alpha, beta);
-      store4(po + 16 * so, so, s4, alpha, beta);
-      store4(po + 20 * so, so, s5, alpha, beta);
-      store4(po + 24 * so, so, s6, alpha, beta);
-      store4(po + 28 * so, so, s7, alpha, beta);
+      gemv_block32(k, x, sx, mat + (<usize>j << 2), rowM, out + <usize>j * so, so, alpha, beta);
     }
     for (; j + 16 <= len; j += 16) {
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
@@ -125,6 +79,61 @@ export function gemv_t(
     }
     store_c(out + <usize>j * so, acc, alpha, beta);
   }
+}
+
+/**
+ * One 32-column block of gemv_t: out[c·so] = alpha·Σ_p x[p·sx]·M[p, c] + beta·out[c·so] for c < 32, where row p of
+ * the block starts at pm + p·rowM bytes. gemv_t passes the matrix (rowM = its row stride); decode.ts passes a
+ * contiguous k×32 panel (rowM = 128). Eight accumulator chains, two rows per trip, rows in order.
+ */
+// @ts-ignore: decorator
+@inline export function gemv_block32(k: i32, x: usize, sx: usize, pm: usize, rowM: usize, po: usize, so: usize, alpha: f32, beta: f32): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
+  let px = x;
+  let p = 0;
+  for (; p + 2 <= k; p += 2) {
+    let xv = v128.load32_splat(px);
+    s0 = fmadd(xv, v128.load(pm), s0);
+    s1 = fmadd(xv, v128.load(pm, 16), s1);
+    s2 = fmadd(xv, v128.load(pm, 32), s2);
+    s3 = fmadd(xv, v128.load(pm, 48), s3);
+    s4 = fmadd(xv, v128.load(pm, 64), s4);
+    s5 = fmadd(xv, v128.load(pm, 80), s5);
+    s6 = fmadd(xv, v128.load(pm, 96), s6);
+    s7 = fmadd(xv, v128.load(pm, 112), s7);
+    const pm1 = pm + rowM;
+    xv = v128.load32_splat(px + sx);
+    s0 = fmadd(xv, v128.load(pm1), s0);
+    s1 = fmadd(xv, v128.load(pm1, 16), s1);
+    s2 = fmadd(xv, v128.load(pm1, 32), s2);
+    s3 = fmadd(xv, v128.load(pm1, 48), s3);
+    s4 = fmadd(xv, v128.load(pm1, 64), s4);
+    s5 = fmadd(xv, v128.load(pm1, 80), s5);
+    s6 = fmadd(xv, v128.load(pm1, 96), s6);
+    s7 = fmadd(xv, v128.load(pm1, 112), s7);
+    px += sx << 1;
+    pm = pm1 + rowM;
+  }
+  if (p < k) {
+    const xv = v128.load32_splat(px);
+    s0 = fmadd(xv, v128.load(pm), s0);
+    s1 = fmadd(xv, v128.load(pm, 16), s1);
+    s2 = fmadd(xv, v128.load(pm, 32), s2);
+    s3 = fmadd(xv, v128.load(pm, 48), s3);
+    s4 = fmadd(xv, v128.load(pm, 64), s4);
+    s5 = fmadd(xv, v128.load(pm, 80), s5);
+    s6 = fmadd(xv, v128.load(pm, 96), s6);
+    s7 = fmadd(xv, v128.load(pm, 112), s7);
+  }
+  store4(po, so, s0, alpha, beta);
+  store4(po + 4 * so, so, s1, alpha, beta);
+  store4(po + 8 * so, so, s2, alpha, beta);
+  store4(po + 12 * so, so, s3, alpha, beta);
+  store4(po + 16 * so, so, s4, alpha, beta);
+  store4(po + 20 * so, so, s5, alpha, beta);
+  store4(po + 24 * so, so, s6, alpha, beta);
+  store4(po + 28 * so, so, s7, alpha, beta);
 }
 
 /**
